@@ -1,0 +1,41 @@
+/* The whole compilation: .onnx → optimized graph → model.so. Library
+ * entry points used by `dlc compile`, `dlc run` and `dlc test`. */
+#ifndef DLC_CODEGEN_COMPILE_H
+#define DLC_CODEGEN_COMPILE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "ir/graph.h"
+
+typedef struct dlc_input_shape {
+    const char *name;  /* graph input name */
+    int32_t rank;
+    int64_t dims[DLC_MAX_RANK];
+} dlc_input_shape;
+
+typedef struct dlc_compile_options {
+    int32_t opt_level;           /* 0..3, default 2 */
+    const char *cpu;             /* NULL or "native": host; "x86-64-v2/v3/v4" or any LLVM CPU name */
+    const dlc_input_shape *input_shapes; /* binds symbolic input dims (optional) */
+    int32_t num_input_shapes;
+    FILE *print_after_all;       /* IR after every pass, or NULL */
+    FILE *print_ir;              /* final IR, or NULL */
+    FILE *log;                   /* progress messages, or NULL */
+    const char *emit_llvm_path;  /* also write the optimized LLVM IR here (debugging), or NULL */
+} dlc_compile_options;
+
+void dlc_compile_options_init(dlc_compile_options *opts);
+
+/* Runs passes, plans memory and generates the shared library at out_path
+ * (written to a temporary name beside it and renamed, so a failed compile
+ * leaves nothing behind). g is modified. */
+dlc_status dlc_compile_graph(dlc_graph *g, const dlc_compile_options *opts, const char *out_path);
+
+/* Imports path and compiles it. */
+dlc_status dlc_compile_file(const char *onnx_path, const dlc_compile_options *opts, const char *out_path);
+
+/* Applies opts->input_shapes to g's inputs (error names the input and both shapes). */
+dlc_status dlc_bind_input_shapes(dlc_graph *g, const dlc_input_shape *shapes, int32_t count);
+
+#endif

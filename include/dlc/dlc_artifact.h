@@ -1,0 +1,89 @@
+/*
+ * dlc_artifact.h — the binary interface between a compiled model (model.so)
+ * and whoever loads it. libdlcrt wraps it in dlc.h; a minimal user may
+ * dlopen the artifact and call DLC_ARTIFACT_ENTRY directly.
+ *
+ * The artifact exports exactly one symbol, DLC_ARTIFACT_ENTRY, a function
+ * returning a pointer to a read-only dlc_artifact_desc. Everything it points
+ * at lives inside the artifact and stays valid while it is loaded.
+ *
+ * Change rules: fields are only appended; any change in meaning or layout
+ * bumps DLC_ARTIFACT_ABI_VERSION, and loaders refuse versions they do not know.
+ */
+#ifndef DLC_ARTIFACT_H
+#define DLC_ARTIFACT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DLC_ARTIFACT_ABI_VERSION 1u
+#define DLC_ARTIFACT_ENTRY "dlc_artifact_describe"
+#define DLC_ARTIFACT_MAGIC 0x31434c44u /* "DLC1" little-endian */
+
+/* CPU features an artifact may require (bit positions are ABI). */
+enum {
+    DLC_CPU_SSE4_2 = 1u << 0,
+    DLC_CPU_AVX = 1u << 1,
+    DLC_CPU_AVX2 = 1u << 2,
+    DLC_CPU_FMA = 1u << 3,
+    DLC_CPU_F16C = 1u << 4,
+    DLC_CPU_AVX512F = 1u << 5,
+    DLC_CPU_AVX512BW = 1u << 6,
+    DLC_CPU_AVX512DQ = 1u << 7,
+    DLC_CPU_AVX512VL = 1u << 8,
+    DLC_CPU_AVX512VNNI = 1u << 9,
+    DLC_CPU_AVX512BF16 = 1u << 10,
+    DLC_CPU_AVX512FP16 = 1u << 11,
+    DLC_CPU_BMI2 = 1u << 12,
+    DLC_CPU_POPCNT = 1u << 13,
+};
+
+typedef struct dlc_artifact_tensor {
+    const char *name;
+    int32_t dtype;            /* dlc_dtype / ONNX TensorProto.DataType */
+    int32_t rank;
+    const int64_t *dims;      /* rank entries; < 0 marks a symbolic dim */
+    const char *const *dim_names; /* rank entries; NULL for static dims */
+} dlc_artifact_tensor;
+
+/* Passed to run(): everything a run needs, owned by the caller. */
+typedef struct dlc_artifact_run_args {
+    void *arena;                /* arena_size bytes, arena_alignment aligned */
+    const void *const *inputs;  /* num_inputs data pointers, model order */
+    void *const *outputs;       /* num_outputs data pointers, model order */
+    int32_t num_threads;        /* >= 1 */
+    int32_t failed_node;        /* out: index into node_names of a failing kernel, else -1 */
+} dlc_artifact_run_args;
+
+typedef struct dlc_artifact_desc {
+    uint32_t magic;                /* DLC_ARTIFACT_MAGIC */
+    uint32_t abi_version;          /* DLC_ARTIFACT_ABI_VERSION */
+    const char *producer;          /* "dlc 0.1.0" */
+    const char *model_name;        /* graph name from the .onnx */
+    const char *target_cpu;        /* LLVM CPU name the code was generated for */
+    const char *target_features;   /* LLVM feature string */
+    uint64_t required_cpu_features; /* DLC_CPU_* bits the code needs */
+    int32_t num_inputs;
+    int32_t num_outputs;
+    const dlc_artifact_tensor *inputs;
+    const dlc_artifact_tensor *outputs;
+    uint64_t arena_size;           /* bytes of scratch a run needs */
+    uint64_t arena_alignment;      /* power of two, >= 64 */
+    uint64_t weights_size;         /* bytes of constants inside the artifact */
+    int32_t num_nodes;             /* kernels run, in order; for errors and profiles */
+    int32_t reserved;
+    const char *const *node_names; /* "name (OpType)" per kernel */
+    /* Returns 0 on success; otherwise the kernel's error code with
+     * args->failed_node set. Inputs must match the descriptor exactly. */
+    int32_t (*run)(dlc_artifact_run_args *args);
+} dlc_artifact_desc;
+
+typedef const dlc_artifact_desc *(*dlc_artifact_describe_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

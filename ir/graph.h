@@ -1,0 +1,198 @@
+/*
+ * The dlc IR: a typed SSA graph.
+ *
+ * A graph owns its values and nodes. A value is defined once: by being a
+ * graph input, a constant (initializer or folded result), or a node output.
+ * Nodes are kept in topological order in graph->nodes (dlc_graph_toposort
+ * restores it after rewrites). Shapes may hold symbolic dims.
+ *
+ * Ownership: every pointer reachable from a graph is freed by
+ * dlc_graph_free(). Strings are copied in.
+ */
+#ifndef DLC_IR_GRAPH_H
+#define DLC_IR_GRAPH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dlc/dlc.h"
+
+/* A dim is static (value >= 0) or symbolic (value < 0, sym = index into
+ * graph->symbols). Unknown-rank tensors have rank < 0. */
+typedef struct dlc_dim {
+    int64_t value;
+    int32_t sym;
+} dlc_dim;
+
+typedef struct dlc_shape {
+    int32_t rank;
+    dlc_dim dims[DLC_MAX_RANK];
+} dlc_shape;
+
+typedef enum dlc_value_kind {
+    DLC_VALUE_INPUT,        /* graph input, data given at run time */
+    DLC_VALUE_CONST,        /* data known at compile time (owned by the value) */
+    DLC_VALUE_INTERMEDIATE, /* produced by a node */
+} dlc_value_kind;
+
+typedef struct dlc_node dlc_node;
+typedef struct dlc_graph dlc_graph;
+
+typedef struct dlc_value {
+    int32_t id;             /* index in graph->values; stable for the graph's life */
+    char *name;
+    dlc_value_kind kind;
+    dlc_dtype dtype;
+    dlc_shape shape;
+    dlc_node *producer;     /* for INTERMEDIATE */
+    int32_t producer_output;
+    void *data;             /* for CONST: dense row-major bytes, 64-byte aligned */
+    size_t nbytes;
+    int32_t num_uses;       /* node inputs reading it (kept by dlc_graph_update_uses) */
+    bool is_graph_output;
+} dlc_value;
+
+typedef enum dlc_attr_type {
+    DLC_ATTR_UNDEFINED = 0,
+    DLC_ATTR_FLOAT = 1,
+    DLC_ATTR_INT = 2,
+    DLC_ATTR_STRING = 3,
+    DLC_ATTR_TENSOR = 4,
+    DLC_ATTR_GRAPH = 5,
+    DLC_ATTR_FLOATS = 6,
+    DLC_ATTR_INTS = 7,
+    DLC_ATTR_STRINGS = 8,
+} dlc_attr_type; /* numbers follow ONNX AttributeProto.AttributeType */
+
+typedef struct dlc_attr {
+    char *name;
+    dlc_attr_type type;
+    int64_t i;
+    double f;
+    char *s;                 /* STRING (NUL-terminated copy; s_len bytes without the NUL) */
+    size_t s_len;
+    int64_t *ints;           /* INTS */
+    double *floats;          /* FLOATS */
+    char **strings;          /* STRINGS */
+    int32_t count;           /* elements of INTS / FLOATS / STRINGS */
+    dlc_value *tensor;       /* TENSOR: a detached CONST value owned by the attr */
+    dlc_graph *graph;        /* GRAPH: a subgraph owned by the attr */
+} dlc_attr;
+
+typedef struct dlc_op_schema dlc_op_schema;
+
+struct dlc_node {
+    int32_t id;              /* unique within the graph */
+    char *name;              /* ONNX node name (may be generated: "<OpType>_<id>") */
+    char *op_type;
+    char *domain;            /* "" for ai.onnx */
+    int32_t opset;           /* opset version of the node's domain */
+    const dlc_op_schema *schema;
+    int32_t num_inputs;
+    dlc_value **inputs;      /* NULL entries: omitted optional inputs */
+    int32_t num_outputs;
+    dlc_value **outputs;     /* NULL entries: omitted optional outputs */
+    int32_t num_attrs;
+    dlc_attr *attrs;
+};
+
+typedef struct dlc_opset_import {
+    char *domain;
+    int64_t version;
+} dlc_opset_import;
+
+struct dlc_graph {
+    char *name;
+    dlc_value **values;      /* by id; entries may be NULL after removal */
+    int32_t num_values, cap_values;
+    dlc_node **nodes;        /* topological order */
+    int32_t num_nodes, cap_nodes;
+    int32_t next_node_id;
+    dlc_value **inputs;      /* graph inputs (INPUT values), in model order */
+    int32_t num_inputs;
+    dlc_value **outputs;     /* graph outputs, in model order */
+    int32_t num_outputs;
+    char **symbols;          /* names of symbolic dims */
+    int32_t num_symbols;
+    dlc_opset_import *opsets;
+    int32_t num_opsets;
+    char *source_path;       /* model file, for messages */
+};
+
+/* ---- graphs ---- */
+dlc_status dlc_graph_create(const char *name, dlc_graph **out_graph);
+void dlc_graph_free(dlc_graph *graph);
+
+/* ---- values ---- */
+dlc_status dlc_graph_add_value(dlc_graph *g, const char *name, dlc_value_kind kind, dlc_dtype dtype,
+                               const dlc_shape *shape, dlc_value **out_value);
+/* A CONST value taking a copy of data (nbytes must equal numel * dtype size). */
+dlc_status dlc_graph_add_const(dlc_graph *g, const char *name, dlc_dtype dtype, const dlc_shape *shape,
+                               const void *data, size_t nbytes, dlc_value **out_value);
+/* A CONST value not registered in any graph (attribute tensors). */
+dlc_status dlc_value_create_detached_const(const char *name, dlc_dtype dtype, const dlc_shape *shape,
+                                           const void *data, size_t nbytes, dlc_value **out_value);
+void dlc_value_free(dlc_value *value);
+/* Turns a value into a CONST holding a copy of data (used by constant folding). */
+dlc_status dlc_value_set_const(dlc_value *value, const void *data, size_t nbytes);
+dlc_value *dlc_graph_find_value(const dlc_graph *g, const char *name);
+/* Interns a symbolic dim name and returns its index. */
+dlc_status dlc_graph_symbol(dlc_graph *g, const char *name, int32_t *out_sym);
+
+/* ---- nodes ---- */
+dlc_status dlc_graph_add_node(dlc_graph *g, const char *name, const char *op_type, const char *domain,
+                              int32_t opset, int32_t num_inputs, dlc_value *const *inputs,
+                              int32_t num_outputs, dlc_value *const *outputs, dlc_node **out_node);
+/* Appends a copy of attr (deep) to node. */
+dlc_status dlc_node_add_attr(dlc_node *node, const dlc_attr *attr);
+/* Removes the node (its outputs lose their producer). */
+void dlc_graph_remove_node(dlc_graph *g, dlc_node *node);
+/* Replaces every use of old_value (node inputs, graph outputs) by new_value. */
+void dlc_graph_replace_uses(dlc_graph *g, dlc_value *old_value, dlc_value *new_value);
+/* Recomputes num_uses and is_graph_output of every value. */
+void dlc_graph_update_uses(dlc_graph *g);
+/* Orders nodes topologically; fails (naming a node) on a cycle or on an
+ * input that nothing defines. */
+dlc_status dlc_graph_toposort(dlc_graph *g);
+/* Removes nodes whose outputs are all unused and not graph outputs, and
+ * unused CONST values. Returns how many nodes were removed. */
+int dlc_graph_remove_dead(dlc_graph *g);
+/* Checks structural invariants (SSA, order, dtype/shape set); for debug
+ * builds after every pass and for tests. */
+dlc_status dlc_graph_verify(const dlc_graph *g);
+
+/* "'conv1' (Conv, opset 13)" into buf, for messages. */
+const char *dlc_node_describe(const dlc_node *node, char *buf, size_t size);
+
+/* ---- attributes ---- */
+const dlc_attr *dlc_node_attr(const dlc_node *node, const char *name);
+int64_t dlc_node_attr_int(const dlc_node *node, const char *name, int64_t fallback);
+double dlc_node_attr_float(const dlc_node *node, const char *name, double fallback);
+/* Returns fallback when absent. */
+const char *dlc_node_attr_string(const dlc_node *node, const char *name, const char *fallback);
+/* Sets *out_count and returns the array, or NULL with *out_count = 0 when absent. */
+const int64_t *dlc_node_attr_ints(const dlc_node *node, const char *name, int32_t *out_count);
+const double *dlc_node_attr_floats(const dlc_node *node, const char *name, int32_t *out_count);
+
+/* ---- shapes ---- */
+static inline bool dlc_dim_is_static(dlc_dim d) { return d.value >= 0; }
+dlc_shape dlc_shape_make(int32_t rank, const int64_t *dims);
+bool dlc_shape_is_static(const dlc_shape *s);
+/* Product of dims; -1 if symbolic/unknown, -2 on int64 overflow. */
+int64_t dlc_shape_numel(const dlc_shape *s);
+bool dlc_shape_equal(const dlc_shape *a, const dlc_shape *b);
+/* "[1,3,batch,32]" into buf. */
+const char *dlc_shape_format(const dlc_graph *g, const dlc_shape *s, char *buf, size_t size);
+/* Multiplies with overflow detection; returns false on overflow or negative. */
+bool dlc_mul_size(int64_t a, int64_t b, int64_t *out);
+
+/* Value of a small integer CONST tensor (int32/int64) as int64; fails
+ * unless value is CONST with at most max_count elements. */
+dlc_status dlc_value_const_ints(const dlc_value *value, int64_t *out, int32_t max_count, int32_t *out_count);
+/* First element of a CONST value converted to double (any numeric dtype). */
+dlc_status dlc_value_const_scalar(const dlc_value *value, double *out);
+/* Number of elements, -1 if not static. */
+int64_t dlc_value_numel(const dlc_value *value);
+
+#endif

@@ -1,0 +1,8 @@
+/* The op family tables (ir/ops/<family>.c), one line each. */
+DLC_OP_FAMILY(elementwise)  /* unary/binary arithmetic, activations, comparisons, Where, Cast */
+DLC_OP_FAMILY(tensor)       /* Reshape, Flatten, Transpose, Concat, Split, Slice, Gather, Shape, ... */
+DLC_OP_FAMILY(reduce)       /* Softmax, LogSoftmax, Reduce*, ArgMax/ArgMin */
+DLC_OP_FAMILY(linalg)       /* Gemm, MatMul */
+DLC_OP_FAMILY(conv)         /* Conv, ConvTranspose */
+DLC_OP_FAMILY(pool)         /* MaxPool, AveragePool, Global*Pool */
+DLC_OP_FAMILY(norm)         /* BatchNormalization, LayerNormalization, ... */

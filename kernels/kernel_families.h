@@ -1,0 +1,20 @@
+/* Kernel families (kernels/<family>.c), one line each. Each file ends with
+ *
+ *   #ifndef DLC_KERNEL_BITCODE
+ *   const dlc_kernel_entry dlc_kernels_<family>[] = {
+ *       {"add", dlc_kernel_add, NULL},
+ *       {"conv2d", dlc_kernel_conv2d, dlc_kernel_conv2d_workspace},
+ *       {NULL, NULL, NULL},
+ *   };
+ *   #endif
+ *
+ * (the table is for the native registry used by constant folding; the
+ * bitcode build defines DLC_KERNEL_BITCODE so it stays out of models). */
+DLC_KERNEL_FAMILY(copy)
+DLC_KERNEL_FAMILY(elementwise)
+DLC_KERNEL_FAMILY(tensor)
+DLC_KERNEL_FAMILY(reduce)
+DLC_KERNEL_FAMILY(linalg)
+DLC_KERNEL_FAMILY(conv)
+DLC_KERNEL_FAMILY(pool)
+DLC_KERNEL_FAMILY(norm)

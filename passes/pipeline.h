@@ -1,0 +1,28 @@
+/* The graph passes and the order they run in. */
+#ifndef DLC_PASSES_PIPELINE_H
+#define DLC_PASSES_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "ir/graph.h"
+
+typedef struct dlc_pass_options {
+    int32_t opt_level;        /* 0: only what compilation needs; 1-3: all graph passes */
+    FILE *print_after_all;    /* non-NULL: print the IR after each pass here */
+    bool verify_each;         /* run dlc_graph_verify after every pass */
+} dlc_pass_options;
+
+/* Binds schemas, infers dtypes and shapes in topological order and folds
+ * every node whose inputs are all constant (by running its kernel natively),
+ * so shape-computing subgraphs become constants. Needed at every -O level. */
+dlc_status dlc_infer_and_fold(dlc_graph *g);
+
+/* Runs the optimization passes for opts->opt_level (after dlc_infer_and_fold). */
+dlc_status dlc_run_passes(dlc_graph *g, const dlc_pass_options *opts);
+
+/* Individual passes; each returns DLC_OK and sets *out_changed. */
+dlc_status dlc_pass_fold_batchnorm(dlc_graph *g, bool *out_changed);
+dlc_status dlc_pass_dead_code(dlc_graph *g, bool *out_changed);
+
+#endif
