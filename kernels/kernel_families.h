@@ -18,3 +18,4 @@ DLC_KERNEL_FAMILY(linalg)
 DLC_KERNEL_FAMILY(conv)
 DLC_KERNEL_FAMILY(pool)
 DLC_KERNEL_FAMILY(norm)
+DLC_KERNEL_FAMILY(gemm)      /* kernels/gemm.c: the shared SGEMM; no op kernels of its own */

@@ -1,0 +1,362 @@
+/* Conv and ConvTranspose kernels, 1-D to 3-D (lower ranks use leading unit
+ * dims, so one 3-D loop nest serves all).
+ *
+ * conv:           inputs X[N,C,*in], W[M,C/group,*k], [B[M]]; output Y[N,M,*out].
+ * conv_transpose: inputs X[N,C,*in], W[C,M/group,*k], [B[M]]; output Y[N,M,*out].
+ * ints (both): [group, stride[3], dilation[3], pad_begin[3]], spatial dims
+ * front-padded to 3 (stride 1, dilation 1, pad 0 on the unit dims). Output
+ * sizes come from Y's shape, so auto_pad, output_padding and output_shape
+ * are resolved at lowering.
+ *
+ * float32: Conv is a GEMM per (image, group), W as A and the input as an
+ * implicit im2col B (gemm.h), a plain view of X for 1x1 stride-1 unpadded
+ * kernels; depthwise convolutions (one input channel per group) run a direct
+ * loop that vectorizes along output rows. ConvTranspose is a GEMM
+ * (W^T x X into columns) followed by a col2im scatter-add.
+ * Other float dtypes: direct loops accumulating in double. */
+#include <stdbool.h>
+
+#include "kernels/gemm.h"
+#include "kernels/kvalue.h"
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+typedef struct conv_geom {
+    int64_t N, C, M, group, Cg, Mg;
+    int64_t in[3], out[3], kernel[3], stride[3], dil[3], pad[3];
+    int64_t in_plane, out_plane, kvol;
+    bool has_bias;
+} conv_geom;
+
+static conv_geom conv_geometry(const dlc_kparams *p, bool transpose) {
+    const dlc_ktensor *x = dlc_kp_in(p, 0), *w = dlc_kp_in(p, 1), *y = dlc_kp_out(p, 0);
+    const int64_t *ints = dlc_kp_ints(p);
+    conv_geom g;
+    int32_t nsp = x->rank - 2;
+    g.N = x->dims[0];
+    g.C = x->dims[1];
+    g.M = y->dims[1];
+    g.group = ints[0];
+    g.Cg = g.C / g.group;
+    g.Mg = g.M / g.group;
+    g.in_plane = g.out_plane = g.kvol = 1;
+    for (int i = 0; i < 3; i++) {
+        int32_t d = i - (3 - nsp); /* index into the spatial dims, < 0 for padding dims */
+        g.in[i] = d >= 0 ? x->dims[2 + d] : 1;
+        g.out[i] = d >= 0 ? y->dims[2 + d] : 1;
+        g.kernel[i] = d >= 0 ? w->dims[2 + d] : 1;
+        g.stride[i] = ints[1 + i];
+        g.dil[i] = ints[4 + i];
+        g.pad[i] = ints[7 + i];
+        g.in_plane *= g.in[i];
+        g.out_plane *= g.out[i];
+        g.kvol *= g.kernel[i];
+    }
+    (void)transpose;
+    g.has_bias = p->num_inputs > 2 && dlc_kp_in(p, 2)->dtype != 0;
+    return g;
+}
+
+static bool conv_is_pointwise(const conv_geom *g) {
+    for (int i = 0; i < 3; i++)
+        if (g->kernel[i] != 1 || g->stride[i] != 1 || g->pad[i] != 0 || g->in[i] != g->out[i]) return false;
+    return true;
+}
+
+static bool conv_is_depthwise(const conv_geom *g) { return g->Cg == 1 && g->group > 1; }
+
+/* ---- conv, float32, GEMM path -------------------------------------------------- */
+
+typedef struct conv_job {
+    const conv_geom *g;
+    const float *x, *w, *b;
+    float *y;
+    const dlc_kctx *ctx;
+    char *workspace;
+    int64_t slot_bytes, slots;
+} conv_job;
+
+/* Y[n, group gi] = W[group gi] x im2col(X[n, group gi]) (+ bias already in Y). */
+static void conv_gemm_one(const conv_job *job, int64_t n, int64_t gi, bool threaded, void *ws, int64_t ws_size) {
+    const conv_geom *g = job->g;
+    int64_t K = g->Cg * g->kvol;
+    const float *x = job->x + (n * g->C + gi * g->Cg) * g->in_plane;
+    float *y = job->y + (n * g->M + gi * g->Mg) * g->out_plane;
+    dlc_gemm_operand a = {job->w + gi * g->Mg * K, K, 1, NULL};
+    dlc_im2col view;
+    dlc_gemm_operand b = {x, g->in_plane, 1, NULL};
+    if (!conv_is_pointwise(g)) {
+        view = (dlc_im2col){.x = x, .channels = g->Cg};
+        for (int i = 0; i < 3; i++) {
+            view.in[i] = g->in[i];
+            view.kernel[i] = g->kernel[i];
+            view.out[i] = g->out[i];
+            view.stride[i] = g->stride[i];
+            view.dilation[i] = g->dil[i];
+            view.pad[i] = g->pad[i];
+        }
+        b.im2col = &view;
+    }
+    float beta = g->has_bias ? 1.0f : 0.0f;
+    if (g->has_bias)
+        for (int64_t m = 0; m < g->Mg; m++) {
+            float bias = job->b[gi * g->Mg + m];
+            for (int64_t j = 0; j < g->out_plane; j++) y[m * g->out_plane + j] = bias;
+        }
+    if (threaded) dlc_sgemm(job->ctx, g->Mg, g->out_plane, K, 1.0f, &a, &b, beta, y, g->out_plane, ws, ws_size);
+    else dlc_sgemm_single(g->Mg, g->out_plane, K, 1.0f, &a, &b, beta, y, g->out_plane, ws);
+}
+
+static void conv_gemm_slots(void *arg, int64_t begin, int64_t end) {
+    const conv_job *job = arg;
+    int64_t items = job->g->N * job->g->group;
+    for (int64_t slot = begin; slot < end; slot++)
+        for (int64_t it = items * slot / job->slots; it < items * (slot + 1) / job->slots; it++)
+            conv_gemm_one(job, it / job->g->group, it % job->g->group, false, job->workspace + slot * job->slot_bytes, 0);
+}
+
+static void conv_gemm(const conv_job *job) {
+    const conv_geom *g = job->g;
+    const dlc_kctx *ctx = job->ctx;
+    int64_t items = g->N * g->group;
+    int64_t threads = ctx->num_threads > 1 ? ctx->num_threads : 1;
+    int64_t slot_bytes = dlc_sgemm_workspace_single(g->Mg, g->out_plane, g->Cg * g->kvol);
+    int64_t slots = min64(min64(threads, items), ctx->workspace_size / slot_bytes);
+    int64_t flops = g->Mg * g->out_plane * g->Cg * g->kvol;
+    if (slots > 1 && (items >= 4 * threads || flops < (1 << 21))) {
+        conv_job sliced = *job;
+        sliced.slot_bytes = slot_bytes;
+        sliced.slots = slots;
+        dlc_parallel_for(ctx, slots, 1, conv_gemm_slots, &sliced);
+        return;
+    }
+    for (int64_t it = 0; it < items; it++)
+        conv_gemm_one(job, it / g->group, it % g->group, true, ctx->workspace, ctx->workspace_size);
+}
+
+/* ---- conv, float32, depthwise ------------------------------------------------------ */
+
+/* One output plane (image n, output channel oc) of a convolution whose group
+ * has a single input channel. Rows are accumulated tap by tap so the inner
+ * loop runs along contiguous output columns. */
+static void depthwise_plane(const conv_job *job, int64_t plane) {
+    const conv_geom *g = job->g;
+    int64_t n = plane / g->M, oc = plane % g->M;
+    int64_t ic = oc / g->Mg;
+    const float *x = job->x + (n * g->C + ic) * g->in_plane;
+    const float *w = job->w + oc * g->kvol;
+    float *y = job->y + plane * g->out_plane;
+    float bias = g->has_bias ? job->b[oc] : 0.0f;
+    const int64_t OW = g->out[2], IW = g->in[2], sx = g->stride[2], dx = g->dil[2], px = g->pad[2];
+    for (int64_t oz = 0; oz < g->out[0]; oz++)
+        for (int64_t oy = 0; oy < g->out[1]; oy++) {
+            float *yrow = y + (oz * g->out[1] + oy) * OW;
+            for (int64_t ox = 0; ox < OW; ox++) yrow[ox] = bias;
+            for (int64_t kz = 0; kz < g->kernel[0]; kz++) {
+                int64_t iz = oz * g->stride[0] - g->pad[0] + kz * g->dil[0];
+                if (iz < 0 || iz >= g->in[0]) continue;
+                for (int64_t ky = 0; ky < g->kernel[1]; ky++) {
+                    int64_t iy = oy * g->stride[1] - g->pad[1] + ky * g->dil[1];
+                    if (iy < 0 || iy >= g->in[1]) continue;
+                    const float *xrow = x + (iz * g->in[1] + iy) * IW;
+                    for (int64_t kx = 0; kx < g->kernel[2]; kx++) {
+                        float wv = w[(kz * g->kernel[1] + ky) * g->kernel[2] + kx];
+                        int64_t off = kx * dx - px; /* ix = ox * sx + off */
+                        /* ox range with 0 <= ix < IW */
+                        int64_t lo = off >= 0 ? 0 : (-off + sx - 1) / sx;
+                        int64_t hi = IW - off <= 0 ? 0 : (IW - off + sx - 1) / sx;
+                        hi = min64(hi, OW);
+                        if (sx == 1) {
+                            for (int64_t ox = lo; ox < hi; ox++) yrow[ox] += wv * xrow[ox + off];
+                        } else {
+                            for (int64_t ox = lo; ox < hi; ox++) yrow[ox] += wv * xrow[ox * sx + off];
+                        }
+                    }
+                }
+            }
+        }
+}
+
+static void depthwise_range(void *arg, int64_t begin, int64_t end) {
+    for (int64_t plane = begin; plane < end; plane++) depthwise_plane(arg, plane);
+}
+
+/* ---- conv, any float dtype, direct ------------------------------------------------- */
+
+static void conv_direct_generic(const conv_geom *g, int32_t t, const void *x, const void *w, const void *b, void *y) {
+    for (int64_t n = 0; n < g->N; n++)
+        for (int64_t m = 0; m < g->M; m++) {
+            int64_t gi = m / g->Mg;
+            for (int64_t o = 0; o < g->out_plane; o++) {
+                int64_t ox = o % g->out[2], oy = (o / g->out[2]) % g->out[1], oz = o / (g->out[2] * g->out[1]);
+                double sum = b != NULL ? dlc_kload_f(b, t, m) : 0.0;
+                for (int64_t c = 0; c < g->Cg; c++) {
+                    int64_t xc = (n * g->C + gi * g->Cg + c) * g->in_plane;
+                    int64_t wc = (m * g->Cg + c) * g->kvol;
+                    for (int64_t kz = 0; kz < g->kernel[0]; kz++) {
+                        int64_t iz = oz * g->stride[0] - g->pad[0] + kz * g->dil[0];
+                        if (iz < 0 || iz >= g->in[0]) continue;
+                        for (int64_t ky = 0; ky < g->kernel[1]; ky++) {
+                            int64_t iy = oy * g->stride[1] - g->pad[1] + ky * g->dil[1];
+                            if (iy < 0 || iy >= g->in[1]) continue;
+                            for (int64_t kx = 0; kx < g->kernel[2]; kx++) {
+                                int64_t ix = ox * g->stride[2] - g->pad[2] + kx * g->dil[2];
+                                if (ix < 0 || ix >= g->in[2]) continue;
+                                sum += dlc_kload_f(x, t, xc + (iz * g->in[1] + iy) * g->in[2] + ix) *
+                                       dlc_kload_f(w, t, wc + (kz * g->kernel[1] + ky) * g->kernel[2] + kx);
+                            }
+                        }
+                    }
+                }
+                dlc_kstore_f(y, t, (n * g->M + m) * g->out_plane + o, sum);
+            }
+        }
+}
+
+int64_t dlc_kernel_conv_workspace(const dlc_kparams *p) {
+    if (dlc_kp_out(p, 0)->dtype != DLC_KT_FLOAT32) return 0;
+    conv_geom g = conv_geometry(p, false);
+    if (conv_is_depthwise(&g)) return 0;
+    return dlc_sgemm_workspace(g.Mg, g.out_plane, g.Cg * g.kvol);
+}
+
+int32_t dlc_kernel_conv(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {
+    conv_geom g = conv_geometry(p, false);
+    int32_t t = dlc_kp_out(p, 0)->dtype;
+    const void *bias = g.has_bias ? inputs[2] : NULL;
+    if (t != DLC_KT_FLOAT32) {
+        if (!dlc_kdtype_is_float(t)) return DLC_KERR_UNSUPPORTED;
+        conv_direct_generic(&g, t, inputs[0], inputs[1], bias, outputs[0]);
+        return DLC_KOK;
+    }
+    conv_job job = {.g = &g, .x = inputs[0], .w = inputs[1], .b = bias, .y = outputs[0], .ctx = ctx,
+                    .workspace = ctx->workspace};
+    if (conv_is_depthwise(&g)) {
+        dlc_parallel_for(ctx, g.N * g.M, max64(1, 65536 / max64(1, g.out_plane * g.kvol)), depthwise_range, &job);
+        return DLC_KOK;
+    }
+    conv_gemm(&job);
+    return DLC_KOK;
+}
+
+/* ---- conv_transpose ----------------------------------------------------------------
+ * Y[n, gi*Mg + m, o] = B[m] + sum_{c, k: o = i*stride - pad + k*dil} X[n, gi*Cg + c, i] * W[gi*Cg + c, m, k] */
+
+/* Column buffer rows: (m, kz, ky, kx); columns: input positions. */
+static int64_t convt_cols_floats(const conv_geom *g) { return g->Mg * g->kvol * g->in_plane; }
+
+int64_t dlc_kernel_conv_transpose_workspace(const dlc_kparams *p) {
+    if (dlc_kp_out(p, 0)->dtype != DLC_KT_FLOAT32) return 0;
+    conv_geom g = conv_geometry(p, true);
+    int64_t cols_bytes = (convt_cols_floats(&g) * 4 + 63) / 64 * 64;
+    return cols_bytes + dlc_sgemm_workspace(g.Mg * g.kvol, g.in_plane, g.Cg);
+}
+
+typedef struct col2im_job {
+    const conv_geom *g;
+    const float *cols;
+    float *y; /* first output channel of the group in this image */
+} col2im_job;
+
+static void col2im_channels(void *arg, int64_t begin, int64_t end) {
+    const col2im_job *job = arg;
+    const conv_geom *g = job->g;
+    for (int64_t m = begin; m < end; m++) {
+        float *y = job->y + m * g->out_plane;
+        for (int64_t kz = 0; kz < g->kernel[0]; kz++)
+            for (int64_t ky = 0; ky < g->kernel[1]; ky++)
+                for (int64_t kx = 0; kx < g->kernel[2]; kx++) {
+                    const float *col = job->cols + ((m * g->kernel[0] + kz) * g->kernel[1] + ky) * g->kernel[2] * g->in_plane +
+                                       kx * g->in_plane;
+                    for (int64_t iz = 0; iz < g->in[0]; iz++) {
+                        int64_t oz = iz * g->stride[0] - g->pad[0] + kz * g->dil[0];
+                        if (oz < 0 || oz >= g->out[0]) continue;
+                        for (int64_t iy = 0; iy < g->in[1]; iy++) {
+                            int64_t oy = iy * g->stride[1] - g->pad[1] + ky * g->dil[1];
+                            if (oy < 0 || oy >= g->out[1]) continue;
+                            const float *crow = col + (iz * g->in[1] + iy) * g->in[2];
+                            float *yrow = y + (oz * g->out[1] + oy) * g->out[2];
+                            int64_t off = kx * g->dil[2] - g->pad[2], sx = g->stride[2];
+                            for (int64_t ix = 0; ix < g->in[2]; ix++) {
+                                int64_t ox = ix * sx + off;
+                                if (ox >= 0 && ox < g->out[2]) yrow[ox] += crow[ix];
+                            }
+                        }
+                    }
+                }
+    }
+}
+
+static void convt_f32(const conv_geom *g, const float *x, const float *w, const float *b, float *y,
+                      const dlc_kctx *ctx) {
+    int64_t cols_bytes = (convt_cols_floats(g) * 4 + 63) / 64 * 64;
+    float *cols = ctx->workspace;
+    char *gemm_ws = (char *)ctx->workspace + cols_bytes;
+    int64_t rows = g->Mg * g->kvol;
+    for (int64_t n = 0; n < g->N; n++)
+        for (int64_t gi = 0; gi < g->group; gi++) {
+            float *yg = y + (n * g->M + gi * g->Mg) * g->out_plane;
+            for (int64_t m = 0; m < g->Mg; m++) {
+                float bias = b != NULL ? b[gi * g->Mg + m] : 0.0f;
+                for (int64_t o = 0; o < g->out_plane; o++) yg[m * g->out_plane + o] = bias;
+            }
+            /* cols[rows, in_plane] = W_g^T[rows, Cg] x X_g[Cg, in_plane]; W_g is [Cg, rows] */
+            dlc_gemm_operand a = {w + gi * g->Cg * rows, 1, rows, NULL};
+            dlc_gemm_operand bx = {x + (n * g->C + gi * g->Cg) * g->in_plane, g->in_plane, 1, NULL};
+            dlc_sgemm(ctx, rows, g->in_plane, g->Cg, 1.0f, &a, &bx, 0.0f, cols, g->in_plane, gemm_ws,
+                      ctx->workspace_size - cols_bytes);
+            col2im_job job = {g, cols, yg};
+            dlc_parallel_for(ctx, g->Mg, 1, col2im_channels, &job);
+        }
+}
+
+/* Gather form: each output sums the taps whose input position is integral. */
+static void convt_generic(const conv_geom *g, int32_t t, const void *x, const void *w, const void *b, void *y) {
+    for (int64_t n = 0; n < g->N; n++)
+        for (int64_t oc = 0; oc < g->M; oc++) {
+            int64_t gi = oc / g->Mg, m = oc % g->Mg;
+            for (int64_t o = 0; o < g->out_plane; o++) {
+                int64_t opos[3] = {o / (g->out[2] * g->out[1]), (o / g->out[2]) % g->out[1], o % g->out[2]};
+                double sum = b != NULL ? dlc_kload_f(b, t, oc) : 0.0;
+                for (int64_t k = 0; k < g->kvol; k++) {
+                    int64_t kpos[3] = {k / (g->kernel[2] * g->kernel[1]), (k / g->kernel[2]) % g->kernel[1], k % g->kernel[2]};
+                    int64_t ipos[3];
+                    bool ok = true;
+                    for (int d = 0; d < 3 && ok; d++) {
+                        int64_t num = opos[d] + g->pad[d] - kpos[d] * g->dil[d];
+                        ok = num >= 0 && num % g->stride[d] == 0 && num / g->stride[d] < g->in[d];
+                        ipos[d] = ok ? num / g->stride[d] : 0;
+                    }
+                    if (!ok) continue;
+                    int64_t ioff = (ipos[0] * g->in[1] + ipos[1]) * g->in[2] + ipos[2];
+                    for (int64_t c = 0; c < g->Cg; c++) {
+                        int64_t ic = gi * g->Cg + c;
+                        sum += dlc_kload_f(x, t, (n * g->C + ic) * g->in_plane + ioff) *
+                               dlc_kload_f(w, t, (ic * g->Mg + m) * g->kvol + k);
+                    }
+                }
+                dlc_kstore_f(y, t, (n * g->M + oc) * g->out_plane + o, sum);
+            }
+        }
+}
+
+int32_t dlc_kernel_conv_transpose(const dlc_kparams *p, void *const *inputs, void *const *outputs,
+                                  const dlc_kctx *ctx) {
+    conv_geom g = conv_geometry(p, true);
+    int32_t t = dlc_kp_out(p, 0)->dtype;
+    const void *bias = g.has_bias ? inputs[2] : NULL;
+    if (t == DLC_KT_FLOAT32) convt_f32(&g, inputs[0], inputs[1], bias, outputs[0], ctx);
+    else if (dlc_kdtype_is_float(t)) convt_generic(&g, t, inputs[0], inputs[1], bias, outputs[0]);
+    else return DLC_KERR_UNSUPPORTED;
+    return DLC_KOK;
+}
+
+#ifndef DLC_KERNEL_BITCODE
+#include "kernels/kernel_registry.h"
+const dlc_kernel_entry dlc_kernels_conv[] = {
+    {"conv", dlc_kernel_conv, dlc_kernel_conv_workspace},
+    {"conv_transpose", dlc_kernel_conv_transpose, dlc_kernel_conv_transpose_workspace},
+    {NULL, NULL, NULL},
+};
+#endif

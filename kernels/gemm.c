@@ -1,0 +1,370 @@
+/* The blocked float32 GEMM behind Gemm, MatMul and Conv (see gemm.h).
+ *
+ * Loop order (Goto/BLIS): for each task's column block, for each KC slice of
+ * K, pack the B panel (KC x NC, stays in L2); for each MC block of rows pack
+ * A (MC x KC) and run the MR x NR micro-kernel over all panel pairs. The
+ * micro-kernel is plain C whose fixed-size inner loops clang unrolls and
+ * turns into vector FMAs, the accumulators living in registers. */
+#include "kernels/gemm.h"
+
+#include <stdbool.h>
+
+/* MR x NR accumulators: 6 x 32 floats = 12 zmm or 24 ymm registers, which
+ * leaves room for the B row and the A broadcast with AVX-512 (32 registers)
+ * in either vector width, and enough independent FMAs to hide latency. */
+#define GEMM_MR 6
+#define GEMM_NR 32
+#define GEMM_KC 256
+#define GEMM_MC 120  /* multiple of MR; MC x KC floats = 120 KiB, an L2 share */
+#define GEMM_NC 1024 /* widest column block of one task; KC x NC = 1 MiB */
+#define GEMM_ALIGN 64
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+static int64_t ceil_div(int64_t x, int64_t m) { return (x + m - 1) / m; }
+
+/* Floats of the A and B packing buffers of one thread. */
+static void buffer_floats(int64_t M, int64_t N, int64_t K, int64_t *a_floats, int64_t *b_floats) {
+    int64_t kc = max64(1, min64(K, GEMM_KC));
+    int64_t mc = min64(round_up(max64(M, 1), GEMM_MR), GEMM_MC);
+    int64_t nc = min64(round_up(max64(N, 1), GEMM_NR), GEMM_NC);
+    *a_floats = round_up(mc * kc, GEMM_ALIGN / 4);
+    *b_floats = round_up(kc * nc, GEMM_ALIGN / 4);
+}
+
+int64_t dlc_sgemm_workspace_single(int64_t M, int64_t N, int64_t K) {
+    int64_t a, b;
+    buffer_floats(M, N, K, &a, &b);
+    return (a + b) * 4;
+}
+
+int64_t dlc_sgemm_workspace(int64_t M, int64_t N, int64_t K) {
+    return DLC_GEMM_MAX_THREADS * dlc_sgemm_workspace_single(M, N, K);
+}
+
+/* ---- packing --------------------------------------------------------- */
+
+/* A[i0:i0+mc, k0:k0+kc] * alpha into MR-row panels: panel p holds rows
+ * p*MR.. as kc columns of MR values (zero rows pad the last panel). */
+static void pack_a(const dlc_gemm_operand *A, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float alpha,
+                   float *restrict dst) {
+    for (int64_t ip = 0; ip < mc; ip += GEMM_MR) {
+        int64_t rows = min64(GEMM_MR, mc - ip);
+        float *restrict panel = dst + ip * kc;
+        const float *src = A->data + (i0 + ip) * A->row_stride + k0 * A->col_stride;
+        if (rows == GEMM_MR) {
+            for (int64_t k = 0; k < kc; k++)
+                for (int r = 0; r < GEMM_MR; r++)
+                    panel[k * GEMM_MR + r] = alpha * src[r * A->row_stride + k * A->col_stride];
+        } else {
+            for (int64_t k = 0; k < kc; k++)
+                for (int r = 0; r < GEMM_MR; r++)
+                    panel[k * GEMM_MR + r] = r < rows ? alpha * src[r * A->row_stride + k * A->col_stride] : 0.0f;
+        }
+    }
+}
+
+static void pack_b_dense(const dlc_gemm_operand *B, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
+                         float *restrict dst) {
+    for (int64_t jp = 0; jp < nc; jp += GEMM_NR) {
+        int64_t cols = min64(GEMM_NR, nc - jp);
+        float *restrict panel = dst + jp * kc;
+        const float *src = B->data + k0 * B->row_stride + (j0 + jp) * B->col_stride;
+        if (cols == GEMM_NR && B->col_stride == 1) {
+            for (int64_t k = 0; k < kc; k++) memcpy(panel + k * GEMM_NR, src + k * B->row_stride, GEMM_NR * 4);
+        } else if (B->row_stride == 1) {
+            /* transposed B: walk each column contiguously */
+            for (int c = 0; c < GEMM_NR; c++)
+                for (int64_t k = 0; k < kc; k++)
+                    panel[k * GEMM_NR + c] = c < cols ? src[c * B->col_stride + k] : 0.0f;
+        } else {
+            for (int64_t k = 0; k < kc; k++)
+                for (int c = 0; c < GEMM_NR; c++)
+                    panel[k * GEMM_NR + c] = c < cols ? src[k * B->row_stride + c * B->col_stride] : 0.0f;
+        }
+    }
+}
+
+/* Gathers the im2col rows k0..k0+kc, columns j0..j0+nc straight from the
+ * convolution input, one output row (fixed oz, oy) run at a time. */
+static void pack_b_im2col(const dlc_im2col *v, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float *restrict dst) {
+    const int64_t ID = v->in[0], IH = v->in[1], IW = v->in[2];
+    const int64_t KD = v->kernel[0], KH = v->kernel[1], KW = v->kernel[2];
+    const int64_t OH = v->out[1], OW = v->out[2];
+    const int64_t nc_padded = round_up(nc, GEMM_NR);
+    for (int64_t k = 0; k < kc; k++) {
+        int64_t kk = k0 + k;
+        int64_t kx = kk % KW, t = kk / KW;
+        int64_t ky = t % KH;
+        t /= KH;
+        int64_t kz = t % KD, c = t / KD;
+        const float *xc = v->x + c * ID * IH * IW;
+        int64_t j = j0;
+        int64_t ox = j % OW, oy = (j / OW) % OH, oz = j / (OW * OH);
+        int64_t jj = 0;
+        while (jj < nc) {
+            int64_t run = min64(OW - ox, nc - jj);
+            int64_t iz = oz * v->stride[0] - v->pad[0] + kz * v->dilation[0];
+            int64_t iy = oy * v->stride[1] - v->pad[1] + ky * v->dilation[1];
+            bool row_inside = iz >= 0 && iz < ID && iy >= 0 && iy < IH;
+            const float *row = xc + (iz * IH + iy) * IW;
+            int64_t ix0 = ox * v->stride[2] - v->pad[2] + kx * v->dilation[2];
+            for (int64_t r = 0; r < run; r++) {
+                int64_t col = jj + r;
+                int64_t ix = ix0 + r * v->stride[2];
+                float value = row_inside && ix >= 0 && ix < IW ? row[ix] : 0.0f;
+                dst[(col / GEMM_NR) * kc * GEMM_NR + k * GEMM_NR + col % GEMM_NR] = value;
+            }
+            jj += run;
+            ox = 0;
+            if (++oy == OH) {
+                oy = 0;
+                oz++;
+            }
+        }
+        for (int64_t col = nc; col < nc_padded; col++) dst[(col / GEMM_NR) * kc * GEMM_NR + k * GEMM_NR + col % GEMM_NR] = 0.0f;
+    }
+}
+
+static void pack_b(const dlc_gemm_operand *B, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float *restrict dst) {
+    if (B->im2col != NULL) pack_b_im2col(B->im2col, k0, kc, j0, nc, dst);
+    else pack_b_dense(B, k0, kc, j0, nc, dst);
+}
+
+/* ---- micro-kernel ------------------------------------------------------- */
+
+/* C[0:mr, 0:nr] (=|+=) A panel x B panel. first: this is the first K slice,
+ * so beta applies (beta == 0 overwrites without reading C). */
+static void micro_kernel(int64_t kc, const float *restrict a, const float *restrict b, float *restrict c,
+                         int64_t ldc, int64_t mr, int64_t nr, float beta, int first) {
+    float acc[GEMM_MR][GEMM_NR];
+    for (int i = 0; i < GEMM_MR; i++)
+        for (int j = 0; j < GEMM_NR; j++) acc[i][j] = 0.0f;
+    for (int64_t k = 0; k < kc; k++) {
+        const float *restrict ak = a + k * GEMM_MR;
+        const float *restrict bk = b + k * GEMM_NR;
+        for (int i = 0; i < GEMM_MR; i++) {
+            float ai = ak[i];
+            for (int j = 0; j < GEMM_NR; j++) acc[i][j] += ai * bk[j];
+        }
+    }
+    if (mr == GEMM_MR && nr == GEMM_NR) {
+        if (!first) {
+            for (int i = 0; i < GEMM_MR; i++)
+                for (int j = 0; j < GEMM_NR; j++) c[i * ldc + j] += acc[i][j];
+        } else if (beta == 0.0f) {
+            for (int i = 0; i < GEMM_MR; i++)
+                for (int j = 0; j < GEMM_NR; j++) c[i * ldc + j] = acc[i][j];
+        } else {
+            for (int i = 0; i < GEMM_MR; i++)
+                for (int j = 0; j < GEMM_NR; j++) c[i * ldc + j] = beta * c[i * ldc + j] + acc[i][j];
+        }
+        return;
+    }
+    for (int64_t i = 0; i < mr; i++)
+        for (int64_t j = 0; j < nr; j++) {
+            float *out = &c[i * ldc + j];
+            if (!first) *out += acc[i][j];
+            else if (beta == 0.0f) *out = acc[i][j];
+            else *out = beta * *out + acc[i][j];
+        }
+}
+
+/* ---- driver --------------------------------------------------------------- */
+
+typedef struct gemm_problem {
+    int64_t M, N, K;
+    float alpha, beta;
+    const dlc_gemm_operand *A, *B;
+    float *C;
+    int64_t ldc;
+    /* task grid: m_tasks x n_tasks blocks of at most task_m x task_n */
+    int64_t task_m, task_n, m_tasks, n_tasks;
+    int64_t slots;
+    char *workspace;
+    int64_t slot_bytes, a_floats;
+} gemm_problem;
+
+static void gemm_block(const gemm_problem *p, int64_t i_begin, int64_t i_end, int64_t j_begin, int64_t j_end,
+                       float *abuf, float *bbuf) {
+    for (int64_t jc = j_begin; jc < j_end; jc += GEMM_NC) {
+        int64_t nc = min64(GEMM_NC, j_end - jc);
+        for (int64_t pc = 0; pc < p->K; pc += GEMM_KC) {
+            int64_t kc = min64(GEMM_KC, p->K - pc);
+            pack_b(p->B, pc, kc, jc, nc, bbuf);
+            for (int64_t ic = i_begin; ic < i_end; ic += GEMM_MC) {
+                int64_t mc = min64(GEMM_MC, i_end - ic);
+                pack_a(p->A, ic, mc, pc, kc, p->alpha, abuf);
+                for (int64_t jr = 0; jr < nc; jr += GEMM_NR)
+                    for (int64_t ir = 0; ir < mc; ir += GEMM_MR)
+                        micro_kernel(kc, abuf + ir * kc, bbuf + jr * kc, p->C + (ic + ir) * p->ldc + jc + jr, p->ldc,
+                                     min64(GEMM_MR, mc - ir), min64(GEMM_NR, nc - jr), p->beta, pc == 0);
+            }
+        }
+    }
+}
+
+static void run_task(const gemm_problem *p, int64_t task, float *abuf, float *bbuf) {
+    int64_t tm = task / p->n_tasks, tn = task % p->n_tasks;
+    int64_t i0 = tm * p->task_m, j0 = tn * p->task_n;
+    if (i0 >= p->M || j0 >= p->N) return;
+    gemm_block(p, i0, min64(p->M, i0 + p->task_m), j0, min64(p->N, j0 + p->task_n), abuf, bbuf);
+}
+
+/* One slot = one pair of packing buffers, used by one thread at a time. */
+static void run_slots(void *arg, int64_t begin, int64_t end) {
+    const gemm_problem *p = arg;
+    int64_t tasks = p->m_tasks * p->n_tasks;
+    for (int64_t slot = begin; slot < end; slot++) {
+        float *abuf = (float *)(void *)(p->workspace + slot * p->slot_bytes);
+        float *bbuf = abuf + p->a_floats;
+        for (int64_t t = tasks * slot / p->slots; t < tasks * (slot + 1) / p->slots; t++) run_task(p, t, abuf, bbuf);
+    }
+}
+
+/* C = beta * C when there is nothing to multiply (K == 0 or alpha == 0). */
+static void scale_c(int64_t M, int64_t N, float beta, float *C, int64_t ldc) {
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+}
+
+/* ---- matrix-vector products -------------------------------------------------
+ * With one row (or column) the MR x NR tile wastes most of its work and the
+ * product is bound by reading the matrix once, so these stream it instead. */
+
+typedef struct gemv_problem {
+    int64_t len, K;          /* outputs, reduction length */
+    float alpha, beta;
+    const float *vec;        /* K values, stride vec_stride */
+    int64_t vec_stride;
+    const float *mat;        /* output o reads mat[o * o_stride + k * k_stride] */
+    int64_t o_stride, k_stride;
+    float *out;
+    int64_t out_stride;
+} gemv_problem;
+
+#define GEMV_LANES 16
+#define GEMV_BLOCK 256
+
+static void gemv_store(const gemv_problem *p, int64_t o, float sum) {
+    float *y = &p->out[o * p->out_stride];
+    *y = p->beta == 0.0f ? p->alpha * sum : p->alpha * sum + p->beta * *y;
+}
+
+static void gemv_range(void *arg, int64_t begin, int64_t end) {
+    const gemv_problem *p = arg;
+    if (p->k_stride == 1 && p->vec_stride == 1) {
+        /* each output is a dot product of contiguous rows: LANES partial sums
+         * vectorize without reassociating float adds */
+        for (int64_t o = begin; o < end; o++) {
+            const float *row = p->mat + o * p->o_stride;
+            float part[GEMV_LANES] = {0};
+            int64_t k = 0;
+            for (; k + GEMV_LANES <= p->K; k += GEMV_LANES)
+                for (int l = 0; l < GEMV_LANES; l++) part[l] += row[k + l] * p->vec[k + l];
+            float sum = 0.0f;
+            for (int l = 0; l < GEMV_LANES; l++) sum += part[l];
+            for (; k < p->K; k++) sum += row[k] * p->vec[k];
+            gemv_store(p, o, sum);
+        }
+        return;
+    }
+    /* outputs contiguous in the matrix (o_stride == 1): axpy over blocks */
+    for (int64_t o0 = begin; o0 < end; o0 += GEMV_BLOCK) {
+        int64_t n = min64(GEMV_BLOCK, end - o0);
+        float acc[GEMV_BLOCK];
+        for (int64_t o = 0; o < n; o++) acc[o] = 0.0f;
+        for (int64_t k = 0; k < p->K; k++) {
+            float v = p->vec[k * p->vec_stride];
+            const float *row = p->mat + k * p->k_stride + o0 * p->o_stride;
+            if (p->o_stride == 1)
+                for (int64_t o = 0; o < n; o++) acc[o] += v * row[o];
+            else
+                for (int64_t o = 0; o < n; o++) acc[o] += v * row[o * p->o_stride];
+        }
+        for (int64_t o = 0; o < n; o++) gemv_store(p, o0 + o, acc[o]);
+    }
+}
+
+static void gemv(const dlc_kctx *ctx, gemv_problem *p) {
+    dlc_parallel_for(ctx, p->len, max64(16, 32768 / max64(p->K, 1)), gemv_range, p);
+}
+
+/* Returns 1 when the product was handled as a matrix-vector product. */
+static int try_gemv(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
+                    const dlc_gemm_operand *B, float beta, float *C, int64_t ldc) {
+    if (B->im2col != NULL) return 0;
+    gemv_problem p = {.K = K, .alpha = alpha, .beta = beta, .out = C};
+    if (M == 1) { /* y[j] = sum_k a[k] B[k,j] */
+        p.len = N;
+        p.vec = A->data;
+        p.vec_stride = A->col_stride;
+        p.mat = B->data;
+        p.o_stride = B->col_stride;
+        p.k_stride = B->row_stride;
+        p.out_stride = 1;
+    } else if (N == 1) { /* y[i] = sum_k A[i,k] b[k] */
+        p.len = M;
+        p.vec = B->data;
+        p.vec_stride = B->row_stride;
+        p.mat = A->data;
+        p.o_stride = A->row_stride;
+        p.k_stride = A->col_stride;
+        p.out_stride = ldc;
+    } else {
+        return 0;
+    }
+    if (!((p.k_stride == 1 && p.vec_stride == 1) || p.o_stride == 1)) return 0;
+    gemv(ctx, &p);
+    return 1;
+}
+
+static void plan_tasks(gemm_problem *p, int64_t threads) {
+    int64_t M = p->M, N = p->N;
+    int64_t n_tasks = ceil_div(N, GEMM_NC);
+    if (n_tasks < threads) n_tasks = min64(threads, ceil_div(N, GEMM_NR));
+    int64_t m_tasks = 1;
+    if (n_tasks < threads) m_tasks = min64(ceil_div(threads, n_tasks), ceil_div(M, GEMM_MR));
+    p->task_n = round_up(ceil_div(N, n_tasks), GEMM_NR);
+    p->task_m = round_up(ceil_div(M, m_tasks), GEMM_MR);
+    p->n_tasks = ceil_div(N, p->task_n);
+    p->m_tasks = ceil_div(M, p->task_m);
+}
+
+void dlc_sgemm(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
+               const dlc_gemm_operand *B, float beta, float *C, int64_t ldc, void *workspace,
+               int64_t workspace_size) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0 || alpha == 0.0f) {
+        scale_c(M, N, beta, C, ldc);
+        return;
+    }
+    if (try_gemv(ctx, M, N, K, alpha, A, B, beta, C, ldc)) return;
+    gemm_problem p = {.M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .A = A, .B = B, .C = C, .ldc = ldc,
+                      .workspace = workspace};
+    int64_t b_floats;
+    buffer_floats(M, N, K, &p.a_floats, &b_floats);
+    p.slot_bytes = (p.a_floats + b_floats) * 4;
+    int64_t threads = ctx != NULL && ctx->num_threads > 1 ? ctx->num_threads : 1;
+    threads = min64(threads, min64(DLC_GEMM_MAX_THREADS, max64(1, workspace_size / p.slot_bytes)));
+    /* below ~1 MFLOP per thread the fork costs more than it saves */
+    threads = min64(threads, max64(1, M * N * K / (1 << 19)));
+    plan_tasks(&p, threads);
+    p.slots = min64(threads, p.m_tasks * p.n_tasks);
+    dlc_parallel_for(ctx, p.slots, 1, run_slots, &p);
+}
+
+void dlc_sgemm_single(int64_t M, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
+                      const dlc_gemm_operand *B, float beta, float *C, int64_t ldc, void *workspace) {
+    dlc_kctx serial = {.num_threads = 1};
+    dlc_sgemm(&serial, M, N, K, alpha, A, B, beta, C, ldc, workspace, dlc_sgemm_workspace_single(M, N, K));
+}
+
+#ifndef DLC_KERNEL_BITCODE
+#include "kernels/kernel_registry.h"
+/* The GEMM is a building block of other kernels, not an op's kernel. */
+const dlc_kernel_entry dlc_kernels_gemm[] = {
+    {NULL, NULL, NULL},
+};
+#endif

@@ -1,0 +1,62 @@
+/*
+ * The float32 matrix multiply shared by the linalg and conv kernels:
+ *
+ *     C[M,N] = alpha * A[M,K] * B[K,N] + beta * C      (beta == 0: C is not read)
+ *
+ * Blocked the BLIS way: B is packed into KC x NR column panels, A into
+ * MR x KC row panels (both in the caller's workspace), and a register-blocked
+ * MR x NR micro-kernel multiplies a pair of panels. Operands are read through
+ * strides, so transposes cost nothing extra, and B may be an implicit im2col
+ * view of a convolution input: the conv kernels never materialize the
+ * unfolded matrix, the packing routine gathers it panel by panel.
+ */
+#ifndef DLC_KERNELS_GEMM_H
+#define DLC_KERNELS_GEMM_H
+
+#include "kernels/dlc_kernel.h"
+
+/* A convolution input seen as the im2col matrix B[K,N] of one image and one
+ * group: row k = ((c * KD + kz) * KH + ky) * KW + kx, column
+ * j = (oz * OH + oy) * OW + ox; element = x[c][iz][iy][ix] with
+ * iz = oz * stride - pad + kz * dilation (zero outside the input).
+ * 1-D and 2-D convolutions use leading unit dims. */
+typedef struct dlc_im2col {
+    const float *x;          /* first channel of the group in this image */
+    int64_t channels;        /* channels per group */
+    int64_t in[3];           /* D, H, W */
+    int64_t kernel[3];
+    int64_t out[3];
+    int64_t stride[3];
+    int64_t dilation[3];
+    int64_t pad[3];          /* leading pads */
+} dlc_im2col;
+
+typedef struct dlc_gemm_operand {
+    const float *data;       /* element (r, c) = data[r * row_stride + c * col_stride] */
+    int64_t row_stride, col_stride;
+    const dlc_im2col *im2col; /* B only: non-NULL replaces data/strides */
+} dlc_gemm_operand;
+
+/* Largest number of threads one GEMM uses: the workspace holds one pair of
+ * packing buffers per thread and its size cannot depend on the session. */
+#define DLC_GEMM_MAX_THREADS 8
+
+/* Bytes of workspace dlc_sgemm needs for these sizes (any thread count). */
+int64_t dlc_sgemm_workspace(int64_t M, int64_t N, int64_t K);
+
+/* C (row stride ldc, unit column stride) = alpha*A*B + beta*C, threaded over
+ * ctx->num_threads. workspace must hold dlc_sgemm_workspace(M, N, K) bytes,
+ * 64-byte aligned; with less it uses fewer threads (at least one pair of
+ * buffers is required). */
+void dlc_sgemm(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
+               const dlc_gemm_operand *B, float beta, float *C, int64_t ldc, void *workspace,
+               int64_t workspace_size);
+
+/* Same, on the calling thread only, with one pair of packing buffers
+ * (dlc_sgemm_workspace_single bytes): for callers that parallelize over
+ * many small products themselves (batched MatMul, grouped Conv). */
+int64_t dlc_sgemm_workspace_single(int64_t M, int64_t N, int64_t K);
+void dlc_sgemm_single(int64_t M, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
+                      const dlc_gemm_operand *B, float beta, float *C, int64_t ldc, void *workspace);
+
+#endif

@@ -1,0 +1,253 @@
+/* Gemm and MatMul kernels. float32 runs on the blocked GEMM (gemm.h); other
+ * dtypes use direct loops (float16/bfloat16/float64 accumulate in double,
+ * integers in wrapping 64-bit arithmetic).
+ *
+ * gemm:   inputs A, B, [C]; output Y. ints: [transA, transB]; floats: [alpha, beta].
+ *         C broadcasts unidirectionally to [M, N] (rank 0, 1 or 2).
+ * matmul: inputs A, B; output Y (numpy matmul: 1-D operands, broadcast
+ *         leading dims). No parameters: everything follows from the shapes. */
+#include "kernels/gemm.h"
+#include "kernels/kvalue.h"
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* ---- gemm ---------------------------------------------------------------- */
+
+typedef struct gemm_dims {
+    int64_t M, N, K;
+    int64_t a_rs, a_cs, b_rs, b_cs; /* element strides of op(A), op(B) */
+    int64_t c_rs, c_cs;             /* broadcast strides of C over [M, N] (0 on broadcast dims) */
+} gemm_dims;
+
+static gemm_dims gemm_shape(const dlc_kparams *p) {
+    const dlc_ktensor *a = dlc_kp_in(p, 0), *b = dlc_kp_in(p, 1);
+    const int64_t *ints = dlc_kp_ints(p);
+    int64_t trans_a = ints[0], trans_b = ints[1];
+    gemm_dims d;
+    d.M = trans_a ? a->dims[1] : a->dims[0];
+    d.K = trans_a ? a->dims[0] : a->dims[1];
+    d.N = trans_b ? b->dims[0] : b->dims[1];
+    d.a_rs = trans_a ? 1 : a->dims[1];
+    d.a_cs = trans_a ? a->dims[1] : 1;
+    d.b_rs = trans_b ? 1 : b->dims[1];
+    d.b_cs = trans_b ? b->dims[1] : 1;
+    d.c_rs = d.c_cs = 0;
+    if (p->num_inputs > 2 && dlc_kp_in(p, 2)->dtype != 0) {
+        const dlc_ktensor *c = dlc_kp_in(p, 2);
+        int64_t rows = c->rank == 2 ? c->dims[0] : 1;
+        int64_t cols = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
+        d.c_rs = rows == 1 ? 0 : cols;
+        d.c_cs = cols == 1 ? 0 : 1;
+    }
+    return d;
+}
+
+static int has_c(const dlc_kparams *p) { return p->num_inputs > 2 && dlc_kp_in(p, 2)->dtype != 0; }
+
+int64_t dlc_kernel_gemm_workspace(const dlc_kparams *p) {
+    if (dlc_kp_out(p, 0)->dtype != DLC_KT_FLOAT32) return 0;
+    gemm_dims d = gemm_shape(p);
+    return dlc_sgemm_workspace(d.M, d.N, d.K);
+}
+
+static void gemm_generic(const dlc_kparams *p, gemm_dims d, void *const *inputs, void *y) {
+    const dlc_ktensor *out = dlc_kp_out(p, 0);
+    int32_t t = out->dtype;
+    double alpha = dlc_kp_floats(p)[0], beta = dlc_kp_floats(p)[1];
+    const void *a = inputs[0], *b = inputs[1], *c = has_c(p) ? inputs[2] : NULL;
+    int floating = dlc_kdtype_is_float(t);
+    for (int64_t i = 0; i < d.M; i++)
+        for (int64_t j = 0; j < d.N; j++) {
+            int64_t ci = i * d.c_rs + j * d.c_cs;
+            if (floating) {
+                double sum = 0.0;
+                for (int64_t k = 0; k < d.K; k++)
+                    sum += dlc_kload_f(a, t, i * d.a_rs + k * d.a_cs) * dlc_kload_f(b, t, k * d.b_rs + j * d.b_cs);
+                double v = alpha * sum + (c != NULL && beta != 0.0 ? beta * dlc_kload_f(c, t, ci) : 0.0);
+                dlc_kstore_f(y, t, i * d.N + j, v);
+            } else {
+                uint64_t sum = 0;
+                for (int64_t k = 0; k < d.K; k++)
+                    sum += dlc_kload_u(a, t, i * d.a_rs + k * d.a_cs) * dlc_kload_u(b, t, k * d.b_rs + j * d.b_cs);
+                uint64_t cv = c != NULL ? dlc_kload_u(c, t, ci) : 0;
+                uint64_t v;
+                if (alpha == 1.0 && (beta == 1.0 || c == NULL)) v = sum + cv; /* exact, the common case */
+                else v = (uint64_t)(int64_t)(alpha * (double)(int64_t)sum + (c != NULL ? beta * (double)(int64_t)cv : 0.0));
+                dlc_kstore_u(y, t, i * d.N + j, v);
+            }
+        }
+}
+
+int32_t dlc_kernel_gemm(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {
+    gemm_dims d = gemm_shape(p);
+    if (dlc_kp_out(p, 0)->dtype != DLC_KT_FLOAT32) {
+        gemm_generic(p, d, inputs, outputs[0]);
+        return DLC_KOK;
+    }
+    float *y = outputs[0];
+    float alpha = (float)dlc_kp_floats(p)[0], beta = (float)dlc_kp_floats(p)[1];
+    float gemm_beta = 0.0f;
+    if (has_c(p) && beta != 0.0f) {
+        /* Y = beta * C first, then the product accumulates into it */
+        const float *c = inputs[2];
+        for (int64_t i = 0; i < d.M; i++)
+            for (int64_t j = 0; j < d.N; j++) y[i * d.N + j] = beta * c[i * d.c_rs + j * d.c_cs];
+        gemm_beta = 1.0f;
+    }
+    dlc_gemm_operand a = {inputs[0], d.a_rs, d.a_cs, NULL}, b = {inputs[1], d.b_rs, d.b_cs, NULL};
+    dlc_sgemm(ctx, d.M, d.N, d.K, alpha, &a, &b, gemm_beta, y, d.N, ctx->workspace, ctx->workspace_size);
+    return DLC_KOK;
+}
+
+/* ---- matmul ------------------------------------------------------------------ */
+
+typedef struct matmul_dims {
+    int64_t M, N, K;
+    int32_t batch_rank;
+    int64_t batch[DLC_KMAX_RANK];
+    int64_t a_stride[DLC_KMAX_RANK], b_stride[DLC_KMAX_RANK]; /* per batch dim, 0 when broadcast */
+    int64_t batches;
+    int64_t a_matrix, b_matrix; /* elements of one matrix */
+} matmul_dims;
+
+static matmul_dims matmul_shape(const dlc_kparams *p) {
+    const dlc_ktensor *a = dlc_kp_in(p, 0), *b = dlc_kp_in(p, 1), *y = dlc_kp_out(p, 0);
+    matmul_dims d;
+    memset(&d, 0, sizeof d);
+    d.M = a->rank == 1 ? 1 : a->dims[a->rank - 2];
+    d.K = a->dims[a->rank - 1];
+    d.N = b->rank == 1 ? 1 : b->dims[b->rank - 1];
+    d.a_matrix = d.M * d.K;
+    d.b_matrix = d.K * d.N;
+    d.batch_rank = y->rank - (a->rank > 1) - (b->rank > 1);
+    int32_t a_batch_rank = a->rank > 2 ? a->rank - 2 : 0, b_batch_rank = b->rank > 2 ? b->rank - 2 : 0;
+    int64_t a_step = d.a_matrix, b_step = d.b_matrix;
+    d.batches = 1;
+    for (int32_t i = d.batch_rank - 1; i >= 0; i--) {
+        d.batch[i] = y->dims[i];
+        d.batches *= d.batch[i];
+        int32_t ai = i - (d.batch_rank - a_batch_rank), bi = i - (d.batch_rank - b_batch_rank);
+        int64_t a_dim = ai >= 0 ? a->dims[ai] : 1, b_dim = bi >= 0 ? b->dims[bi] : 1;
+        d.a_stride[i] = a_dim == 1 ? 0 : a_step;
+        d.b_stride[i] = b_dim == 1 ? 0 : b_step;
+        a_step *= a_dim;
+        b_step *= b_dim;
+    }
+    return d;
+}
+
+static void batch_offsets(const matmul_dims *d, int64_t batch, int64_t *a_off, int64_t *b_off) {
+    *a_off = *b_off = 0;
+    for (int32_t i = d->batch_rank - 1; i >= 0; i--) {
+        int64_t idx = batch % d->batch[i];
+        batch /= d->batch[i];
+        *a_off += idx * d->a_stride[i];
+        *b_off += idx * d->b_stride[i];
+    }
+}
+
+/* B shared by every batch and A's batches contiguous: one tall product. */
+static int matmul_folds_batches(const matmul_dims *d) {
+    if (d->batches <= 1) return 0;
+    int64_t expect = d->a_matrix;
+    for (int32_t i = d->batch_rank - 1; i >= 0; i--) {
+        if (d->b_stride[i] != 0 || (d->batch[i] != 1 && d->a_stride[i] != expect)) return 0;
+        expect *= d->batch[i];
+    }
+    return 1;
+}
+
+int64_t dlc_kernel_matmul_workspace(const dlc_kparams *p) {
+    if (dlc_kp_out(p, 0)->dtype != DLC_KT_FLOAT32) return 0;
+    matmul_dims d = matmul_shape(p);
+    if (matmul_folds_batches(&d)) return dlc_sgemm_workspace(d.M * d.batches, d.N, d.K);
+    return dlc_sgemm_workspace(d.M, d.N, d.K);
+}
+
+typedef struct matmul_batch_job {
+    const matmul_dims *d;
+    const float *a, *b;
+    float *y;
+    char *workspace;
+    int64_t slot_bytes;
+    int64_t slots;
+} matmul_batch_job;
+
+static void matmul_batch_slots(void *arg, int64_t begin, int64_t end) {
+    const matmul_batch_job *job = arg;
+    const matmul_dims *d = job->d;
+    for (int64_t slot = begin; slot < end; slot++) {
+        void *ws = job->workspace + slot * job->slot_bytes;
+        for (int64_t batch = d->batches * slot / job->slots; batch < d->batches * (slot + 1) / job->slots; batch++) {
+            int64_t a_off, b_off;
+            batch_offsets(d, batch, &a_off, &b_off);
+            dlc_gemm_operand a = {job->a + a_off, d->K, 1, NULL}, b = {job->b + b_off, d->N, 1, NULL};
+            dlc_sgemm_single(d->M, d->N, d->K, 1.0f, &a, &b, 0.0f, job->y + batch * d->M * d->N, d->N, ws);
+        }
+    }
+}
+
+static void matmul_f32(const matmul_dims *d, const float *a, const float *b, float *y, const dlc_kctx *ctx) {
+    if (matmul_folds_batches(d) || d->batches == 1) {
+        dlc_gemm_operand ga = {a, d->K, 1, NULL}, gb = {b, d->N, 1, NULL};
+        dlc_sgemm(ctx, d->M * d->batches, d->N, d->K, 1.0f, &ga, &gb, 0.0f, y, d->N, ctx->workspace,
+                  ctx->workspace_size);
+        return;
+    }
+    int64_t threads = ctx->num_threads > 1 ? ctx->num_threads : 1;
+    int64_t slot_bytes = dlc_sgemm_workspace_single(d->M, d->N, d->K);
+    int64_t slots = min64(min64(threads, d->batches), ctx->workspace_size / slot_bytes);
+    /* many small products: one thread per group of batches; a few big ones:
+     * every thread inside each product */
+    if (slots > 1 && (d->batches >= 4 * threads || d->M * d->N * d->K < (1 << 21))) {
+        matmul_batch_job job = {d, a, b, y, ctx->workspace, slot_bytes, slots};
+        dlc_parallel_for(ctx, slots, 1, matmul_batch_slots, &job);
+        return;
+    }
+    for (int64_t batch = 0; batch < d->batches; batch++) {
+        int64_t a_off, b_off;
+        batch_offsets(d, batch, &a_off, &b_off);
+        dlc_gemm_operand ga = {a + a_off, d->K, 1, NULL}, gb = {b + b_off, d->N, 1, NULL};
+        dlc_sgemm(ctx, d->M, d->N, d->K, 1.0f, &ga, &gb, 0.0f, y + batch * d->M * d->N, d->N, ctx->workspace,
+                  ctx->workspace_size);
+    }
+}
+
+static void matmul_generic(const matmul_dims *d, int32_t t, const void *a, const void *b, void *y) {
+    int floating = dlc_kdtype_is_float(t);
+    for (int64_t batch = 0; batch < d->batches; batch++) {
+        int64_t a_off, b_off, y_off = batch * d->M * d->N;
+        batch_offsets(d, batch, &a_off, &b_off);
+        for (int64_t i = 0; i < d->M; i++)
+            for (int64_t j = 0; j < d->N; j++) {
+                if (floating) {
+                    double sum = 0.0;
+                    for (int64_t k = 0; k < d->K; k++)
+                        sum += dlc_kload_f(a, t, a_off + i * d->K + k) * dlc_kload_f(b, t, b_off + k * d->N + j);
+                    dlc_kstore_f(y, t, y_off + i * d->N + j, sum);
+                } else {
+                    uint64_t sum = 0;
+                    for (int64_t k = 0; k < d->K; k++)
+                        sum += dlc_kload_u(a, t, a_off + i * d->K + k) * dlc_kload_u(b, t, b_off + k * d->N + j);
+                    dlc_kstore_u(y, t, y_off + i * d->N + j, sum);
+                }
+            }
+    }
+}
+
+int32_t dlc_kernel_matmul(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {
+    matmul_dims d = matmul_shape(p);
+    int32_t t = dlc_kp_out(p, 0)->dtype;
+    if (t == DLC_KT_FLOAT32) matmul_f32(&d, inputs[0], inputs[1], outputs[0], ctx);
+    else matmul_generic(&d, t, inputs[0], inputs[1], outputs[0]);
+    return DLC_KOK;
+}
+
+#ifndef DLC_KERNEL_BITCODE
+#include "kernels/kernel_registry.h"
+const dlc_kernel_entry dlc_kernels_linalg[] = {
+    {"gemm", dlc_kernel_gemm, dlc_kernel_gemm_workspace},
+    {"matmul", dlc_kernel_matmul, dlc_kernel_matmul_workspace},
+    {NULL, NULL, NULL},
+};
+#endif

@@ -1,0 +1,289 @@
+/* Pooling kernels, 1-D to 3-D (leading unit dims pad lower ranks to 3-D).
+ *
+ * max_pool:  inputs X; outputs Y, [Indices int64].
+ *            ints: [kernel[3], stride[3], dilation[3], pad_begin[3], storage_order]
+ * avg_pool:  inputs X; output Y.
+ *            ints: [kernel[3], stride[3], dilation[3], pad_begin[3], pad_end[3], count_include_pad]
+ * lp_pool:   inputs X; output Y. ints: [kernel[3], stride[3], dilation[3], pad_begin[3], p]
+ * global_avg_pool, global_max_pool: inputs X; output Y[N,C,1...]. No parameters.
+ * Output sizes come from Y (ceil_mode and auto_pad are resolved at lowering).
+ *
+ * float32 runs row-wise loops that vectorize along output columns; other
+ * dtypes (float16/bfloat16/float64, int8/uint8 for MaxPool) and MaxPool with
+ * Indices use a per-element loop. */
+#include <math.h>
+#include <stdbool.h>
+
+#include "kernels/kvalue.h"
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+typedef struct pool_geom {
+    int64_t planes;           /* N * C */
+    int64_t in[3], out[3], kernel[3], stride[3], dil[3], pad[3], pad_end[3];
+    int64_t in_plane, out_plane;
+} pool_geom;
+
+static pool_geom pool_geometry(const dlc_kparams *p, bool has_pad_end) {
+    const dlc_ktensor *x = dlc_kp_in(p, 0), *y = dlc_kp_out(p, 0);
+    const int64_t *ints = dlc_kp_ints(p);
+    pool_geom g;
+    int32_t nsp = x->rank - 2;
+    g.planes = x->dims[0] * x->dims[1];
+    g.in_plane = g.out_plane = 1;
+    for (int i = 0; i < 3; i++) {
+        int32_t d = i - (3 - nsp);
+        g.in[i] = d >= 0 ? x->dims[2 + d] : 1;
+        g.out[i] = d >= 0 ? y->dims[2 + d] : 1;
+        g.kernel[i] = ints != NULL && p->num_ints >= 12 ? ints[i] : g.in[i];
+        g.stride[i] = ints != NULL && p->num_ints >= 12 ? ints[3 + i] : 1;
+        g.dil[i] = ints != NULL && p->num_ints >= 12 ? ints[6 + i] : 1;
+        g.pad[i] = ints != NULL && p->num_ints >= 12 ? ints[9 + i] : 0;
+        g.pad_end[i] = has_pad_end ? ints[12 + i] : 0;
+        g.in_plane *= g.in[i];
+        g.out_plane *= g.out[i];
+    }
+    return g;
+}
+
+/* Taps k in [0, K) of one dim whose position o*s - pad + k*d lies in [lo, hi). */
+static void tap_range(int64_t base, int64_t K, int64_t d, int64_t lo, int64_t hi, int64_t *k_begin, int64_t *k_end) {
+    int64_t b = base >= lo ? 0 : (lo - base + d - 1) / d;
+    int64_t e = base >= hi ? 0 : (hi - base + d - 1) / d;
+    *k_begin = min64(b, K);
+    *k_end = min64(max64(e, *k_begin), K);
+}
+
+static void store_any(void *data, int32_t t, int64_t i, double v) {
+    if (dlc_kdtype_is_float(t)) dlc_kstore_f(data, t, i, v);
+    else dlc_kstore_u(data, t, i, (uint64_t)(int64_t)v);
+}
+
+/* ---- per-element loop (any dtype, MaxPool indices) -------------------------------- *
+ * Indices are flat positions in X; with storage_order 1 the spatial part is
+ * column-major (first spatial dim fastest), as ONNX Runtime computes it. */
+
+enum { POOL_MAX, POOL_AVG, POOL_LP };
+
+typedef struct pool_job {
+    const pool_geom *g;
+    int kind;
+    int32_t dtype;
+    const void *x;
+    void *y;
+    int64_t *indices;         /* MaxPool's optional output */
+    bool column_major;        /* MaxPool storage_order 1 */
+    bool count_include_pad;   /* AveragePool */
+    double p;                 /* LpPool */
+} pool_job;
+
+static void pool_generic_planes(void *arg, int64_t begin, int64_t end) {
+    const pool_job *job = arg;
+    const pool_geom *g = job->g;
+    int32_t t = job->dtype;
+    for (int64_t plane = begin; plane < end; plane++) {
+        int64_t xbase = plane * g->in_plane;
+        for (int64_t o = 0; o < g->out_plane; o++) {
+            int64_t opos[3] = {o / (g->out[2] * g->out[1]), (o / g->out[2]) % g->out[1], o % g->out[2]};
+            int64_t kb[3], ke[3], base[3];
+            int64_t count_padded = 1;
+            for (int d = 0; d < 3; d++) {
+                base[d] = opos[d] * g->stride[d] - g->pad[d];
+                tap_range(base[d], g->kernel[d], g->dil[d], 0, g->in[d], &kb[d], &ke[d]);
+                int64_t pb, pe;
+                tap_range(base[d], g->kernel[d], g->dil[d], -g->pad[d], g->in[d] + g->pad_end[d], &pb, &pe);
+                count_padded *= pe - pb;
+            }
+            double acc = job->kind == POOL_MAX ? -INFINITY : 0.0;
+            int64_t best = -1, count = 0;
+            for (int64_t kz = kb[0]; kz < ke[0]; kz++)
+                for (int64_t ky = kb[1]; ky < ke[1]; ky++)
+                    for (int64_t kx = kb[2]; kx < ke[2]; kx++) {
+                        int64_t iz = base[0] + kz * g->dil[0], iy = base[1] + ky * g->dil[1], ix = base[2] + kx * g->dil[2];
+                        int64_t off = (iz * g->in[1] + iy) * g->in[2] + ix;
+                        double v = dlc_kload_f(job->x, t, xbase + off);
+                        count++;
+                        if (job->kind == POOL_MAX) {
+                            if (best < 0 || v > acc) {
+                                acc = v;
+                                best = job->column_major ? iz + (iy + ix * g->in[1]) * g->in[0] : off;
+                            }
+                        } else if (job->kind == POOL_AVG) {
+                            acc += v;
+                        } else {
+                            acc += job->p == 2.0 ? v * v : pow(fabs(v), job->p);
+                        }
+                    }
+            if (job->kind == POOL_MAX && best < 0) acc = 0.0; /* empty window (not produced by valid shapes) */
+            if (job->kind == POOL_AVG) acc /= (double)(job->count_include_pad ? count_padded : max64(count, 1));
+            if (job->kind == POOL_LP) acc = job->p == 2.0 ? sqrt(acc) : pow(acc, 1.0 / job->p);
+            store_any(job->y, t, plane * g->out_plane + o, acc);
+            if (job->indices != NULL) job->indices[plane * g->out_plane + o] = xbase + (best < 0 ? 0 : best);
+        }
+    }
+}
+
+/* ---- float32 row-wise loops ------------------------------------------------------ */
+
+static void pool_f32_planes(void *arg, int64_t begin, int64_t end) {
+    const pool_job *job = arg;
+    const pool_geom *g = job->g;
+    const int64_t OW = g->out[2], IW = g->in[2], sx = g->stride[2];
+    bool is_max = job->kind == POOL_MAX;
+    for (int64_t plane = begin; plane < end; plane++) {
+        const float *x = (const float *)job->x + plane * g->in_plane;
+        float *y = (float *)job->y + plane * g->out_plane;
+        for (int64_t oz = 0; oz < g->out[0]; oz++)
+            for (int64_t oy = 0; oy < g->out[1]; oy++) {
+                float *yrow = y + (oz * g->out[1] + oy) * OW;
+                for (int64_t ox = 0; ox < OW; ox++) yrow[ox] = is_max ? -INFINITY : 0.0f;
+                int64_t bz = oz * g->stride[0] - g->pad[0], by = oy * g->stride[1] - g->pad[1];
+                int64_t kz0, kz1, ky0, ky1;
+                tap_range(bz, g->kernel[0], g->dil[0], 0, g->in[0], &kz0, &kz1);
+                tap_range(by, g->kernel[1], g->dil[1], 0, g->in[1], &ky0, &ky1);
+                for (int64_t kz = kz0; kz < kz1; kz++)
+                    for (int64_t ky = ky0; ky < ky1; ky++) {
+                        const float *xrow = x + ((bz + kz * g->dil[0]) * g->in[1] + by + ky * g->dil[1]) * IW;
+                        for (int64_t kx = 0; kx < g->kernel[2]; kx++) {
+                            int64_t off = kx * g->dil[2] - g->pad[2]; /* ix = ox * sx + off */
+                            int64_t lo = off >= 0 ? 0 : (-off + sx - 1) / sx;
+                            int64_t hi = min64(IW - off <= 0 ? 0 : (IW - off + sx - 1) / sx, OW);
+                            if (is_max) {
+                                for (int64_t ox = lo; ox < hi; ox++) {
+                                    float v = xrow[ox * sx + off];
+                                    yrow[ox] = v > yrow[ox] ? v : yrow[ox];
+                                }
+                            } else {
+                                for (int64_t ox = lo; ox < hi; ox++) yrow[ox] += xrow[ox * sx + off];
+                            }
+                        }
+                    }
+                if (is_max) continue;
+                /* divisor: taps inside the input (or the padded input) per dim */
+                int64_t pz0 = kz0, pz1 = kz1, py0 = ky0, py1 = ky1;
+                if (job->count_include_pad) {
+                    tap_range(bz, g->kernel[0], g->dil[0], -g->pad[0], g->in[0] + g->pad_end[0], &pz0, &pz1);
+                    tap_range(by, g->kernel[1], g->dil[1], -g->pad[1], g->in[1] + g->pad_end[1], &py0, &py1);
+                }
+                int64_t outer = (pz1 - pz0) * (py1 - py0);
+                for (int64_t ox = 0; ox < OW; ox++) {
+                    int64_t bx = ox * sx - g->pad[2], k0, k1;
+                    if (job->count_include_pad) tap_range(bx, g->kernel[2], g->dil[2], -g->pad[2], IW + g->pad_end[2], &k0, &k1);
+                    else tap_range(bx, g->kernel[2], g->dil[2], 0, IW, &k0, &k1);
+                    int64_t count = outer * (k1 - k0);
+                    yrow[ox] = count > 0 ? yrow[ox] / (float)count : 0.0f;
+                }
+            }
+    }
+}
+
+static void run_pool(const dlc_kctx *ctx, pool_job *job, bool fast) {
+    const pool_geom *g = job->g;
+    int64_t work = max64(1, g->out_plane * g->kernel[0] * g->kernel[1] * g->kernel[2]);
+    dlc_parallel_for(ctx, g->planes, max64(1, 32768 / work), fast ? pool_f32_planes : pool_generic_planes, job);
+}
+
+int32_t dlc_kernel_max_pool(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {
+    pool_geom g = pool_geometry(p, false);
+    bool want_indices = p->num_outputs > 1 && dlc_kp_out(p, 1)->dtype != 0;
+    pool_job job = {.g = &g, .kind = POOL_MAX, .dtype = dlc_kp_in(p, 0)->dtype, .x = inputs[0], .y = outputs[0],
+                    .indices = want_indices ? outputs[1] : NULL, .column_major = dlc_kp_ints(p)[12] != 0};
+    run_pool(ctx, &job, job.dtype == DLC_KT_FLOAT32 && !want_indices);
+    return DLC_KOK;
+}
+
+int32_t dlc_kernel_avg_pool(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {
+    pool_geom g = pool_geometry(p, true);
+    pool_job job = {.g = &g, .kind = POOL_AVG, .dtype = dlc_kp_in(p, 0)->dtype, .x = inputs[0], .y = outputs[0],
+                    .count_include_pad = dlc_kp_ints(p)[15] != 0};
+    if (!dlc_kdtype_is_float(job.dtype)) return DLC_KERR_UNSUPPORTED;
+    run_pool(ctx, &job, job.dtype == DLC_KT_FLOAT32);
+    return DLC_KOK;
+}
+
+int32_t dlc_kernel_lp_pool(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {
+    pool_geom g = pool_geometry(p, false);
+    pool_job job = {.g = &g, .kind = POOL_LP, .dtype = dlc_kp_in(p, 0)->dtype, .x = inputs[0], .y = outputs[0],
+                    .p = (double)dlc_kp_ints(p)[12]};
+    if (!dlc_kdtype_is_float(job.dtype)) return DLC_KERR_UNSUPPORTED;
+    run_pool(ctx, &job, false);
+    return DLC_KOK;
+}
+
+/* ---- global pools --------------------------------------------------------------- */
+
+#define POOL_LANES 16
+
+typedef struct global_job {
+    int64_t plane;
+    int32_t dtype;
+    const void *x;
+    void *y;
+    bool is_max;
+} global_job;
+
+static void global_planes(void *arg, int64_t begin, int64_t end) {
+    const global_job *job = arg;
+    int64_t n = job->plane;
+    for (int64_t c = begin; c < end; c++) {
+        double result;
+        if (job->dtype == DLC_KT_FLOAT32) {
+            /* LANES partial results: vectorizes without reassociating adds */
+            const float *x = (const float *)job->x + c * n;
+            float part[POOL_LANES];
+            for (int l = 0; l < POOL_LANES; l++) part[l] = job->is_max ? -INFINITY : 0.0f;
+            int64_t i = 0;
+            for (; i + POOL_LANES <= n; i += POOL_LANES)
+                for (int l = 0; l < POOL_LANES; l++) {
+                    float v = x[i + l];
+                    part[l] = job->is_max ? (v > part[l] ? v : part[l]) : part[l] + v;
+                }
+            double acc = job->is_max ? -INFINITY : 0.0;
+            for (int l = 0; l < POOL_LANES; l++) acc = job->is_max ? (part[l] > acc ? part[l] : acc) : acc + part[l];
+            for (; i < n; i++) acc = job->is_max ? (x[i] > acc ? x[i] : acc) : acc + x[i];
+            result = acc;
+        } else {
+            double acc = job->is_max ? -INFINITY : 0.0;
+            for (int64_t i = 0; i < n; i++) {
+                double v = dlc_kload_f(job->x, job->dtype, c * n + i);
+                acc = job->is_max ? (v > acc ? v : acc) : acc + v;
+            }
+            result = acc;
+        }
+        if (!job->is_max) result /= (double)(n > 0 ? n : 1);
+        store_any(job->y, job->dtype, c, result);
+    }
+}
+
+static int32_t global_pool(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx,
+                           bool is_max) {
+    const dlc_ktensor *x = dlc_kp_in(p, 0);
+    int64_t planes = x->dims[0] * x->dims[1];
+    global_job job = {planes > 0 ? x->numel / planes : 0, x->dtype, inputs[0], outputs[0], is_max};
+    if (!dlc_kdtype_is_float(job.dtype)) return DLC_KERR_UNSUPPORTED;
+    dlc_parallel_for(ctx, planes, max64(1, 65536 / max64(1, job.plane)), global_planes, &job);
+    return DLC_KOK;
+}
+
+int32_t dlc_kernel_global_avg_pool(const dlc_kparams *p, void *const *inputs, void *const *outputs,
+                                   const dlc_kctx *ctx) {
+    return global_pool(p, inputs, outputs, ctx, false);
+}
+
+int32_t dlc_kernel_global_max_pool(const dlc_kparams *p, void *const *inputs, void *const *outputs,
+                                   const dlc_kctx *ctx) {
+    return global_pool(p, inputs, outputs, ctx, true);
+}
+
+#ifndef DLC_KERNEL_BITCODE
+#include "kernels/kernel_registry.h"
+const dlc_kernel_entry dlc_kernels_pool[] = {
+    {"max_pool", dlc_kernel_max_pool, NULL},
+    {"avg_pool", dlc_kernel_avg_pool, NULL},
+    {"lp_pool", dlc_kernel_lp_pool, NULL},
+    {"global_avg_pool", dlc_kernel_global_avg_pool, NULL},
+    {"global_max_pool", dlc_kernel_global_max_pool, NULL},
+    {NULL, NULL, NULL},
+};
+#endif
