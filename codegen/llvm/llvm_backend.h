@@ -1,0 +1,14 @@
+/* The CPU backend: a planned graph → LLVM module (kernel bitcode + a run
+ * function calling the kernels + the artifact descriptor) → object → .so. */
+#ifndef DLC_CODEGEN_LLVM_LLVM_BACKEND_H
+#define DLC_CODEGEN_LLVM_LLVM_BACKEND_H
+
+#include "codegen/compile.h"
+#include "passes/memory_plan.h"
+
+/* g: static shapes, nodes in run order, every node lowerable. Writes out_path
+ * atomically (temporary name beside it, then rename). */
+dlc_status dlc_llvm_compile(const dlc_graph *g, const dlc_memory_plan *plan, const dlc_compile_options *opts,
+                            const char *out_path);
+
+#endif

@@ -1,0 +1,368 @@
+/* The module of one model. The generated code is deliberately simple: the
+ * run function computes each tensor's address (arena + offset, caller's
+ * buffers, weights + offset) and calls the kernels in order with constant
+ * parameter blocks; LLVM then inlines and specializes the kernels for those
+ * constants and the target CPU. */
+#include "codegen/llvm/module_builder.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <llvm-c/BitReader.h>
+
+#include "dlc/dlc_artifact.h"
+#include "ir/op_registry.h"
+#include "runtime/status.h"
+
+extern const char dlc_kernels_bitcode[];
+extern const char dlc_kernels_bitcode_end[];
+
+typedef struct module_builder {
+    LLVMContextRef ctx;
+    LLVMModuleRef module;
+    LLVMBuilderRef body;     /* positioned in the current block of run() */
+    LLVMBuilderRef allocas;  /* positioned in run()'s entry block */
+    const dlc_graph *g;
+    const dlc_memory_plan *plan;
+    LLVMTypeRef i8, i32, i64, ptr;
+    LLVMTypeRef run_args_type, kctx_type, tensor_type;
+    LLVMValueRef run_fn, args, arena, inputs, outputs, num_threads;
+    LLVMValueRef weights;
+} module_builder;
+
+static LLVMValueRef const_i32(module_builder *mb, int64_t v) { return LLVMConstInt(mb->i32, (unsigned long long)v, 1); }
+static LLVMValueRef const_i64(module_builder *mb, uint64_t v) { return LLVMConstInt(mb->i64, v, 0); }
+
+/* A private constant global holding bytes (NUL-terminated when text). */
+static LLVMValueRef add_bytes_global(module_builder *mb, const char *name, const void *data, size_t size, bool text,
+                                     unsigned alignment) {
+    LLVMValueRef init = LLVMConstStringInContext2(mb->ctx, (const char *)data, size, text ? 0 : 1);
+    LLVMValueRef global = LLVMAddGlobal(mb->module, LLVMTypeOf(init), name);
+    LLVMSetInitializer(global, init);
+    LLVMSetGlobalConstant(global, 1);
+    LLVMSetLinkage(global, LLVMPrivateLinkage);
+    LLVMSetAlignment(global, alignment);
+    return global;
+}
+
+static LLVMValueRef add_string(module_builder *mb, const char *text) {
+    LLVMValueRef global = add_bytes_global(mb, "dlc.str", text, strlen(text), true, 1);
+    LLVMSetUnnamedAddress(global, LLVMGlobalUnnamedAddr);
+    return global;
+}
+
+static LLVMValueRef add_constant_global(module_builder *mb, const char *name, LLVMValueRef init) {
+    LLVMValueRef global = LLVMAddGlobal(mb->module, LLVMTypeOf(init), name);
+    LLVMSetInitializer(global, init);
+    LLVMSetGlobalConstant(global, 1);
+    LLVMSetLinkage(global, LLVMPrivateLinkage);
+    return global;
+}
+
+static dlc_status parse_kernel_library(LLVMContextRef ctx, LLVMModuleRef *out_module) {
+    size_t size = (size_t)(dlc_kernels_bitcode_end - dlc_kernels_bitcode);
+    LLVMMemoryBufferRef buffer =
+        LLVMCreateMemoryBufferWithMemoryRange(dlc_kernels_bitcode, size, "dlc_kernels.bc", 0);
+    LLVMBool failed = LLVMParseBitcodeInContext2(ctx, buffer, out_module);
+    LLVMDisposeMemoryBuffer(buffer);
+    if (failed) return dlc_fail(DLC_ERR_INTERNAL, "the embedded kernel bitcode (%zu bytes) does not parse", size);
+    return DLC_OK;
+}
+
+/* All constants packed at their planned offsets. */
+static dlc_status add_weights(module_builder *mb) {
+    if (mb->plan->weights_size == 0) return DLC_OK;
+    if (mb->plan->weights_size > SIZE_MAX) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "weights do not fit in memory");
+    unsigned char *blob = calloc(1, (size_t)mb->plan->weights_size);
+    if (blob == NULL)
+        return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "weights blob of %llu bytes",
+                        (unsigned long long)mb->plan->weights_size);
+    for (int32_t id = 0; id < mb->g->num_values; id++) {
+        const dlc_location *loc = &mb->plan->values[id];
+        const dlc_value *v = mb->g->values[id];
+        if (loc->kind == DLC_LOC_WEIGHT && v != NULL && v->nbytes > 0) memcpy(blob + loc->offset, v->data, v->nbytes);
+    }
+    mb->weights = add_bytes_global(mb, "dlc.weights", blob, (size_t)mb->plan->weights_size, false,
+                                   (unsigned)mb->plan->alignment);
+    free(blob);
+    return DLC_OK;
+}
+
+static LLVMValueRef load_pointer_at(module_builder *mb, LLVMValueRef array, int32_t index) {
+    LLVMValueRef idx = const_i64(mb, (uint64_t)index);
+    LLVMValueRef slot = LLVMBuildInBoundsGEP2(mb->body, mb->ptr, array, &idx, 1, "");
+    return LLVMBuildLoad2(mb->body, mb->ptr, slot, "");
+}
+
+static LLVMValueRef byte_offset(module_builder *mb, LLVMValueRef base, uint64_t offset) {
+    LLVMValueRef off = const_i64(mb, offset);
+    return LLVMBuildInBoundsGEP2(mb->body, mb->i8, base, &off, 1, "");
+}
+
+/* Where value v lives during the run. */
+static dlc_status value_pointer(module_builder *mb, const dlc_value *v, LLVMValueRef *out) {
+    const dlc_location *loc = &mb->plan->values[v->id];
+    switch (loc->kind) {
+    case DLC_LOC_INPUT: *out = load_pointer_at(mb, mb->inputs, loc->index); return DLC_OK;
+    case DLC_LOC_OUTPUT: *out = load_pointer_at(mb, mb->outputs, loc->index); return DLC_OK;
+    case DLC_LOC_WEIGHT: *out = byte_offset(mb, mb->weights, loc->offset); return DLC_OK;
+    case DLC_LOC_ARENA: *out = byte_offset(mb, mb->arena, loc->offset); return DLC_OK;
+    case DLC_LOC_NONE: break;
+    }
+    return dlc_fail(DLC_ERR_INTERNAL, "codegen: tensor '%s' has no memory location", v->name);
+}
+
+/* Fills an on-stack array of operand pointers (NULL for omitted operands). */
+static dlc_status operand_array(module_builder *mb, dlc_value *const *values, int32_t count, LLVMValueRef *out) {
+    LLVMTypeRef type = LLVMArrayType2(mb->ptr, (uint64_t)(count > 0 ? count : 1));
+    LLVMValueRef array = LLVMBuildAlloca(mb->allocas, type, "operands");
+    for (int32_t i = 0; i < count; i++) {
+        LLVMValueRef p = LLVMConstNull(mb->ptr);
+        if (values[i] != NULL) DLC_TRY(value_pointer(mb, values[i], &p));
+        LLVMValueRef idx = const_i64(mb, (uint64_t)i);
+        LLVMBuildStore(mb->body, p, LLVMBuildInBoundsGEP2(mb->body, mb->ptr, array, &idx, 1, ""));
+    }
+    *out = array;
+    return DLC_OK;
+}
+
+static void store_field(module_builder *mb, LLVMTypeRef struct_type, LLVMValueRef base, unsigned field,
+                        LLVMValueRef value) {
+    LLVMBuildStore(mb->body, value, LLVMBuildStructGEP2(mb->body, struct_type, base, field, ""));
+}
+
+static dlc_status lower_node(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
+    char where[256];
+    if (node->schema == NULL || node->schema->lower == NULL)
+        return dlc_fail(DLC_ERR_UNSUPPORTED, "codegen: node %s has no kernel lowering",
+                        dlc_node_describe(node, where, sizeof where));
+    dlc_status st = node->schema->lower(g, node, call);
+    if (st != DLC_OK) return dlc_fail_context(st, "codegen: node %s", dlc_node_describe(node, where, sizeof where));
+    return DLC_OK;
+}
+
+/* One kernel call: operands, context, call, early return on failure. */
+static dlc_status emit_node(module_builder *mb, int32_t pos, dlc_kcall *call) {
+    const dlc_node *node = mb->g->nodes[pos];
+    char where[256], symbol[96];
+    DLC_TRY(lower_node(mb->g, node, call));
+    snprintf(symbol, sizeof symbol, "dlc_kernel_%s", call->kernel);
+    LLVMValueRef kernel = LLVMGetNamedFunction(mb->module, symbol);
+    if (kernel == NULL || LLVMIsDeclaration(kernel))
+        return dlc_fail(DLC_ERR_UNSUPPORTED, "codegen: node %s needs kernel '%s' (%s), which is not in the kernel "
+                        "library", dlc_node_describe(node, where, sizeof where), call->kernel, symbol);
+
+    void *params;
+    size_t params_size;
+    dlc_status st = dlc_kparams_build(node, call, &params, &params_size);
+    if (st != DLC_OK) return st;
+    LLVMValueRef params_global = add_bytes_global(mb, "dlc.params", params, params_size, false, 16);
+    free(params);
+
+    LLVMValueRef in_array, out_array;
+    DLC_TRY(operand_array(mb, node->inputs, node->num_inputs, &in_array));
+    DLC_TRY(operand_array(mb, node->outputs, node->num_outputs, &out_array));
+
+    LLVMValueRef kctx = LLVMBuildAlloca(mb->allocas, mb->kctx_type, "kctx");
+    uint64_t ws_size = mb->plan->workspace_size[pos];
+    LLVMValueRef workspace = ws_size > 0 ? byte_offset(mb, mb->arena, mb->plan->workspace_offset[pos])
+                                         : LLVMConstNull(mb->ptr);
+    store_field(mb, mb->kctx_type, kctx, 0, mb->num_threads);
+    store_field(mb, mb->kctx_type, kctx, 1, const_i32(mb, 0));
+    store_field(mb, mb->kctx_type, kctx, 2, workspace);
+    store_field(mb, mb->kctx_type, kctx, 3, const_i64(mb, ws_size));
+
+    LLVMValueRef call_args[4] = {params_global, in_array, out_array, kctx};
+    LLVMValueRef rc = LLVMBuildCall2(mb->body, LLVMGlobalGetValueType(kernel), kernel, call_args, 4, "rc");
+    LLVMValueRef failed = LLVMBuildICmp(mb->body, LLVMIntNE, rc, const_i32(mb, 0), "failed");
+    LLVMBasicBlockRef fail_block = LLVMAppendBasicBlockInContext(mb->ctx, mb->run_fn, "kernel_failed");
+    LLVMBasicBlockRef next_block = LLVMAppendBasicBlockInContext(mb->ctx, mb->run_fn, "next");
+    LLVMBuildCondBr(mb->body, failed, fail_block, next_block);
+    LLVMPositionBuilderAtEnd(mb->body, fail_block);
+    store_field(mb, mb->run_args_type, mb->args, 4, const_i32(mb, pos));
+    LLVMBuildRet(mb->body, rc);
+    LLVMPositionBuilderAtEnd(mb->body, next_block);
+    return DLC_OK;
+}
+
+/* Graph outputs not written in place (an input, a constant, or a value that
+ * is also an earlier output) are copied into the caller's buffer. */
+static dlc_status emit_output_copies(module_builder *mb) {
+    for (int32_t j = 0; j < mb->g->num_outputs; j++) {
+        const dlc_value *v = mb->g->outputs[j];
+        const dlc_location *loc = &mb->plan->values[v->id];
+        if (loc->kind == DLC_LOC_OUTPUT && loc->index == j) continue;
+        int64_t numel = dlc_value_numel(v), bytes;
+        if (numel < 0 || !dlc_mul_size(numel, (int64_t)dlc_dtype_size(v->dtype), &bytes))
+            return dlc_fail(DLC_ERR_INTERNAL, "codegen: output '%s' has no static size", v->name);
+        if (bytes == 0) continue;
+        LLVMValueRef src;
+        DLC_TRY(value_pointer(mb, v, &src));
+        LLVMValueRef dst = load_pointer_at(mb, mb->outputs, j);
+        /* memmove: a caller may pass one buffer as both input and output */
+        LLVMBuildMemMove(mb->body, dst, 1, src, 1, const_i64(mb, (uint64_t)bytes));
+    }
+    return DLC_OK;
+}
+
+static dlc_status build_run_function(module_builder *mb) {
+    LLVMTypeRef fn_type = LLVMFunctionType(mb->i32, &mb->ptr, 1, 0);
+    mb->run_fn = LLVMAddFunction(mb->module, "dlc_model_run", fn_type);
+    LLVMSetLinkage(mb->run_fn, LLVMInternalLinkage);
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(mb->ctx, mb->run_fn, "entry");
+    LLVMBasicBlockRef start = LLVMAppendBasicBlockInContext(mb->ctx, mb->run_fn, "start");
+    LLVMPositionBuilderAtEnd(mb->allocas, entry);
+    LLVMPositionBuilderAtEnd(mb->body, start);
+
+    mb->args = LLVMGetParam(mb->run_fn, 0);
+    LLVMSetValueName2(mb->args, "args", 4);
+    LLVMValueRef fields[4];
+    LLVMTypeRef field_types[4] = {mb->ptr, mb->ptr, mb->ptr, mb->i32};
+    const char *names[4] = {"arena", "inputs", "outputs", "num_threads"};
+    for (unsigned f = 0; f < 4; f++)
+        fields[f] = LLVMBuildLoad2(mb->body, field_types[f],
+                                   LLVMBuildStructGEP2(mb->body, mb->run_args_type, mb->args, f, ""), names[f]);
+    mb->arena = fields[0];
+    mb->inputs = fields[1];
+    mb->outputs = fields[2];
+    mb->num_threads = fields[3];
+    store_field(mb, mb->run_args_type, mb->args, 4, const_i32(mb, -1));
+
+    dlc_kcall *call = malloc(sizeof *call);
+    if (call == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "codegen: kernel call");
+    dlc_status st = DLC_OK;
+    for (int32_t pos = 0; pos < mb->g->num_nodes && st == DLC_OK; pos++) st = emit_node(mb, pos, call);
+    free(call);
+    DLC_TRY(st);
+    DLC_TRY(emit_output_copies(mb));
+    LLVMBuildRet(mb->body, const_i32(mb, 0));
+    LLVMBuildBr(mb->allocas, start); /* allocas first, then the code */
+    return DLC_OK;
+}
+
+/* dlc_artifact_tensor for value v. */
+static LLVMValueRef tensor_entry(module_builder *mb, const dlc_value *v) {
+    int32_t rank = v->shape.rank;
+    LLVMValueRef dims_global = LLVMConstNull(mb->ptr), names_global = LLVMConstNull(mb->ptr);
+    if (rank > 0) {
+        LLVMValueRef dims[DLC_MAX_RANK], names[DLC_MAX_RANK];
+        for (int32_t d = 0; d < rank; d++) {
+            dims[d] = const_i64(mb, (uint64_t)v->shape.dims[d].value);
+            names[d] = LLVMConstNull(mb->ptr); /* every dim is static once compiled */
+        }
+        dims_global = add_constant_global(mb, "dlc.dims", LLVMConstArray2(mb->i64, dims, (uint64_t)rank));
+        names_global = add_constant_global(mb, "dlc.dim_names", LLVMConstArray2(mb->ptr, names, (uint64_t)rank));
+    }
+    LLVMValueRef fields[5] = {add_string(mb, v->name), const_i32(mb, v->dtype), const_i32(mb, rank), dims_global,
+                              names_global};
+    return LLVMConstNamedStruct(mb->tensor_type, fields, 5);
+}
+
+static LLVMValueRef tensor_table(module_builder *mb, dlc_value *const *values, int32_t count) {
+    if (count == 0) return LLVMConstNull(mb->ptr);
+    LLVMValueRef *entries = malloc((size_t)count * sizeof *entries);
+    if (entries == NULL) return NULL;
+    for (int32_t i = 0; i < count; i++) entries[i] = tensor_entry(mb, values[i]);
+    LLVMValueRef table =
+        add_constant_global(mb, "dlc.tensors", LLVMConstArray2(mb->tensor_type, entries, (uint64_t)count));
+    free(entries);
+    return table;
+}
+
+static LLVMValueRef node_name_table(module_builder *mb) {
+    int32_t count = mb->g->num_nodes;
+    if (count == 0) return LLVMConstNull(mb->ptr);
+    LLVMValueRef *names = malloc((size_t)count * sizeof *names);
+    if (names == NULL) return NULL;
+    for (int32_t i = 0; i < count; i++) {
+        const dlc_node *node = mb->g->nodes[i];
+        char text[512];
+        snprintf(text, sizeof text, "%s (%s)", node->name ? node->name : "?", node->op_type);
+        names[i] = add_string(mb, text);
+    }
+    LLVMValueRef table = add_constant_global(mb, "dlc.node_names", LLVMConstArray2(mb->ptr, names, (uint64_t)count));
+    free(names);
+    return table;
+}
+
+static dlc_status build_descriptor(module_builder *mb, const dlc_llvm_target *target) {
+    LLVMValueRef inputs = tensor_table(mb, mb->g->inputs, mb->g->num_inputs);
+    LLVMValueRef outputs = tensor_table(mb, mb->g->outputs, mb->g->num_outputs);
+    LLVMValueRef node_names = node_name_table(mb);
+    if (inputs == NULL || outputs == NULL || node_names == NULL)
+        return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "codegen: descriptor tables");
+    LLVMValueRef fields[] = {
+        const_i32(mb, (int32_t)DLC_ARTIFACT_MAGIC),
+        const_i32(mb, DLC_ARTIFACT_ABI_VERSION),
+        add_string(mb, "dlc " DLC_VERSION_STRING),
+        add_string(mb, mb->g->name ? mb->g->name : ""),
+        add_string(mb, target->cpu),
+        add_string(mb, target->features),
+        const_i64(mb, target->required_cpu_features),
+        const_i32(mb, mb->g->num_inputs),
+        const_i32(mb, mb->g->num_outputs),
+        inputs,
+        outputs,
+        const_i64(mb, mb->plan->arena_size),
+        const_i64(mb, mb->plan->alignment),
+        const_i64(mb, mb->plan->weights_size),
+        const_i32(mb, mb->g->num_nodes),
+        const_i32(mb, 0),
+        node_names,
+        mb->run_fn,
+    };
+    LLVMValueRef desc_init = LLVMConstStructInContext(mb->ctx, fields, sizeof fields / sizeof fields[0], 0);
+    LLVMValueRef desc = add_constant_global(mb, "dlc.descriptor", desc_init);
+    LLVMSetAlignment(desc, 16);
+
+    LLVMTypeRef entry_type = LLVMFunctionType(mb->ptr, NULL, 0, 0);
+    LLVMValueRef entry = LLVMAddFunction(mb->module, DLC_ARTIFACT_ENTRY, entry_type);
+    LLVMSetLinkage(entry, LLVMExternalLinkage);
+    LLVMSetVisibility(entry, LLVMDefaultVisibility);
+    LLVMPositionBuilderAtEnd(mb->body, LLVMAppendBasicBlockInContext(mb->ctx, entry, "entry"));
+    LLVMBuildRet(mb->body, desc);
+    return DLC_OK;
+}
+
+static void init_types(module_builder *mb) {
+    mb->i8 = LLVMInt8TypeInContext(mb->ctx);
+    mb->i32 = LLVMInt32TypeInContext(mb->ctx);
+    mb->i64 = LLVMInt64TypeInContext(mb->ctx);
+    mb->ptr = LLVMPointerTypeInContext(mb->ctx, 0);
+    /* dlc_artifact_run_args {arena, inputs, outputs, num_threads, failed_node} */
+    LLVMTypeRef run_args[5] = {mb->ptr, mb->ptr, mb->ptr, mb->i32, mb->i32};
+    mb->run_args_type = LLVMStructTypeInContext(mb->ctx, run_args, 5, 0);
+    /* dlc_kctx {num_threads, reserved, workspace, workspace_size} */
+    LLVMTypeRef kctx[4] = {mb->i32, mb->i32, mb->ptr, mb->i64};
+    mb->kctx_type = LLVMStructTypeInContext(mb->ctx, kctx, 4, 0);
+    /* dlc_artifact_tensor {name, dtype, rank, dims, dim_names} */
+    mb->tensor_type = LLVMStructCreateNamed(mb->ctx, "dlc.artifact_tensor");
+    LLVMTypeRef tensor[5] = {mb->ptr, mb->i32, mb->i32, mb->ptr, mb->ptr};
+    LLVMStructSetBody(mb->tensor_type, tensor, 5, 0);
+}
+
+dlc_status dlc_llvm_build_module(LLVMContextRef ctx, const dlc_graph *g, const dlc_memory_plan *plan,
+                                 const dlc_llvm_target *target, LLVMModuleRef *out_module) {
+    *out_module = NULL;
+    if (plan->num_values != g->num_values || plan->num_nodes != g->num_nodes)
+        return dlc_fail(DLC_ERR_INTERNAL, "codegen: the memory plan is for another graph");
+    module_builder mb = {.ctx = ctx, .g = g, .plan = plan};
+    DLC_TRY(parse_kernel_library(ctx, &mb.module));
+    LLVMSetTarget(mb.module, target->triple);
+    LLVMSetModuleIdentifier(mb.module, g->name ? g->name : "model", g->name ? strlen(g->name) : 5);
+    init_types(&mb);
+    mb.body = LLVMCreateBuilderInContext(ctx);
+    mb.allocas = LLVMCreateBuilderInContext(ctx);
+    dlc_status st = add_weights(&mb);
+    if (st == DLC_OK) st = build_run_function(&mb);
+    if (st == DLC_OK) st = build_descriptor(&mb, target);
+    LLVMDisposeBuilder(mb.body);
+    LLVMDisposeBuilder(mb.allocas);
+    if (st != DLC_OK) {
+        LLVMDisposeModule(mb.module);
+        return st;
+    }
+    *out_module = mb.module;
+    return DLC_OK;
+}

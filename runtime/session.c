@@ -1,0 +1,173 @@
+/* Sessions: the arena and pointer tables one run needs, allocated once, so
+ * that dlc_session_run checks its arguments and calls the model without
+ * touching the heap. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime/model_internal.h"
+#include "runtime/status.h"
+
+struct dlc_session {
+    const dlc_model *model;
+    void *arena;
+    int32_t num_threads;
+    const void **input_ptrs;
+    void **output_ptrs;
+};
+
+static int32_t default_threads(const dlc_model *model) {
+    if (model->omp_get_max_threads != NULL) {
+        int n = model->omp_get_max_threads(); /* honours OMP_NUM_THREADS */
+        if (n >= 1) return n;
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus >= 1 && cpus <= INT32_MAX ? (int32_t)cpus : 1;
+}
+
+void dlc_session_free(dlc_session *session) {
+    if (session == NULL) return;
+    free(session->arena);
+    free(session->input_ptrs);
+    free(session->output_ptrs);
+    free(session);
+}
+
+dlc_status dlc_session_create(const dlc_model *model, const dlc_session_options *options,
+                              dlc_session **out_session) {
+    if (out_session == NULL) return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "dlc_session_create: out_session is NULL");
+    *out_session = NULL;
+    if (model == NULL) return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "dlc_session_create: model is NULL");
+    if (options != NULL && options->num_threads < 0)
+        return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "dlc_session_create: num_threads %d is negative",
+                        options->num_threads);
+    const dlc_artifact_desc *desc = model->desc;
+    dlc_session *s = calloc(1, sizeof *s);
+    if (s == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "session for model '%s'", model->path);
+    s->model = model;
+    s->num_threads = options != NULL && options->num_threads > 0 ? options->num_threads : default_threads(model);
+    s->input_ptrs = calloc((size_t)desc->num_inputs + 1, sizeof *s->input_ptrs);
+    s->output_ptrs = calloc((size_t)desc->num_outputs + 1, sizeof *s->output_ptrs);
+    /* aligned_alloc wants a multiple of the alignment; never 0 bytes */
+    uint64_t align = desc->arena_alignment;
+    uint64_t size = desc->arena_size > UINT64_MAX - align ? 0 : (desc->arena_size + align - 1) / align * align;
+    if (size == 0) size = align;
+    if (desc->arena_size <= SIZE_MAX - align) s->arena = aligned_alloc((size_t)align, (size_t)size);
+    if (s->input_ptrs == NULL || s->output_ptrs == NULL || s->arena == NULL) {
+        dlc_session_free(s);
+        return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "model '%s': cannot allocate the session's arena of %llu bytes",
+                        model->path, (unsigned long long)desc->arena_size);
+    }
+    *out_session = s;
+    return DLC_OK;
+}
+
+dlc_status dlc_session_set_num_threads(dlc_session *session, int32_t num_threads) {
+    if (session == NULL) return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "dlc_session_set_num_threads: session is NULL");
+    if (num_threads < 0)
+        return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "dlc_session_set_num_threads: %d is negative", num_threads);
+    session->num_threads = num_threads > 0 ? num_threads : default_threads(session->model);
+    return DLC_OK;
+}
+
+/* Bytes of a tensor of this type, or 0 with *ok = false on overflow. */
+static size_t tensor_bytes(dlc_dtype dtype, int32_t rank, const int64_t *dims, bool *ok) {
+    size_t bytes = dlc_dtype_size(dtype);
+    *ok = true;
+    for (int32_t d = 0; d < rank; d++) {
+        if (dims[d] < 0 || (dims[d] > 0 && bytes > SIZE_MAX / (uint64_t)dims[d])) {
+            *ok = false;
+            return 0;
+        }
+        bytes *= (size_t)dims[d];
+    }
+    return bytes;
+}
+
+static bool same_type(const dlc_tensor *t, const dlc_tensor_info *info) {
+    if (t->dtype != info->dtype || t->rank != info->rank) return false;
+    for (int32_t d = 0; d < info->rank; d++)
+        if (t->dims[d] != info->dims[d]) return false;
+    return true;
+}
+
+static dlc_status check_tensor(const dlc_model *model, const dlc_tensor *t, const dlc_tensor_info *info,
+                               const char *what, bool is_output) {
+    char want[256], got[256];
+    dlc_format_tensor_type(info->dtype, info->rank, info->dims, want, sizeof want);
+    /* outputs: an unset type (rank 0, dtype undefined) is filled in by the run */
+    bool unset_output = is_output && t->rank == 0 && (t->dtype == DLC_DTYPE_UNDEFINED || t->dtype == info->dtype);
+    if (!unset_output) {
+        if (t->rank < 0 || t->rank > DLC_MAX_RANK)
+            return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "%s '%s': rank %d is out of range (expected %s)", what,
+                            info->name, t->rank, want);
+        dlc_format_tensor_type(t->dtype, t->rank, t->dims, got, sizeof got);
+        if (t->dtype != info->dtype)
+            return dlc_fail(DLC_ERR_DTYPE_MISMATCH, "%s '%s': expected %s, got %s", what, info->name, want, got);
+        if (!same_type(t, info))
+            return dlc_fail(DLC_ERR_SHAPE_MISMATCH, "%s '%s': expected %s, got %s", what, info->name, want, got);
+    }
+    bool ok;
+    size_t needed = tensor_bytes(info->dtype, info->rank, info->dims, &ok);
+    if (!ok) return dlc_fail(DLC_ERR_INTERNAL, "%s '%s': size of %s overflows", what, info->name, want);
+    if (t->size_bytes < needed)
+        return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "%s '%s' %s: buffer has %zu bytes, needs %zu", what, info->name,
+                        want, t->size_bytes, needed);
+    if (t->data == NULL && needed > 0)
+        return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "%s '%s' %s: data is NULL", what, info->name, want);
+    (void)model;
+    return DLC_OK;
+}
+
+static const char *kernel_error_name(int32_t code) {
+    switch (code) {
+    case 1: return "index out of range";
+    case 2: return "bad value in the data";
+    case 3: return "unsupported dtype or attribute combination";
+    default: return "unknown kernel error";
+    }
+}
+
+dlc_status dlc_session_run(dlc_session *session, const dlc_tensor *inputs, int num_inputs, dlc_tensor *outputs,
+                           int num_outputs) {
+    if (session == NULL) return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "dlc_session_run: session is NULL");
+    const dlc_model *model = session->model;
+    const dlc_artifact_desc *desc = model->desc;
+    if (num_inputs != desc->num_inputs || num_outputs != desc->num_outputs)
+        return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "model '%s' takes %d inputs and %d outputs, got %d and %d",
+                        model->path, desc->num_inputs, desc->num_outputs, num_inputs, num_outputs);
+    if ((num_inputs > 0 && inputs == NULL) || (num_outputs > 0 && outputs == NULL))
+        return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "dlc_session_run: inputs or outputs is NULL");
+    for (int i = 0; i < num_inputs; i++) {
+        DLC_TRY(check_tensor(model, &inputs[i], &model->inputs[i], "input", false));
+        session->input_ptrs[i] = inputs[i].data;
+    }
+    for (int i = 0; i < num_outputs; i++) {
+        DLC_TRY(check_tensor(model, &outputs[i], &model->outputs[i], "output", true));
+        session->output_ptrs[i] = outputs[i].data;
+    }
+    dlc_artifact_run_args args = {
+        .arena = session->arena,
+        .inputs = session->input_ptrs,
+        .outputs = session->output_ptrs,
+        .num_threads = session->num_threads,
+        .failed_node = -1,
+    };
+    int32_t rc = desc->run(&args);
+    if (rc != 0) {
+        const char *node = args.failed_node >= 0 && args.failed_node < desc->num_nodes && desc->node_names
+                               ? desc->node_names[args.failed_node]
+                               : "?";
+        return dlc_fail(DLC_ERR_RUNTIME, "model '%s': node %d '%s' failed: %s (kernel error %d)", model->path,
+                        args.failed_node, node, kernel_error_name(rc), rc);
+    }
+    for (int i = 0; i < num_outputs; i++) {
+        const dlc_tensor_info *info = &model->outputs[i];
+        outputs[i].dtype = info->dtype;
+        outputs[i].rank = info->rank;
+        memcpy(outputs[i].dims, info->dims, sizeof outputs[i].dims);
+    }
+    return DLC_OK;
+}
