@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dlc/dlc_artifact.h"
@@ -64,19 +65,36 @@ static dlc_status run_linker(char *const argv[], const char *log_path) {
                     WIFSIGNALED(status) ? WTERMSIG(status) : -1, log[0] ? log : "(no output)");
 }
 
+/* Reserves a unique name beside out_path (so the final rename is atomic).
+ * Created with mode 0755 filtered by the umask, which the linker keeps, so
+ * the model gets the permissions any new executable file would. */
+static dlc_status reserve_temp_name(const char *out_path, char *tmp_path, size_t size) {
+    static _Atomic unsigned counter;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        unsigned n = counter++;
+        snprintf(tmp_path, size, "%s.tmp.%ld.%u.%ld", out_path, (long)getpid(), n, (long)now.tv_nsec);
+        int fd = open(tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+        if (fd >= 0) {
+            close(fd);
+            return DLC_OK;
+        }
+        if (errno != EEXIST) break;
+    }
+    return dlc_fail(DLC_ERR_IO, "cannot create a file beside '%s': %s", out_path, strerror(errno));
+}
+
 dlc_status dlc_llvm_link_shared(const char *object_path, const char *work_dir, const char *out_path) {
     char map_path[4096], log_path[4096], map_option[4200], tmp_path[4096];
     if ((size_t)snprintf(map_path, sizeof map_path, "%s/exports.map", work_dir) >= sizeof map_path ||
         (size_t)snprintf(log_path, sizeof log_path, "%s/link.log", work_dir) >= sizeof log_path ||
-        (size_t)snprintf(tmp_path, sizeof tmp_path, "%s.tmp.XXXXXX", out_path) >= sizeof tmp_path)
+        strlen(out_path) + 64 >= sizeof tmp_path)
         return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "output path too long: '%s'", out_path);
     snprintf(map_option, sizeof map_option, "-Wl,--version-script=%s", map_path);
     DLC_TRY(write_text_file(map_path, "{\n  global: " DLC_ARTIFACT_ENTRY ";\n  local: *;\n};\n"));
 
-    /* Reserve a unique name beside out_path so the final rename is atomic. */
-    int fd = mkstemp(tmp_path);
-    if (fd < 0) return dlc_fail(DLC_ERR_IO, "cannot create a file beside '%s': %s", out_path, strerror(errno));
-    close(fd);
+    DLC_TRY(reserve_temp_name(out_path, tmp_path, sizeof tmp_path));
 
     const char *cc = getenv("DLC_CC");
     if (cc == NULL || cc[0] == '\0') cc = "cc";
