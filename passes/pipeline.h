@@ -24,5 +24,13 @@ dlc_status dlc_run_passes(dlc_graph *g, const dlc_pass_options *opts);
 /* Individual passes; each returns DLC_OK and sets *out_changed. */
 dlc_status dlc_pass_fold_batchnorm(dlc_graph *g, bool *out_changed);
 dlc_status dlc_pass_dead_code(dlc_graph *g, bool *out_changed);
+/* Removes Identity, and Dropout at inference whose mask nobody reads. */
+dlc_status dlc_pass_eliminate_identity(dlc_graph *g, bool *out_changed);
+
+/* Folds one inferred node whose inputs are all CONST by running its native
+ * kernel; its outputs become CONST (the node stays; callers remove it).
+ * *out_folded is false when the node is not foldable (non-constant inputs,
+ * symbolic shapes, results over the size cap, nondeterministic ops). */
+dlc_status dlc_fold_node(dlc_graph *g, dlc_node *node, bool *out_folded);
 
 #endif

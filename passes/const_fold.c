@@ -1,0 +1,176 @@
+/* Shape/dtype inference and constant folding, in one walk over the graph.
+ *
+ * Folding runs the op's own kernel natively (kernels/kernel_registry.c), so
+ * a folded value means exactly what the generated code would compute: the
+ * semantics are written once. Shape-computing subgraphs (Shape → Gather →
+ * Concat → Reshape) become constants here, which later rules need because
+ * they read shapes from CONST inputs. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir/op_registry.h"
+#include "kernels/kernel_registry.h"
+#include "passes/pipeline.h"
+#include "runtime/status.h"
+
+/* Keeps huge expansions (Expand/Tile/ConstantOfShape of a big shape) out of
+ * the artifact: computing them at run time is cheaper than storing them. */
+#define DLC_FOLD_MAX_BYTES ((int64_t)64 << 20)
+
+/* Ops whose result is not a function of their inputs. */
+static bool op_is_nondeterministic(const dlc_node *node) {
+    static const char *const names[] = {"RandomNormal", "RandomNormalLike", "RandomUniform",
+                                        "RandomUniformLike", "Bernoulli", "Multinomial"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(node->op_type, names[i]) == 0) return true;
+    return false;
+}
+
+static void *alloc_aligned(int64_t nbytes) {
+    size_t rounded = ((size_t)nbytes + 63) & ~(size_t)63;
+    if (rounded == 0) rounded = 64;
+    void *p = aligned_alloc(64, rounded);
+    if (p != NULL) memset(p, 0, rounded);
+    return p;
+}
+
+/* Whether node can and should be folded: every present input CONST, every
+ * present output not yet CONST, with a static shape and a size under the cap. */
+static bool node_is_foldable(const dlc_node *node) {
+    if (node->schema == NULL || node->schema->lower == NULL || op_is_nondeterministic(node)) return false;
+    int present_inputs = 0;
+    for (int32_t i = 0; i < node->num_inputs; i++) {
+        const dlc_value *v = node->inputs[i];
+        if (v == NULL) continue;
+        if (v->kind != DLC_VALUE_CONST) return false;
+        present_inputs++;
+    }
+    if (present_inputs == 0) return false; /* generators without inputs stay nodes */
+    int present_outputs = 0;
+    for (int32_t o = 0; o < node->num_outputs; o++) {
+        const dlc_value *v = node->outputs[o];
+        if (v == NULL) continue;
+        if (v->kind == DLC_VALUE_CONST) return false;
+        int64_t numel = dlc_value_numel(v), nbytes;
+        if (numel < 0 || dlc_dtype_size(v->dtype) == 0) return false;
+        if (!dlc_mul_size(numel, (int64_t)dlc_dtype_size(v->dtype), &nbytes) || nbytes > DLC_FOLD_MAX_BYTES)
+            return false;
+        present_outputs++;
+    }
+    return present_outputs > 0;
+}
+
+dlc_status dlc_fold_node(dlc_graph *g, dlc_node *node, bool *out_folded) {
+    *out_folded = false;
+    if (!node_is_foldable(node)) return DLC_OK;
+    char where[256];
+    dlc_node_describe(node, where, sizeof where);
+
+    dlc_kcall call;
+    dlc_status st = node->schema->lower(g, node, &call);
+    if (st != DLC_OK) return st;
+    const dlc_kernel_entry *kernel = dlc_kernel_find(call.kernel);
+    if (kernel == NULL)
+        return dlc_fail(DLC_ERR_INTERNAL, "node %s: lowered to kernel '%s', which is not in the kernel registry",
+                        where, call.kernel);
+    void *params = NULL;
+    size_t params_size = 0;
+    DLC_TRY(dlc_kparams_build(node, &call, &params, &params_size));
+
+    void **inputs = calloc((size_t)node->num_inputs + 1, sizeof *inputs);
+    void **outputs = calloc((size_t)node->num_outputs + 1, sizeof *outputs);
+    void *workspace = NULL;
+    int64_t workspace_size = 0;
+    if (inputs == NULL || outputs == NULL) {
+        st = dlc_fail(DLC_ERR_OUT_OF_MEMORY, "node %s: constant folding: out of memory", where);
+        goto done;
+    }
+    for (int32_t i = 0; i < node->num_inputs; i++)
+        inputs[i] = node->inputs[i] != NULL ? node->inputs[i]->data : NULL;
+    for (int32_t o = 0; o < node->num_outputs; o++) {
+        const dlc_value *v = node->outputs[o];
+        if (v == NULL) continue;
+        outputs[o] = alloc_aligned(dlc_value_numel(v) * (int64_t)dlc_dtype_size(v->dtype));
+        if (outputs[o] == NULL) {
+            st = dlc_fail(DLC_ERR_OUT_OF_MEMORY, "node %s: constant folding: cannot allocate output '%s'", where,
+                          v->name);
+            goto done;
+        }
+    }
+    if (kernel->workspace != NULL) {
+        workspace_size = kernel->workspace(params);
+        if (workspace_size < 0 || workspace_size > DLC_FOLD_MAX_BYTES * 4) {
+            st = DLC_OK; /* not worth folding; codegen plans the workspace in the arena */
+            goto done;
+        }
+        if (workspace_size > 0 && (workspace = alloc_aligned(workspace_size)) == NULL) {
+            st = dlc_fail(DLC_ERR_OUT_OF_MEMORY, "node %s: constant folding: cannot allocate %lld bytes of workspace",
+                          where, (long long)workspace_size);
+            goto done;
+        }
+    }
+    dlc_kctx ctx = {.num_threads = 1, .workspace = workspace, .workspace_size = workspace_size};
+    int32_t rc = kernel->fn(params, inputs, outputs, &ctx);
+    if (rc != DLC_KOK) {
+        const char *why = rc == DLC_KERR_INDEX_OUT_OF_RANGE ? "an index is out of range"
+                          : rc == DLC_KERR_BAD_VALUE     ? "a value is invalid"
+                          : rc == DLC_KERR_UNSUPPORTED   ? "this dtype or attribute combination is not supported"
+                                                         : "the kernel failed";
+        st = dlc_fail(rc == DLC_KERR_UNSUPPORTED ? DLC_ERR_UNSUPPORTED : DLC_ERR_RUNTIME,
+                      "node %s: constant folding with kernel '%s': %s (code %d)", where, call.kernel, why, (int)rc);
+        goto done;
+    }
+    for (int32_t o = 0; o < node->num_outputs && st == DLC_OK; o++) {
+        dlc_value *v = node->outputs[o];
+        if (v == NULL) continue;
+        size_t nbytes = (size_t)dlc_value_numel(v) * dlc_dtype_size(v->dtype);
+        st = dlc_value_set_const(v, outputs[o], nbytes);
+    }
+    if (st == DLC_OK) *out_folded = true;
+done:
+    if (outputs != NULL)
+        for (int32_t o = 0; o < node->num_outputs; o++) free(outputs[o]);
+    free(outputs);
+    free(inputs);
+    free(workspace);
+    free(params);
+    return st;
+}
+
+/* Adds the node to an inference error unless the op rule already named it. */
+static dlc_status infer_node(dlc_graph *g, dlc_node *node) {
+    char where[256];
+    dlc_node_describe(node, where, sizeof where);
+    dlc_status st = node->schema->infer(g, node);
+    if (st == DLC_OK) return DLC_OK;
+    if (strstr(dlc_last_error(), where) != NULL) return st;
+    return dlc_fail_context(st, "node %s", where);
+}
+
+static bool all_outputs_const(const dlc_node *node) {
+    bool any = false;
+    for (int32_t o = 0; o < node->num_outputs; o++) {
+        const dlc_value *v = node->outputs[o];
+        if (v == NULL) continue;
+        if (v->kind != DLC_VALUE_CONST) return false;
+        any = true;
+    }
+    return any;
+}
+
+dlc_status dlc_infer_and_fold(dlc_graph *g) {
+    DLC_TRY(dlc_graph_toposort(g));
+    for (int32_t i = 0; i < g->num_nodes; i++) {
+        dlc_node *node = g->nodes[i];
+        if (node->schema == NULL) DLC_TRY(dlc_node_bind_schema(node));
+        if (all_outputs_const(node)) continue; /* folded by an earlier run */
+        DLC_TRY(infer_node(g, node));
+        bool folded;
+        DLC_TRY(dlc_fold_node(g, node, &folded));
+    }
+    /* Nodes whose every output is now a constant have done their work. */
+    for (int32_t i = g->num_nodes - 1; i >= 0; i--)
+        if (all_outputs_const(g->nodes[i])) dlc_graph_remove_node(g, g->nodes[i]);
+    bool changed;
+    return dlc_pass_dead_code(g, &changed);
+}
