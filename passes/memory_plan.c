@@ -264,6 +264,11 @@ dlc_status dlc_memory_plan_build(const dlc_graph *g, dlc_memory_plan *out_plan) 
     if (!plan.values || !plan.workspace_offset || !plan.workspace_size || !first || !last || !used)
         st = dlc_fail(DLC_ERR_OUT_OF_MEMORY, "memory plan for %d values", g->num_values);
     if (st == DLC_OK) st = compute_lifetimes(g, first, last, used);
+    /* every tensor the run touches needs a size, even the caller's */
+    for (int32_t id = 0; id < g->num_values && st == DLC_OK; id++) {
+        uint64_t bytes;
+        if (g->values[id] != NULL && used[id]) st = value_bytes(g, g->values[id], &bytes);
+    }
     if (st == DLC_OK) {
         for (int32_t i = 0; i < g->num_inputs; i++)
             plan.values[g->inputs[i]->id] = (dlc_location){DLC_LOC_INPUT, i, 0};

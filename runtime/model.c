@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "runtime/elf_check.h"
 #include "runtime/model_internal.h"
 #include "runtime/status.h"
 
@@ -115,6 +116,7 @@ static dlc_status open_artifact(dlc_model *model) {
     if (stat(model->path, &st) != 0)
         return dlc_fail(errno == ENOENT ? DLC_ERR_NOT_FOUND : DLC_ERR_IO, "cannot open model '%s': %s", model->path,
                         strerror(errno));
+    DLC_TRY(dlc_elf_check_shared_object(model->path));
     /* dlopen searches the library path for names without a '/' */
     char local[4096];
     const char *open_path = model->path;
