@@ -1,6 +1,7 @@
 /* Normalization kernels (inference).
  *
  * batch_norm:    inputs X[N,C,*], scale, B, mean, var; output Y. floats: [epsilon].
+ *                scale/B and mean/var may each have their own float dtype.
  *                Parameters hold C values (per channel) or C * spatial values
  *                (opset < 9 with spatial = 0: per activation).
  * instance_norm: inputs X[N,C,*], scale[C], B[C]; output Y. floats: [epsilon].
@@ -53,7 +54,7 @@ static void row_stats(const void *x, int32_t t, int64_t offset, int64_t n, doubl
 /* ---- batch_norm -------------------------------------------------------------- */
 
 typedef struct bn_job {
-    int32_t t;
+    int32_t t, t_scale, t_stats; /* X/Y; scale and B; mean and var (may differ from opset 15) */
     int64_t C, plane;
     bool per_activation;
     double eps;
@@ -68,8 +69,8 @@ static void bn_planes(void *arg, int64_t begin, int64_t end) {
         int64_t c = pl % job->C, base = pl * job->plane;
         if (!job->per_activation) {
             /* y = x * a + b with a = scale / sqrt(var + eps), b = B - mean * a */
-            double a = dlc_kload_f(job->in[1], t, c) / sqrt(dlc_kload_f(job->in[4], t, c) + job->eps);
-            double b = dlc_kload_f(job->in[2], t, c) - dlc_kload_f(job->in[3], t, c) * a;
+            double a = dlc_kload_f(job->in[1], job->t_scale, c) / sqrt(dlc_kload_f(job->in[4], job->t_stats, c) + job->eps);
+            double b = dlc_kload_f(job->in[2], job->t_scale, c) - dlc_kload_f(job->in[3], job->t_stats, c) * a;
             if (t == DLC_KT_FLOAT32) {
                 const float *x = (const float *)job->in[0] + base;
                 float *y = (float *)job->y + base;
@@ -82,9 +83,9 @@ static void bn_planes(void *arg, int64_t begin, int64_t end) {
         } else {
             for (int64_t i = 0; i < job->plane; i++) {
                 int64_t k = c * job->plane + i;
-                double a = dlc_kload_f(job->in[1], t, k) / sqrt(dlc_kload_f(job->in[4], t, k) + job->eps);
-                double v = (dlc_kload_f(job->in[0], t, base + i) - dlc_kload_f(job->in[3], t, k)) * a +
-                           dlc_kload_f(job->in[2], t, k);
+                double a = dlc_kload_f(job->in[1], job->t_scale, k) / sqrt(dlc_kload_f(job->in[4], job->t_stats, k) + job->eps);
+                double v = (dlc_kload_f(job->in[0], t, base + i) - dlc_kload_f(job->in[3], job->t_stats, k)) * a +
+                           dlc_kload_f(job->in[2], job->t_scale, k);
                 dlc_kstore_f(job->y, t, base + i, v);
             }
         }
@@ -93,7 +94,7 @@ static void bn_planes(void *arg, int64_t begin, int64_t end) {
 
 int32_t dlc_kernel_batch_norm(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {
     const dlc_ktensor *x = dlc_kp_in(p, 0);
-    bn_job job = {.t = x->dtype, .C = x->rank > 1 ? x->dims[1] : 1, .eps = dlc_kp_floats(p)[0], .in = inputs,
+    bn_job job = {.t = x->dtype, .t_scale = dlc_kp_in(p, 1)->dtype, .t_stats = dlc_kp_in(p, 3)->dtype, .C = x->rank > 1 ? x->dims[1] : 1, .eps = dlc_kp_floats(p)[0], .in = inputs,
                   .y = outputs[0]};
     int64_t planes = x->rank > 0 ? x->dims[0] * job.C : 1;
     job.plane = planes > 0 ? x->numel / planes : 0;

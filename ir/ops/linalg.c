@@ -1,0 +1,148 @@
+/* Gemm and MatMul: schema, shape rules, lowering (kernels/linalg.c).
+ *   gemm:   ints [transA, transB], floats [alpha, beta]
+ *   matmul: no parameters (numpy semantics follow from the shapes) */
+#include <stdbool.h>
+
+#include "ir/op_registry.h"
+#include "runtime/status.h"
+
+static bool gemm_dtype_ok(dlc_dtype t) {
+    switch (t) {
+    case DLC_FLOAT32: case DLC_FLOAT64: case DLC_FLOAT16: case DLC_BFLOAT16:
+    case DLC_INT32: case DLC_INT64: case DLC_UINT32: case DLC_UINT64: return true;
+    default: return false;
+    }
+}
+
+static dlc_status check_dtypes(const dlc_node *node) {
+    char where[256];
+    dlc_dtype t = node->inputs[0]->dtype;
+    if (!gemm_dtype_ok(t))
+        return dlc_fail(DLC_ERR_DTYPE_MISMATCH, "node %s: %s of %s is not supported",
+                        dlc_node_describe(node, where, sizeof where), node->op_type, dlc_dtype_name(t));
+    for (int32_t i = 1; i < node->num_inputs; i++)
+        if (node->inputs[i] != NULL && node->inputs[i]->dtype != t)
+            return dlc_fail(DLC_ERR_DTYPE_MISMATCH, "node %s: input %d ('%s') is %s but input 0 is %s",
+                            dlc_node_describe(node, where, sizeof where), i, node->inputs[i]->name,
+                            dlc_dtype_name(node->inputs[i]->dtype), dlc_dtype_name(t));
+    return DLC_OK;
+}
+
+/* Two dims that must agree (either may be symbolic). */
+static bool dims_conflict(dlc_dim a, dlc_dim b) {
+    return dlc_dim_is_static(a) && dlc_dim_is_static(b) && a.value != b.value;
+}
+
+/* ---- Gemm ---------------------------------------------------------------------- */
+
+static dlc_status gemm_infer(dlc_graph *g, dlc_node *node) {
+    DLC_TRY(check_dtypes(node));
+    const dlc_value *a = node->inputs[0], *b = node->inputs[1];
+    const dlc_value *c = node->num_inputs > 2 ? node->inputs[2] : NULL;
+    dlc_value *y = node->outputs[0];
+    char where[256], sa[160], sb[160], sc[160];
+    dlc_node_describe(node, where, sizeof where);
+    y->dtype = a->dtype;
+    if (a->shape.rank < 0 || b->shape.rank < 0) {
+        y->shape.rank = -1;
+        return DLC_OK;
+    }
+    if (a->shape.rank != 2 || b->shape.rank != 2)
+        return dlc_fail(DLC_ERR_SHAPE_MISMATCH, "node %s: A %s and B %s must be matrices", where,
+                        dlc_shape_format(g, &a->shape, sa, sizeof sa), dlc_shape_format(g, &b->shape, sb, sizeof sb));
+    bool ta = dlc_node_attr_int(node, "transA", 0) != 0, tb = dlc_node_attr_int(node, "transB", 0) != 0;
+    dlc_dim m = a->shape.dims[ta ? 1 : 0], ka = a->shape.dims[ta ? 0 : 1];
+    dlc_dim kb = b->shape.dims[tb ? 1 : 0], n = b->shape.dims[tb ? 0 : 1];
+    if (dims_conflict(ka, kb))
+        return dlc_fail(DLC_ERR_SHAPE_MISMATCH, "node %s: A %s (transA=%d) and B %s (transB=%d) disagree on K: %lld vs %lld",
+                        where, dlc_shape_format(g, &a->shape, sa, sizeof sa), ta,
+                        dlc_shape_format(g, &b->shape, sb, sizeof sb), tb, (long long)ka.value, (long long)kb.value);
+    if (c != NULL && c->shape.rank >= 0) {
+        /* C broadcasts unidirectionally to [M, N] */
+        bool ok = c->shape.rank <= 2;
+        dlc_dim out[2] = {m, n};
+        for (int32_t i = 0; ok && i < c->shape.rank; i++) {
+            dlc_dim cd = c->shape.dims[i], od = out[2 - c->shape.rank + i];
+            ok = !(dlc_dim_is_static(cd) && cd.value != 1 && dims_conflict(cd, od));
+        }
+        if (!ok)
+            return dlc_fail(DLC_ERR_SHAPE_MISMATCH, "node %s: C %s does not broadcast to the output [M,N] = [%lld,%lld]",
+                            where, dlc_shape_format(g, &c->shape, sc, sizeof sc), (long long)m.value, (long long)n.value);
+    }
+    y->shape = (dlc_shape){.rank = 2, .dims = {m, n}};
+    return DLC_OK;
+}
+
+static dlc_status gemm_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
+    dlc_kcall_init(call, "gemm");
+    DLC_TRY(dlc_kcall_push_int(call, dlc_node_attr_int(node, "transA", 0) != 0));
+    DLC_TRY(dlc_kcall_push_int(call, dlc_node_attr_int(node, "transB", 0) != 0));
+    DLC_TRY(dlc_kcall_push_float(call, dlc_node_attr_float(node, "alpha", 1.0)));
+    return dlc_kcall_push_float(call, dlc_node_attr_float(node, "beta", 1.0));
+}
+
+static int64_t gemm_flops(const dlc_node *node) {
+    const dlc_value *a = node->inputs[0];
+    int64_t yn = dlc_value_numel(node->outputs[0]);
+    if (yn < 0 || a->shape.rank != 2) return -1;
+    int64_t k = a->shape.dims[dlc_node_attr_int(node, "transA", 0) ? 0 : 1].value;
+    return k < 0 ? -1 : 2 * yn * k;
+}
+
+/* ---- MatMul ---------------------------------------------------------------------- */
+
+static dlc_status matmul_infer(dlc_graph *g, dlc_node *node) {
+    DLC_TRY(check_dtypes(node));
+    const dlc_value *a = node->inputs[0], *b = node->inputs[1];
+    dlc_value *y = node->outputs[0];
+    char where[256], sa[160], sb[160];
+    dlc_node_describe(node, where, sizeof where);
+    y->dtype = a->dtype;
+    if (a->shape.rank < 0 || b->shape.rank < 0) {
+        y->shape.rank = -1;
+        return DLC_OK;
+    }
+    int32_t ra = a->shape.rank, rb = b->shape.rank;
+    if (ra < 1 || rb < 1)
+        return dlc_fail(DLC_ERR_SHAPE_MISMATCH, "node %s: MatMul operands A %s and B %s must have rank >= 1", where,
+                        dlc_shape_format(g, &a->shape, sa, sizeof sa), dlc_shape_format(g, &b->shape, sb, sizeof sb));
+    dlc_dim ka = a->shape.dims[ra - 1], kb = b->shape.dims[rb == 1 ? 0 : rb - 2];
+    if (dims_conflict(ka, kb))
+        return dlc_fail(DLC_ERR_SHAPE_MISMATCH, "node %s: A %s and B %s disagree on the contracted dim: %lld vs %lld",
+                        where, dlc_shape_format(g, &a->shape, sa, sizeof sa),
+                        dlc_shape_format(g, &b->shape, sb, sizeof sb), (long long)ka.value, (long long)kb.value);
+    /* batch dims broadcast like numpy */
+    dlc_shape batch_a = {.rank = ra > 2 ? ra - 2 : 0}, batch_b = {.rank = rb > 2 ? rb - 2 : 0}, batch;
+    for (int32_t i = 0; i < batch_a.rank; i++) batch_a.dims[i] = a->shape.dims[i];
+    for (int32_t i = 0; i < batch_b.rank; i++) batch_b.dims[i] = b->shape.dims[i];
+    DLC_TRY(dlc_broadcast_shapes(g, node, &batch_a, &batch_b, &batch));
+    int32_t rank = batch.rank + (ra > 1) + (rb > 1);
+    if (rank > DLC_MAX_RANK)
+        return dlc_fail(DLC_ERR_UNSUPPORTED, "node %s: result rank %d exceeds %d", where, rank, DLC_MAX_RANK);
+    dlc_shape out = batch;
+    out.rank = rank;
+    int32_t r = batch.rank;
+    if (ra > 1) out.dims[r++] = a->shape.dims[ra - 2];
+    if (rb > 1) out.dims[r++] = b->shape.dims[rb - 1];
+    y->shape = out;
+    return DLC_OK;
+}
+
+static dlc_status matmul_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
+    dlc_kcall_init(call, "matmul");
+    return DLC_OK;
+}
+
+static int64_t matmul_flops(const dlc_node *node) {
+    const dlc_value *a = node->inputs[0];
+    int64_t yn = dlc_value_numel(node->outputs[0]);
+    if (yn < 0 || a->shape.rank < 1) return -1;
+    int64_t k = a->shape.dims[a->shape.rank - 1].value;
+    return k < 0 ? -1 : 2 * yn * k;
+}
+
+const dlc_op_schema dlc_ops_linalg[] = {
+    {"Gemm", "", 1, 2, 3, 1, 1, gemm_infer, gemm_lower, gemm_flops},
+    {"MatMul", "", 1, 2, 2, 1, 1, matmul_infer, matmul_lower, matmul_flops},
+    {0},
+};

@@ -1,0 +1,297 @@
+/* Conv and ConvTranspose: shape inference (auto_pad, output_shape,
+ * output_padding), errors, and the kernels against direct-loop references
+ * across groups, depthwise, dilations, strides, asymmetric pads, 1-D/2-D/3-D,
+ * sizes that are not multiples of the GEMM blocks, and threads. */
+#include "tests/unit/op_harness.h"
+
+typedef struct conv_spec {
+    int32_t nsp;
+    int64_t N, C, M, group;
+    int64_t in[3], k[3];
+    int64_t stride[3], dil[3], pads[6]; /* pads: begins then ends */
+    const char *auto_pad;               /* NULL: NOTSET with pads */
+    int bias;
+    int threads;
+} conv_spec;
+
+/* Direct 7-loop convolution in double; out dims and begin pads given. */
+static void conv_ref(const conv_spec *s, const int64_t *out, const int64_t *pad_begin, const float *x, const float *w,
+                     const float *b, double *y) {
+    int64_t in3[3] = {1, 1, 1}, k3[3] = {1, 1, 1}, o3[3] = {1, 1, 1}, st3[3] = {1, 1, 1}, d3[3] = {1, 1, 1}, p3[3] = {0};
+    for (int i = 0; i < s->nsp; i++) {
+        int j = 3 - s->nsp + i;
+        in3[j] = s->in[i], k3[j] = s->k[i], o3[j] = out[i], st3[j] = s->stride[i], d3[j] = s->dil[i], p3[j] = pad_begin[i];
+    }
+    int64_t Cg = s->C / s->group, Mg = s->M / s->group;
+    for (int64_t n = 0; n < s->N; n++)
+        for (int64_t m = 0; m < s->M; m++)
+            for (int64_t oz = 0; oz < o3[0]; oz++)
+                for (int64_t oy = 0; oy < o3[1]; oy++)
+                    for (int64_t ox = 0; ox < o3[2]; ox++) {
+                        double sum = b ? b[m] : 0.0;
+                        for (int64_t c = 0; c < Cg; c++)
+                            for (int64_t kz = 0; kz < k3[0]; kz++)
+                                for (int64_t ky = 0; ky < k3[1]; ky++)
+                                    for (int64_t kx = 0; kx < k3[2]; kx++) {
+                                        int64_t iz = oz * st3[0] - p3[0] + kz * d3[0];
+                                        int64_t iy = oy * st3[1] - p3[1] + ky * d3[1];
+                                        int64_t ix = ox * st3[2] - p3[2] + kx * d3[2];
+                                        if (iz < 0 || iz >= in3[0] || iy < 0 || iy >= in3[1] || ix < 0 || ix >= in3[2]) continue;
+                                        int64_t ic = (m / Mg) * Cg + c;
+                                        sum += (double)x[(((n * s->C + ic) * in3[0] + iz) * in3[1] + iy) * in3[2] + ix] *
+                                               w[(((m * Cg + c) * k3[0] + kz) * k3[1] + ky) * k3[2] + kx];
+                                    }
+                        y[(((n * s->M + m) * o3[0] + oz) * o3[1] + oy) * o3[2] + ox] = sum;
+                    }
+}
+
+/* Output size and begin pad the ONNX rules give for one dim. */
+static void expected_dim(const conv_spec *s, int i, int64_t *out, int64_t *pad_begin) {
+    int64_t span = (s->k[i] - 1) * s->dil[i] + 1;
+    if (s->auto_pad && strncmp(s->auto_pad, "SAME", 4) == 0) {
+        *out = (s->in[i] + s->stride[i] - 1) / s->stride[i];
+        int64_t total = (*out - 1) * s->stride[i] + span - s->in[i];
+        if (total < 0) total = 0;
+        *pad_begin = strcmp(s->auto_pad, "SAME_UPPER") == 0 ? total / 2 : total - total / 2;
+    } else if (s->auto_pad && strcmp(s->auto_pad, "VALID") == 0) {
+        *out = (s->in[i] - span) / s->stride[i] + 1;
+        *pad_begin = 0;
+    } else {
+        *out = (s->in[i] + s->pads[i] + s->pads[s->nsp + i] - span) / s->stride[i] + 1;
+        *pad_begin = s->pads[i];
+    }
+}
+
+static void check_conv(conv_spec s) {
+    for (int i = 0; i < s.nsp; i++) {
+        if (s.stride[i] == 0) s.stride[i] = 1;
+        if (s.dil[i] == 0) s.dil[i] = 1;
+    }
+    int64_t xd[5] = {s.N, s.C}, wd[5] = {s.M, s.C / s.group}, yd[5] = {s.N, s.M}, out[3], pb[3];
+    for (int i = 0; i < s.nsp; i++) {
+        xd[2 + i] = s.in[i];
+        wd[2 + i] = s.k[i];
+        expected_dim(&s, i, &out[i], &pb[i]);
+        yd[2 + i] = out[i];
+    }
+    dlc_dtype dt[3] = {DLC_FLOAT32, DLC_FLOAT32, DLC_FLOAT32};
+    dlc_shape shapes[3] = {oph_shape(2 + s.nsp, xd), oph_shape(2 + s.nsp, wd), oph_shape(1, &s.M)};
+    oph_case c;
+    oph_begin(&c, "Conv", 11, s.bias ? 3 : 2, dt, shapes, 1, NULL);
+    oph_attr_int(&c, "group", s.group);
+    oph_attr_ints(&c, "strides", s.nsp, s.stride);
+    oph_attr_ints(&c, "dilations", s.nsp, s.dil);
+    if (s.auto_pad) oph_attr_string(&c, "auto_pad", s.auto_pad);
+    else oph_attr_ints(&c, "pads", 2 * s.nsp, s.pads);
+    cr_assert_eq(oph_infer(&c), DLC_OK, "%s", dlc_last_error());
+    dlc_shape want = oph_shape(2 + s.nsp, yd);
+    cr_assert(dlc_shape_equal(&c.out[0]->shape, &want), "conv output shape (dim2 %lld vs %lld)",
+              (long long)c.out[0]->shape.dims[2].value, (long long)yd[2]);
+    int64_t yn = oph_numel(&want);
+    float *x = oph_random(oph_numel(&shapes[0]), 11), *w = oph_random(oph_numel(&shapes[1]), 12);
+    float *b = oph_random(s.M, 13), *y = malloc((size_t)yn * sizeof *y);
+    double *ref = malloc((size_t)yn * sizeof *ref);
+    conv_ref(&s, out, pb, x, w, s.bias ? b : NULL, ref);
+    void *ins[3] = {x, w, b}, *outs[1] = {y};
+    oph_run(&c, ins, outs, s.threads ? s.threads : 1);
+    oph_expect_close(y, ref, yn, 1e-4, "conv");
+    free(x), free(w), free(b), free(y), free(ref);
+    oph_end(&c);
+}
+
+Test(conv, two_d_pads_strides_dilations) {
+    check_conv((conv_spec){2, 1, 3, 4, 1, {8, 8}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 1});
+    check_conv((conv_spec){2, 2, 3, 5, 1, {11, 9}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL, 0, 2});
+    check_conv((conv_spec){2, 1, 4, 6, 1, {13, 12}, {3, 2}, {1, 2}, {2, 3}, {0, 1, 2, 1}, NULL, 1, 1});
+    check_conv((conv_spec){2, 1, 2, 3, 1, {7, 10}, {5, 1}, {3, 1}, {1, 1}, {2, 0, 0, 3}, NULL, 1, 2});
+}
+
+Test(conv, auto_pad_variants) {
+    const char *modes[3] = {"SAME_UPPER", "SAME_LOWER", "VALID"};
+    for (int i = 0; i < 3; i++) {
+        check_conv((conv_spec){2, 1, 3, 4, 1, {9, 10}, {4, 3}, {2, 3}, {1, 1}, {0}, modes[i], 1, 1});
+        check_conv((conv_spec){2, 1, 3, 4, 1, {8, 8}, {3, 3}, {1, 1}, {2, 1}, {0}, modes[i], 0, 2});
+    }
+}
+
+Test(conv, groups_and_depthwise) {
+    check_conv((conv_spec){2, 2, 6, 4, 2, {9, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 2});
+    check_conv((conv_spec){2, 1, 12, 9, 3, {6, 6}, {3, 3}, {2, 1}, {1, 1}, {1, 0, 1, 2}, NULL, 1, 1});
+    /* depthwise, with and without a channel multiplier */
+    check_conv((conv_spec){2, 2, 8, 8, 8, {10, 11}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 2});
+    check_conv((conv_spec){2, 1, 4, 8, 4, {9, 9}, {5, 3}, {2, 2}, {2, 1}, {2, 1, 0, 1}, NULL, 1, 1});
+    check_conv((conv_spec){2, 1, 5, 5, 5, {7, 13}, {3, 3}, {1, 3}, {1, 2}, {0}, "SAME_UPPER", 0, 2});
+}
+
+Test(conv, pointwise_and_large_reductions) {
+    check_conv((conv_spec){2, 2, 37, 19, 1, {7, 9}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, NULL, 1, 2});
+    check_conv((conv_spec){2, 1, 16, 8, 1, {9, 9}, {1, 1}, {2, 2}, {1, 1}, {0, 0, 0, 0}, NULL, 1, 1});
+    /* K = 64 * 9 > KC and output planes not multiples of the tile */
+    check_conv((conv_spec){2, 1, 64, 33, 1, {15, 14}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 2});
+}
+
+Test(conv, one_and_three_dimensional) {
+    check_conv((conv_spec){1, 2, 3, 4, 1, {17}, {4}, {2}, {2}, {1, 2}, NULL, 1, 1});
+    check_conv((conv_spec){1, 1, 4, 4, 4, {20}, {3}, {1}, {1}, {0}, "SAME_LOWER", 1, 1});
+    check_conv((conv_spec){3, 1, 2, 3, 1, {5, 6, 7}, {3, 2, 3}, {1, 2, 1}, {1, 1, 2}, {1, 0, 1, 0, 1, 2}, NULL, 1, 2});
+    check_conv((conv_spec){3, 2, 4, 4, 2, {4, 5, 4}, {2, 2, 2}, {1, 1, 1}, {1, 1, 1}, {0}, "VALID", 0, 1});
+}
+
+Test(conv, float64_direct_path) {
+    int64_t xd[4] = {1, 2, 5, 5}, wd[4] = {3, 2, 3, 3};
+    dlc_dtype dt[2] = {DLC_FLOAT64, DLC_FLOAT64};
+    dlc_shape shapes[2] = {oph_shape(4, xd), oph_shape(4, wd)};
+    oph_case c;
+    oph_begin(&c, "Conv", 11, 2, dt, shapes, 1, NULL);
+    oph_attr_ints(&c, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    cr_assert_eq(oph_infer(&c), DLC_OK, "%s", dlc_last_error());
+    double x[50], w[54], y[75];
+    float xf[50], wf[54];
+    for (int i = 0; i < 50; i++) xf[i] = (float)(x[i] = (i % 7) - 3);
+    for (int i = 0; i < 54; i++) wf[i] = (float)(w[i] = (i % 5) - 2);
+    void *ins[2] = {x, w}, *outs[1] = {y};
+    oph_run(&c, ins, outs, 1);
+    conv_spec s = {2, 1, 2, 3, 1, {5, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 0, 1};
+    double ref[75];
+    conv_ref(&s, (int64_t[]){5, 5}, (int64_t[]){1, 1}, xf, wf, NULL, ref);
+    for (int i = 0; i < 75; i++) cr_assert_eq(y[i], ref[i]);
+    oph_end(&c);
+}
+
+Test(conv, channel_mismatch_names_node_and_both_shapes) {
+    int64_t xd[4] = {1, 3, 8, 8}, wd[4] = {4, 2, 3, 3};
+    dlc_dtype dt[2] = {DLC_FLOAT32, DLC_FLOAT32};
+    dlc_shape shapes[2] = {oph_shape(4, xd), oph_shape(4, wd)};
+    oph_case c;
+    oph_begin(&c, "Conv", 11, 2, dt, shapes, 1, NULL);
+    cr_assert_eq(oph_infer(&c), DLC_ERR_SHAPE_MISMATCH);
+    const char *msg = dlc_last_error();
+    cr_assert(strstr(msg, "node_under_test") && strstr(msg, "[1,3,8,8]") && strstr(msg, "[4,2,3,3]"), "message: %s", msg);
+    oph_end(&c);
+}
+
+/* ---- ConvTranspose ------------------------------------------------------------------ */
+
+typedef struct convt_spec {
+    int32_t nsp;
+    int64_t N, C, M, group;
+    int64_t in[3], k[3], stride[3], dil[3], pads[6], out_pad[3];
+    int64_t want_out[3];
+    int64_t want_pad_begin[3];
+    int bias;
+} convt_spec;
+
+/* Scatter form: every input element adds x * w to the outputs it reaches. */
+static void convt_ref(const convt_spec *s, const float *x, const float *w, const float *b, double *y) {
+    int64_t in3[3] = {1, 1, 1}, k3[3] = {1, 1, 1}, o3[3] = {1, 1, 1}, st3[3] = {1, 1, 1}, d3[3] = {1, 1, 1}, p3[3] = {0};
+    for (int i = 0; i < s->nsp; i++) {
+        int j = 3 - s->nsp + i;
+        in3[j] = s->in[i], k3[j] = s->k[i], o3[j] = s->want_out[i], st3[j] = s->stride[i] ? s->stride[i] : 1;
+        d3[j] = s->dil[i] ? s->dil[i] : 1, p3[j] = s->want_pad_begin[i];
+    }
+    int64_t Cg = s->C / s->group, Mg = s->M / s->group, op = o3[0] * o3[1] * o3[2];
+    for (int64_t n = 0; n < s->N; n++)
+        for (int64_t m = 0; m < s->M; m++)
+            for (int64_t o = 0; o < op; o++) y[(n * s->M + m) * op + o] = b ? b[m] : 0.0;
+    for (int64_t n = 0; n < s->N; n++)
+        for (int64_t ic = 0; ic < s->C; ic++)
+            for (int64_t iz = 0; iz < in3[0]; iz++)
+                for (int64_t iy = 0; iy < in3[1]; iy++)
+                    for (int64_t ix = 0; ix < in3[2]; ix++) {
+                        double xv = x[(((n * s->C + ic) * in3[0] + iz) * in3[1] + iy) * in3[2] + ix];
+                        int64_t gi = ic / Cg;
+                        for (int64_t m = 0; m < Mg; m++)
+                            for (int64_t kz = 0; kz < k3[0]; kz++)
+                                for (int64_t ky = 0; ky < k3[1]; ky++)
+                                    for (int64_t kx = 0; kx < k3[2]; kx++) {
+                                        int64_t oz = iz * st3[0] - p3[0] + kz * d3[0];
+                                        int64_t oy = iy * st3[1] - p3[1] + ky * d3[1];
+                                        int64_t ox = ix * st3[2] - p3[2] + kx * d3[2];
+                                        if (oz < 0 || oz >= o3[0] || oy < 0 || oy >= o3[1] || ox < 0 || ox >= o3[2]) continue;
+                                        double wv = w[(((ic * Mg + m) * k3[0] + kz) * k3[1] + ky) * k3[2] + kx];
+                                        y[(n * s->M + gi * Mg + m) * op + (oz * o3[1] + oy) * o3[2] + ox] += xv * wv;
+                                    }
+                    }
+}
+
+static void check_convt(convt_spec s, const char *auto_pad, const int64_t *output_shape, int threads) {
+    int64_t xd[5] = {s.N, s.C}, wd[5] = {s.C, s.M / s.group}, yd[5] = {s.N, s.M};
+    for (int i = 0; i < s.nsp; i++) {
+        xd[2 + i] = s.in[i];
+        wd[2 + i] = s.k[i];
+        yd[2 + i] = s.want_out[i];
+    }
+    dlc_dtype dt[3] = {DLC_FLOAT32, DLC_FLOAT32, DLC_FLOAT32};
+    dlc_shape shapes[3] = {oph_shape(2 + s.nsp, xd), oph_shape(2 + s.nsp, wd), oph_shape(1, &s.M)};
+    oph_case c;
+    oph_begin(&c, "ConvTranspose", 11, s.bias ? 3 : 2, dt, shapes, 1, NULL);
+    oph_attr_int(&c, "group", s.group);
+    int64_t ones[3] = {1, 1, 1};
+    oph_attr_ints(&c, "strides", s.nsp, s.stride[0] ? s.stride : ones);
+    oph_attr_ints(&c, "dilations", s.nsp, s.dil[0] ? s.dil : ones);
+    oph_attr_ints(&c, "pads", 2 * s.nsp, s.pads);
+    oph_attr_ints(&c, "output_padding", s.nsp, s.out_pad);
+    if (auto_pad) oph_attr_string(&c, "auto_pad", auto_pad);
+    if (output_shape) oph_attr_ints(&c, "output_shape", s.nsp, output_shape);
+    cr_assert_eq(oph_infer(&c), DLC_OK, "%s", dlc_last_error());
+    dlc_shape want = oph_shape(2 + s.nsp, yd);
+    cr_assert(dlc_shape_equal(&c.out[0]->shape, &want), "conv_transpose output shape: dim2 %lld, expected %lld",
+              (long long)c.out[0]->shape.dims[2].value, (long long)yd[2]);
+    int64_t yn = oph_numel(&want);
+    float *x = oph_random(oph_numel(&shapes[0]), 21), *w = oph_random(oph_numel(&shapes[1]), 22);
+    float *b = oph_random(s.M, 23), *y = malloc((size_t)yn * sizeof *y);
+    double *ref = malloc((size_t)yn * sizeof *ref);
+    convt_ref(&s, x, w, s.bias ? b : NULL, ref);
+    void *ins[3] = {x, w, b}, *outs[1] = {y};
+    oph_run(&c, ins, outs, threads);
+    oph_expect_close(y, ref, yn, 1e-4, "conv_transpose");
+    /* the generic (non-float32) path computes the same in float64 */
+    free(x), free(w), free(b), free(y), free(ref);
+    oph_end(&c);
+}
+
+Test(conv_transpose, strides_pads_output_padding_groups) {
+    /* out = s*(in-1) + out_pad + (k-1)*d + 1 - pads */
+    check_convt((convt_spec){2, 1, 2, 3, 1, {4, 5}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, {1, 0}, {8, 9}, {1, 1}, 1}, NULL,
+                NULL, 1);
+    check_convt((convt_spec){2, 2, 4, 6, 2, {5, 3}, {3, 2}, {3, 2}, {1, 2}, {0, 1, 2, 0}, {0, 1}, {13, 7}, {0, 1}, 1},
+                NULL, NULL, 2);
+    check_convt((convt_spec){2, 1, 3, 2, 1, {3, 3}, {2, 2}, {1, 1}, {2, 2}, {0}, {0}, {5, 5}, {0, 0}, 0}, NULL, NULL, 1);
+    check_convt((convt_spec){1, 1, 3, 4, 1, {7}, {4}, {2}, {1}, {1, 2}, {1}, {14}, {1}, 1}, NULL, NULL, 2);
+    /* many channels: the GEMM runs over several K slices */
+    check_convt((convt_spec){2, 1, 300, 8, 1, {6, 6}, {4, 4}, {2, 2}, {1, 1}, {1, 1, 1, 1}, {0}, {12, 12}, {1, 1}, 1},
+                NULL, NULL, 2);
+}
+
+Test(conv_transpose, output_shape_and_auto_pad) {
+    /* ONNX's test_convtranspose_output_shape: the extra row/col goes at the end */
+    check_convt((convt_spec){2, 1, 1, 2, 1, {3, 3}, {3, 3}, {3, 2}, {1, 1}, {0}, {0}, {10, 8}, {0, 0}, 0}, NULL,
+                (int64_t[]){10, 8}, 1);
+    /* test_convtranspose_autopad_same: SAME_UPPER, stride 2 -> out = in * 2, total pad 1 at the end */
+    check_convt((convt_spec){2, 1, 1, 2, 1, {3, 3}, {3, 3}, {2, 2}, {1, 1}, {0}, {0}, {6, 6}, {0, 0}, 0}, "SAME_UPPER",
+                NULL, 1);
+    check_convt((convt_spec){2, 1, 1, 2, 1, {3, 3}, {3, 3}, {2, 2}, {1, 1}, {0}, {0}, {6, 6}, {1, 1}, 1}, "SAME_LOWER",
+                NULL, 2);
+}
+
+Test(conv_transpose, float16_matches_float32_reference) {
+    int64_t xd[4] = {1, 2, 3, 3}, wd[4] = {2, 1, 2, 2};
+    dlc_dtype dt[2] = {DLC_FLOAT16, DLC_FLOAT16};
+    dlc_shape shapes[2] = {oph_shape(4, xd), oph_shape(4, wd)};
+    oph_case c;
+    oph_begin(&c, "ConvTranspose", 11, 2, dt, shapes, 1, NULL);
+    oph_attr_ints(&c, "strides", 2, (int64_t[]){2, 2});
+    cr_assert_eq(oph_infer(&c), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(c.out[0]->shape.dims[2].value, 6);
+    float xf[18], wf[8];
+    uint16_t x[18], w[8], y[36];
+    for (int i = 0; i < 18; i++) x[i] = dlc_f32_to_f16(xf[i] = (float)(i % 5) - 2.0f);
+    for (int i = 0; i < 8; i++) w[i] = dlc_f32_to_f16(wf[i] = 0.5f * (float)(i % 3));
+    void *ins[2] = {x, w}, *outs[1] = {y};
+    oph_run(&c, ins, outs, 1);
+    convt_spec s = {2, 1, 2, 1, 1, {3, 3}, {2, 2}, {2, 2}, {1, 1}, {0}, {0}, {6, 6}, {0, 0}, 0};
+    double ref[36];
+    convt_ref(&s, xf, wf, NULL, ref);
+    for (int i = 0; i < 36; i++) cr_assert_eq(dlc_f16_to_f32(y[i]), (float)ref[i]);
+    oph_end(&c);
+}

@@ -1,0 +1,261 @@
+/* Gemm and MatMul: shape inference, errors, and the kernels against
+ * triple-loop references over transposes, broadcasts, odd sizes (not
+ * multiples of the GEMM blocks), matrix-vector shapes and dtypes. */
+#include "tests/unit/op_harness.h"
+
+/* ---- Gemm ---------------------------------------------------------------------- */
+
+typedef struct gemm_case {
+    int64_t M, N, K;
+    int trans_a, trans_b;
+    double alpha, beta;
+    int c_rank;          /* -1: no C */
+    int64_t c_dims[2];
+    int threads;
+} gemm_case;
+
+static void check_gemm(gemm_case t) {
+    int64_t a_dims[2] = {t.trans_a ? t.K : t.M, t.trans_a ? t.M : t.K};
+    int64_t b_dims[2] = {t.trans_b ? t.N : t.K, t.trans_b ? t.K : t.N};
+    dlc_dtype dt[3] = {DLC_FLOAT32, DLC_FLOAT32, DLC_FLOAT32};
+    dlc_shape shapes[3] = {oph_shape(2, a_dims), oph_shape(2, b_dims), oph_shape(t.c_rank, t.c_dims)};
+    oph_case c;
+    oph_begin(&c, "Gemm", 13, t.c_rank >= 0 ? 3 : 2, dt, shapes, 1, NULL);
+    oph_attr_int(&c, "transA", t.trans_a);
+    oph_attr_int(&c, "transB", t.trans_b);
+    oph_attr_float(&c, "alpha", t.alpha);
+    oph_attr_float(&c, "beta", t.beta);
+    cr_assert_eq(oph_infer(&c), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(c.out[0]->shape.rank, 2);
+    cr_assert_eq(c.out[0]->shape.dims[0].value, t.M);
+    cr_assert_eq(c.out[0]->shape.dims[1].value, t.N);
+    int64_t c_numel = t.c_rank >= 0 ? oph_numel(&shapes[2]) : 0;
+    float *a = oph_random(t.M * t.K, 1), *b = oph_random(t.K * t.N, 2), *cc = oph_random(c_numel, 3);
+    float *y = malloc((size_t)(t.M * t.N) * sizeof *y);
+    double *ref = malloc((size_t)(t.M * t.N) * sizeof *ref);
+    for (int64_t i = 0; i < t.M; i++)
+        for (int64_t j = 0; j < t.N; j++) {
+            double sum = 0;
+            for (int64_t k = 0; k < t.K; k++) {
+                double av = t.trans_a ? a[k * t.M + i] : a[i * t.K + k];
+                double bv = t.trans_b ? b[j * t.K + k] : b[k * t.N + j];
+                sum += av * bv;
+            }
+            double cv = 0;
+            if (t.c_rank == 0) cv = cc[0];
+            else if (t.c_rank == 1) cv = cc[t.c_dims[0] == 1 ? 0 : j];
+            else if (t.c_rank == 2) cv = cc[(t.c_dims[0] == 1 ? 0 : i) * t.c_dims[1] + (t.c_dims[1] == 1 ? 0 : j)];
+            ref[i * t.N + j] = t.alpha * sum + t.beta * cv;
+        }
+    void *ins[3] = {a, b, cc}, *outs[1] = {y};
+    oph_run(&c, ins, outs, t.threads);
+    oph_expect_close(y, ref, t.M * t.N, 1e-4, "gemm");
+    free(a), free(b), free(cc), free(y), free(ref);
+    oph_end(&c);
+}
+
+Test(gemm, transposes_and_c_broadcasts_on_odd_sizes) {
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            check_gemm((gemm_case){37, 53, 71, ta, tb, 1.0, 1.0, -1, {0, 0}, 1});
+            check_gemm((gemm_case){37, 53, 71, ta, tb, 0.5, 2.0, 2, {37, 53}, 2});
+            check_gemm((gemm_case){13, 7, 300, ta, tb, 1.5, -1.0, 1, {7, 0}, 2});
+        }
+    check_gemm((gemm_case){9, 11, 5, 0, 0, 1.0, 0.5, 2, {9, 1}, 1});
+    check_gemm((gemm_case){9, 11, 5, 0, 0, 1.0, 0.5, 2, {1, 11}, 1});
+    check_gemm((gemm_case){9, 11, 5, 0, 1, 1.0, 3.0, 0, {0, 0}, 1});
+    check_gemm((gemm_case){9, 11, 5, 1, 0, 1.0, 0.0, 2, {9, 11}, 1});
+}
+
+Test(gemm, blocks_larger_than_the_cache_tiles) {
+    /* K > KC (several slices), M > MC, N split across threads */
+    check_gemm((gemm_case){131, 301, 517, 0, 0, 1.0, 1.0, 1, {301, 0}, 2});
+    check_gemm((gemm_case){250, 97, 260, 1, 1, 1.0, 0.0, -1, {0, 0}, 2});
+    check_gemm((gemm_case){64, 1100, 64, 0, 1, 1.0, 0.0, -1, {0, 0}, 3});
+}
+
+Test(gemm, matrix_vector_shapes) {
+    check_gemm((gemm_case){1, 1000, 257, 0, 1, 1.0, 1.0, 1, {1000, 0}, 2}); /* FC layer, batch 1 */
+    check_gemm((gemm_case){1, 300, 70, 0, 0, 2.0, 1.0, 2, {1, 300}, 2});
+    check_gemm((gemm_case){300, 1, 70, 0, 0, 1.0, 0.0, -1, {0, 0}, 2});
+    check_gemm((gemm_case){300, 1, 70, 1, 1, 1.0, 0.0, -1, {0, 0}, 1});
+    check_gemm((gemm_case){5, 6, 0, 0, 0, 1.0, 1.0, 2, {5, 6}, 1}); /* K == 0: Y = beta * C */
+}
+
+Test(gemm, float64_and_int64) {
+    int64_t ad[2] = {3, 4}, bd[2] = {4, 2};
+    dlc_shape shapes[2] = {oph_shape(2, ad), oph_shape(2, bd)};
+    dlc_dtype d64[2] = {DLC_FLOAT64, DLC_FLOAT64};
+    oph_case c;
+    oph_begin(&c, "Gemm", 13, 2, d64, shapes, 1, NULL);
+    cr_assert_eq(oph_infer(&c), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(c.out[0]->dtype, DLC_FLOAT64);
+    double a[12], b[8], y[6];
+    for (int i = 0; i < 12; i++) a[i] = 0.1 * i + 1e-12;
+    for (int i = 0; i < 8; i++) b[i] = 1.0 / (i + 1);
+    void *ins[2] = {a, b}, *outs[1] = {y};
+    oph_run(&c, ins, outs, 1);
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 2; j++) {
+            double r = 0;
+            for (int k = 0; k < 4; k++) r += a[i * 4 + k] * b[k * 2 + j];
+            cr_assert(fabs(y[i * 2 + j] - r) < 1e-15, "float64 gemm keeps double precision");
+        }
+    oph_end(&c);
+
+    dlc_dtype i64[2] = {DLC_INT64, DLC_INT64};
+    oph_begin(&c, "Gemm", 13, 2, i64, shapes, 1, NULL);
+    cr_assert_eq(oph_infer(&c), DLC_OK, "%s", dlc_last_error());
+    int64_t ia[12], ib[8], iy[6];
+    for (int i = 0; i < 12; i++) ia[i] = (int64_t)1 << 40 | i;
+    for (int i = 0; i < 8; i++) ib[i] = i - 3;
+    void *iins[2] = {ia, ib}, *iouts[1] = {iy};
+    oph_run(&c, iins, iouts, 1);
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 2; j++) {
+            int64_t r = 0;
+            for (int k = 0; k < 4; k++) r += ia[i * 4 + k] * ib[k * 2 + j];
+            cr_assert_eq(iy[i * 2 + j], r, "int64 gemm is exact");
+        }
+    oph_end(&c);
+}
+
+Test(gemm, mismatched_k_names_node_and_shapes) {
+    int64_t ad[2] = {3, 4}, bd[2] = {5, 2};
+    dlc_shape shapes[2] = {oph_shape(2, ad), oph_shape(2, bd)};
+    dlc_dtype dt[2] = {DLC_FLOAT32, DLC_FLOAT32};
+    oph_case c;
+    oph_begin(&c, "Gemm", 13, 2, dt, shapes, 1, NULL);
+    cr_assert_eq(oph_infer(&c), DLC_ERR_SHAPE_MISMATCH);
+    const char *msg = dlc_last_error();
+    cr_assert(strstr(msg, "node_under_test") && strstr(msg, "[3,4]") && strstr(msg, "[5,2]"), "message: %s", msg);
+    oph_end(&c);
+}
+
+/* ---- MatMul ---------------------------------------------------------------------- */
+
+/* numpy matmul in double for float32 operands */
+static void matmul_ref(const dlc_shape *as, const float *a, const dlc_shape *bs, const float *b, const dlc_shape *ys,
+                       double *y) {
+    int32_t ra = as->rank, rb = bs->rank, ry = ys->rank;
+    int64_t M = ra == 1 ? 1 : as->dims[ra - 2].value, K = as->dims[ra - 1].value;
+    int64_t N = rb == 1 ? 1 : bs->dims[rb - 1].value;
+    int32_t batch_rank = ry - (ra > 1) - (rb > 1);
+    int64_t batches = 1;
+    for (int32_t i = 0; i < batch_rank; i++) batches *= ys->dims[i].value;
+    for (int64_t bt = 0; bt < batches; bt++) {
+        int64_t idx[DLC_MAX_RANK], rem = bt;
+        for (int32_t i = batch_rank - 1; i >= 0; i--) {
+            idx[i] = rem % ys->dims[i].value;
+            rem /= ys->dims[i].value;
+        }
+        int64_t aoff = 0, boff = 0;
+        for (int32_t i = 0, ab = ra - 2; i < ab; i++) {
+            int32_t yi = batch_rank - ab + i;
+            aoff = aoff * as->dims[i].value + (as->dims[i].value == 1 ? 0 : idx[yi]);
+        }
+        for (int32_t i = 0, bb = rb - 2; i < bb; i++) {
+            int32_t yi = batch_rank - bb + i;
+            boff = boff * bs->dims[i].value + (bs->dims[i].value == 1 ? 0 : idx[yi]);
+        }
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++) {
+                double s = 0;
+                for (int64_t k = 0; k < K; k++) s += (double)a[aoff * M * K + i * K + k] * b[boff * K * N + k * N + j];
+                y[bt * M * N + i * N + j] = s;
+            }
+    }
+}
+
+static void check_matmul(int32_t ra, const int64_t *ad, int32_t rb, const int64_t *bd, int32_t ry, const int64_t *yd,
+                         int threads) {
+    dlc_shape shapes[2] = {oph_shape(ra, ad), oph_shape(rb, bd)};
+    dlc_dtype dt[2] = {DLC_FLOAT32, DLC_FLOAT32};
+    oph_case c;
+    oph_begin(&c, "MatMul", 13, 2, dt, shapes, 1, NULL);
+    cr_assert_eq(oph_infer(&c), DLC_OK, "%s", dlc_last_error());
+    dlc_shape want = oph_shape(ry, yd);
+    cr_assert(dlc_shape_equal(&c.out[0]->shape, &want), "matmul result shape");
+    int64_t yn = oph_numel(&want);
+    float *a = oph_random(oph_numel(&shapes[0]), 4), *b = oph_random(oph_numel(&shapes[1]), 5);
+    float *y = malloc((size_t)yn * sizeof *y);
+    double *ref = malloc((size_t)yn * sizeof *ref);
+    matmul_ref(&shapes[0], a, &shapes[1], b, &want, ref);
+    void *ins[2] = {a, b}, *outs[1] = {y};
+    oph_run(&c, ins, outs, threads);
+    oph_expect_close(y, ref, yn, 1e-4, "matmul");
+    free(a), free(b), free(y), free(ref);
+    oph_end(&c);
+}
+
+Test(matmul, one_dimensional_operands) {
+    check_matmul(1, (int64_t[]){7}, 1, (int64_t[]){7}, 0, NULL, 1);
+    check_matmul(1, (int64_t[]){7}, 2, (int64_t[]){7, 5}, 1, (int64_t[]){5}, 1);
+    check_matmul(2, (int64_t[]){5, 7}, 1, (int64_t[]){7}, 1, (int64_t[]){5}, 2);
+    check_matmul(1, (int64_t[]){7}, 3, (int64_t[]){3, 7, 5}, 2, (int64_t[]){3, 5}, 2);
+    check_matmul(3, (int64_t[]){3, 4, 7}, 1, (int64_t[]){7}, 2, (int64_t[]){3, 4}, 2);
+}
+
+Test(matmul, batch_broadcasting) {
+    check_matmul(4, (int64_t[]){2, 1, 5, 7}, 3, (int64_t[]){3, 7, 4}, 4, (int64_t[]){2, 3, 5, 4}, 2);
+    check_matmul(3, (int64_t[]){1, 33, 20}, 3, (int64_t[]){6, 20, 41}, 3, (int64_t[]){6, 33, 41}, 2);
+    /* B shared: batches fold into one tall product */
+    check_matmul(3, (int64_t[]){4, 50, 70}, 2, (int64_t[]){70, 90}, 3, (int64_t[]){4, 50, 90}, 2);
+    check_matmul(2, (int64_t[]){50, 70}, 3, (int64_t[]){4, 70, 90}, 3, (int64_t[]){4, 50, 90}, 2);
+    /* many small products (attention-like) and a few big ones */
+    check_matmul(3, (int64_t[]){24, 9, 16}, 3, (int64_t[]){24, 16, 9}, 3, (int64_t[]){24, 9, 9}, 2);
+    check_matmul(3, (int64_t[]){2, 200, 300}, 3, (int64_t[]){2, 300, 150}, 3, (int64_t[]){2, 200, 150}, 2);
+}
+
+Test(matmul, integer_matmul_wraps_like_the_type) {
+    int64_t ad[2] = {2, 3}, bd[2] = {3, 2};
+    dlc_shape shapes[2] = {oph_shape(2, ad), oph_shape(2, bd)};
+    dlc_dtype dt[2] = {DLC_INT32, DLC_INT32};
+    oph_case c;
+    oph_begin(&c, "MatMul", 13, 2, dt, shapes, 1, NULL);
+    cr_assert_eq(oph_infer(&c), DLC_OK, "%s", dlc_last_error());
+    int32_t a[6] = {1, -2, 3, 100000, 70000, -1}, b[6] = {4, 5, -6, 7, 8, 100000}, y[4];
+    void *ins[2] = {a, b}, *outs[1] = {y};
+    oph_run(&c, ins, outs, 1);
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+            uint32_t r = 0;
+            for (int k = 0; k < 3; k++) r += (uint32_t)a[i * 3 + k] * (uint32_t)b[k * 2 + j];
+            cr_assert_eq((uint32_t)y[i * 2 + j], r);
+        }
+    oph_end(&c);
+}
+
+Test(matmul, incompatible_batches_and_k_are_errors) {
+    dlc_dtype dt[2] = {DLC_FLOAT32, DLC_FLOAT32};
+    dlc_shape shapes[2] = {oph_shape(3, (int64_t[]){2, 5, 7}), oph_shape(3, (int64_t[]){3, 7, 4})};
+    oph_case c;
+    oph_begin(&c, "MatMul", 13, 2, dt, shapes, 1, NULL);
+    cr_assert_eq(oph_infer(&c), DLC_ERR_SHAPE_MISMATCH);
+    cr_assert(strstr(dlc_last_error(), "node_under_test"), "%s", dlc_last_error());
+    oph_end(&c);
+    dlc_shape shapes2[2] = {oph_shape(2, (int64_t[]){5, 7}), oph_shape(2, (int64_t[]){6, 4})};
+    oph_begin(&c, "MatMul", 13, 2, dt, shapes2, 1, NULL);
+    cr_assert_eq(oph_infer(&c), DLC_ERR_SHAPE_MISMATCH);
+    cr_assert(strstr(dlc_last_error(), "[5,7]") && strstr(dlc_last_error(), "[6,4]"), "%s", dlc_last_error());
+    oph_end(&c);
+}
+
+Test(matmul, symbolic_batch_dims_pass_through) {
+    oph_case c;
+    dlc_dtype dt[2] = {DLC_FLOAT32, DLC_FLOAT32};
+    dlc_graph *probe;
+    cr_assert_eq(dlc_graph_create("probe", &probe), DLC_OK);
+    dlc_graph_free(probe);
+    dlc_shape a = oph_shape(3, (int64_t[]){1, 5, 7}), b = oph_shape(2, (int64_t[]){7, 3});
+    a.dims[0] = (dlc_dim){-1, 0};
+    dlc_shape shapes[2] = {a, b};
+    oph_begin(&c, "MatMul", 13, 2, dt, shapes, 1, NULL);
+    int32_t sym;
+    cr_assert_eq(dlc_graph_symbol(c.g, "batch", &sym), DLC_OK);
+    cr_assert_eq(oph_infer(&c), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(c.out[0]->shape.rank, 3);
+    cr_assert_eq(c.out[0]->shape.dims[0].value, -1);
+    cr_assert_eq(c.out[0]->shape.dims[2].value, 3);
+    oph_end(&c);
+}
