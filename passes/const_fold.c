@@ -34,15 +34,23 @@ static void *alloc_aligned(int64_t nbytes) {
     return p;
 }
 
-/* Whether node can and should be folded: every present input CONST, every
- * present output not yet CONST, with a static shape and a size under the cap. */
+/* Ops whose result depends on their input's shape only (their kernels read
+ * the params block, never the input data): foldable once the shape is static. */
+static bool op_reads_only_shape(const dlc_node *node) {
+    return node->domain[0] == '\0' && (strcmp(node->op_type, "Shape") == 0 || strcmp(node->op_type, "Size") == 0);
+}
+
+/* Whether node can and should be folded: every present input CONST (or of
+ * static shape for Shape/Size), every present output not yet CONST, with a
+ * static shape and a size under the cap. */
 static bool node_is_foldable(const dlc_node *node) {
     if (node->schema == NULL || node->schema->lower == NULL || op_is_nondeterministic(node)) return false;
+    bool shape_only = op_reads_only_shape(node);
     int present_inputs = 0;
     for (int32_t i = 0; i < node->num_inputs; i++) {
         const dlc_value *v = node->inputs[i];
         if (v == NULL) continue;
-        if (v->kind != DLC_VALUE_CONST) return false;
+        if (shape_only ? !dlc_shape_is_static(&v->shape) : v->kind != DLC_VALUE_CONST) return false;
         present_inputs++;
     }
     if (present_inputs == 0) return false; /* generators without inputs stay nodes */
@@ -85,8 +93,9 @@ dlc_status dlc_fold_node(dlc_graph *g, dlc_node *node, bool *out_folded) {
         st = dlc_fail(DLC_ERR_OUT_OF_MEMORY, "node %s: constant folding: out of memory", where);
         goto done;
     }
+    /* Shape/Size of a non-constant input: its data is NULL, the kernel never reads it */
     for (int32_t i = 0; i < node->num_inputs; i++)
-        inputs[i] = node->inputs[i] != NULL ? node->inputs[i]->data : NULL;
+        inputs[i] = node->inputs[i] != NULL && node->inputs[i]->kind == DLC_VALUE_CONST ? node->inputs[i]->data : NULL;
     for (int32_t o = 0; o < node->num_outputs; o++) {
         const dlc_value *v = node->outputs[o];
         if (v == NULL) continue;
