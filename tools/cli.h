@@ -1,0 +1,115 @@
+/* Shared helpers of the `dlc` command line: messages, option values, model
+ * loading (a compiled .so, or an .onnx compiled on the fly), tensor I/O. */
+#ifndef DLC_TOOLS_CLI_H
+#define DLC_TOOLS_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "codegen/compile.h"
+#include "dlc/dlc.h"
+#include "frontend/tensor_file.h"
+
+/* Exit codes. */
+enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
+
+#define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* "dlc: error: <message>" on stderr; returns CLI_ERROR. */
+int cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* "dlc: error: <message>" plus a hint to --help; returns CLI_USAGE. */
+int cli_usage_error(const char *command, const char *fmt, ...) CLI_PRINTF(2, 3);
+/* Prints dlc_last_error() as an error line; returns CLI_ERROR. */
+int cli_status_error(dlc_status status);
+/* While buf is non-NULL, error lines go into buf (the latest one) instead of
+ * stderr, and the status of the latest cli_status_error is remembered. */
+void cli_capture_errors(char *buf, size_t size);
+dlc_status cli_last_status(void);
+
+double cli_now_seconds(void);
+/* "1.2 MiB" into buf. */
+const char *cli_format_bytes(uint64_t bytes, char *buf, size_t size);
+/* "float32[1,3,32,32]" into buf. */
+const char *cli_format_tensor_type(dlc_dtype dtype, int32_t rank, const int64_t *dims, char *buf, size_t size);
+bool cli_ends_with(const char *s, const char *suffix);
+/* Strict integer parsing of option values. */
+bool cli_parse_int(const char *text, int64_t min, int64_t max, int64_t *out);
+bool cli_parse_double(const char *text, double *out);
+
+/* Settings every command that compiles shares. */
+typedef struct cli_compile_settings {
+    int32_t opt_level;
+    const char *cpu;
+    dlc_input_shape shapes[64]; /* --shape name=d0,d1,... */
+    int32_t num_shapes;
+    bool quiet;
+} cli_compile_settings;
+
+void cli_compile_settings_init(cli_compile_settings *cs);
+/* Parses one "name=1,3,32,32" into cs; returns false (message printed) on error. */
+bool cli_add_shape(cli_compile_settings *cs, const char *arg);
+/* Parses "-O2" style values ("0".."3"). */
+bool cli_parse_opt_level(const char *text, int32_t *out);
+
+/* Input tensors read from .pb files. */
+typedef struct cli_inputs {
+    dlc_owned_tensor *tensors;
+    char **paths;
+    int count;
+} cli_inputs;
+
+/* Reads every file; on error prints it and returns false. */
+bool cli_inputs_read(cli_inputs *in, char *const *paths, int count);
+void cli_inputs_free(cli_inputs *in);
+
+/* For each tensor, the index of the model input it feeds: the input whose
+ * name equals the tensor's name, otherwise the input at the same position.
+ * Fails (returns false, message printed) on a count mismatch, duplicates or
+ * unknown names. */
+bool cli_match_inputs(const char *const *input_names, int num_inputs, const cli_inputs *in, int *out_index);
+
+/* A loaded model; compiled into a temporary folder when given an .onnx. */
+typedef struct cli_model {
+    dlc_model *model;
+    char temp_dir[256];
+    char so_path[512];
+} cli_model;
+
+/* Opens path (.so, or .onnx compiled with cs; shapes of symbolic inputs are
+ * bound from `inputs` when given). Returns CLI_OK or an exit code (message printed). */
+int cli_model_open(const char *path, const cli_compile_settings *cs, const cli_inputs *inputs, cli_model *out);
+void cli_model_close(cli_model *m);
+
+/* Tensors ready for dlc_session_run: inputs in model order (borrowed from
+ * `inputs`, or synthesized when inputs is NULL) and freshly allocated outputs. */
+typedef struct cli_bindings {
+    int num_inputs, num_outputs;
+    dlc_tensor *inputs;
+    dlc_tensor *outputs;
+    dlc_tensor_info *output_infos;
+    void **owned; /* buffers to free */
+    int num_owned;
+} cli_bindings;
+
+/* Checks every input's dtype and shape against the model (the message names
+ * the input and both shapes) and allocates outputs. Symbolic output dims are
+ * resolved through same-named input dims. Returns CLI_OK or an exit code. */
+int cli_bindings_prepare(const dlc_model *model, const cli_inputs *inputs, cli_bindings *out);
+void cli_bindings_free(cli_bindings *b);
+
+/* Compares got with expected (dtype, shape, then every element: floats by
+ * |a-b| <= atol + rtol*|b| with NaN equal to NaN, integers and bools
+ * exactly). On a mismatch writes "output 'y' [3,4] index 5: got 1.5
+ * expected 1.25" into msg and returns false. */
+bool cli_compare_tensors(const char *name, const dlc_tensor *got, const dlc_tensor *expected, double rtol,
+                         double atol, char *msg, size_t size);
+
+/* Commands. */
+int cmd_compile(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_test(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+#endif

@@ -1,0 +1,124 @@
+/* dlc bench: latency of one model, as median/p90/p99 over many runs. */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/cli.h"
+
+static const char usage[] =
+    "usage: dlc bench MODEL.so|MODEL.onnx [options]\n\n"
+    "Times dlc_session_run. Inputs come from -i files or are synthesized\n"
+    "(deterministic small floats, zero integers) when the shapes are static.\n"
+    "Prints one line: median, p90, p99 and min latency in milliseconds.\n\n"
+    "options:\n"
+    "  -i, --input FILE         an input tensor file (repeatable)\n"
+    "  --threads N              threads per run (default 1)\n"
+    "  --runs N                 timed runs (default 100)\n"
+    "  --warmup N               untimed runs first (default 10)\n"
+    "  --shape NAME=D0,D1,...   bind an input shape when compiling an .onnx\n"
+    "  -O LEVEL, --cpu CPU      compile options for an .onnx\n"
+    "  -h, --help               this text\n";
+
+enum { OPT_THREADS = 256, OPT_RUNS, OPT_WARMUP, OPT_SHAPE, OPT_CPU };
+
+static int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of sorted values. */
+static double percentile(const double *sorted, int n, double p) {
+    int rank = (int)ceil(p / 100.0 * n);
+    if (rank < 1) rank = 1;
+    if (rank > n) rank = n;
+    return sorted[rank - 1];
+}
+
+int cmd_bench(int argc, char **argv) {
+    static const struct option options[] = {
+        {"input", required_argument, NULL, 'i'},           {"threads", required_argument, NULL, OPT_THREADS},
+        {"runs", required_argument, NULL, OPT_RUNS},       {"warmup", required_argument, NULL, OPT_WARMUP},
+        {"shape", required_argument, NULL, OPT_SHAPE},     {"input-shape", required_argument, NULL, OPT_SHAPE},
+        {"cpu", required_argument, NULL, OPT_CPU},         {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_compile_settings cs;
+    cli_compile_settings_init(&cs);
+    char **input_paths = calloc((size_t)argc + 1, sizeof *input_paths);
+    if (input_paths == NULL) return cli_error("out of memory");
+    int num_inputs = 0, rc = CLI_OK;
+    int64_t threads = 1, runs = 100, warmup = 10;
+    opterr = 0;
+    optind = 0;
+    int opt;
+    while (rc == CLI_OK && (opt = getopt_long(argc, argv, "i:O:h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'i': input_paths[num_inputs++] = optarg; break;
+        case OPT_THREADS:
+            if (!cli_parse_int(optarg, 0, 4096, &threads))
+                rc = cli_usage_error("bench", "--threads '%s': expected a number of threads", optarg);
+            break;
+        case OPT_RUNS:
+            if (!cli_parse_int(optarg, 1, 10000000, &runs))
+                rc = cli_usage_error("bench", "--runs '%s': expected a positive number", optarg);
+            break;
+        case OPT_WARMUP:
+            if (!cli_parse_int(optarg, 0, 10000000, &warmup))
+                rc = cli_usage_error("bench", "--warmup '%s': expected a number", optarg);
+            break;
+        case OPT_SHAPE:
+            if (!cli_add_shape(&cs, optarg)) rc = CLI_USAGE;
+            break;
+        case OPT_CPU: cs.cpu = optarg; break;
+        case 'O':
+            if (!cli_parse_opt_level(optarg, &cs.opt_level))
+                rc = cli_usage_error("bench", "-O%s: the level is 0, 1, 2 or 3", optarg);
+            break;
+        case 'h': fputs(usage, stdout); free(input_paths); return CLI_OK;
+        default: rc = cli_usage_error("bench", "unknown option or missing value in '%s'", argv[optind - 1]);
+        }
+    }
+    if (rc == CLI_OK && optind >= argc) rc = cli_usage_error("bench", "no model given");
+    if (rc == CLI_OK && argc - optind > 1)
+        rc = cli_usage_error("bench", "one model at a time; unexpected '%s'", argv[optind + 1]);
+    if (rc != CLI_OK) {
+        free(input_paths);
+        return rc;
+    }
+    const char *model_path = argv[optind];
+
+    cli_inputs inputs = {0};
+    cli_model model = {0};
+    cli_bindings b = {0};
+    dlc_session *session = NULL;
+    double *times = calloc((size_t)runs, sizeof *times);
+    if (times == NULL) rc = cli_error("out of memory");
+    if (rc == CLI_OK && num_inputs > 0 && !cli_inputs_read(&inputs, input_paths, num_inputs)) rc = CLI_ERROR;
+    if (rc == CLI_OK) rc = cli_model_open(model_path, &cs, num_inputs > 0 ? &inputs : NULL, &model);
+    if (rc == CLI_OK) rc = cli_bindings_prepare(model.model, num_inputs > 0 ? &inputs : NULL, &b);
+    if (rc == CLI_OK) {
+        dlc_session_options so = {.num_threads = (int32_t)threads};
+        dlc_status st = dlc_session_create(model.model, &so, &session);
+        for (int64_t i = 0; st == DLC_OK && i < warmup + runs; i++) {
+            double t0 = cli_now_seconds();
+            st = dlc_session_run(session, b.inputs, b.num_inputs, b.outputs, b.num_outputs);
+            if (i >= warmup) times[i - warmup] = (cli_now_seconds() - t0) * 1e3;
+        }
+        if (st != DLC_OK) rc = cli_status_error(st);
+    }
+    if (rc == CLI_OK) {
+        int n = (int)runs;
+        qsort(times, (size_t)n, sizeof *times, by_value);
+        double median = n % 2 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
+        printf("bench %s: threads %lld, runs %d: median %.4f ms  p90 %.4f ms  p99 %.4f ms  min %.4f ms\n", model_path,
+               (long long)threads, n, median, percentile(times, n, 90), percentile(times, n, 99), times[0]);
+    }
+    if (session != NULL) dlc_session_free(session);
+    cli_bindings_free(&b);
+    cli_model_close(&model);
+    cli_inputs_free(&inputs);
+    free(times);
+    free(input_paths);
+    return rc;
+}

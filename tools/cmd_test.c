@@ -1,0 +1,377 @@
+/* dlc test: ONNX backend-test folders (model.onnx + test_data_set_N with
+ * input_N.pb, output_N.pb). Each model is compiled once and run on every
+ * data set; each case runs in its own process, so a crash in one case is a
+ * FAIL line rather than the end of the run, and -j N runs N at once. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tools/cli.h"
+
+static const char usage[] =
+    "usage: dlc test DIR... [options]\n\n"
+    "Each DIR holds model.onnx and test_data_set_*/ folders with input_N.pb and\n"
+    "output_N.pb (the ONNX backend-test layout), or sub-folders that do. Prints\n"
+    "one line per case (PASS, FAIL with the first mismatch, or UNSUPPORTED with\n"
+    "the reason) and a summary; exits 1 if any case failed.\n\n"
+    "options:\n"
+    "  --rtol X                 relative tolerance (default 1e-3)\n"
+    "  --atol X                 absolute tolerance (default 1e-7)\n"
+    "  -O LEVEL                 optimization level (default 2)\n"
+    "  --cpu CPU                target CPU (default native)\n"
+    "  -j, --jobs N             cases run in parallel (default 1)\n"
+    "  --threads N              threads per run (default 1)\n"
+    "  --timeout SECONDS        fail a case that takes longer (default: none)\n"
+    "  -h, --help               this text\n";
+
+enum { OPT_RTOL = 256, OPT_ATOL, OPT_CPU, OPT_THREADS, OPT_TIMEOUT };
+enum { MSG_SIZE = 2048 };
+
+typedef struct test_settings {
+    cli_compile_settings cs;
+    double rtol, atol;
+    int64_t jobs, threads, timeout;
+} test_settings;
+
+typedef enum case_result { CASE_PASS = 'P', CASE_FAIL = 'F', CASE_UNSUPPORTED = 'U' } case_result;
+
+static bool is_file(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int data_set_filter(const struct dirent *e) { return strncmp(e->d_name, "test_data_set_", 14) == 0; }
+
+/* Reads prefix_0.pb, prefix_1.pb, ... from folder. */
+static bool read_numbered(const char *folder, const char *prefix, cli_inputs *out) {
+    char **paths = NULL;
+    int count = 0;
+    for (;; count++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s_%d.pb", folder, prefix, count);
+        if (!is_file(path)) break;
+        char **p = realloc(paths, (size_t)(count + 1) * sizeof *p);
+        if (p == NULL || (p[count] = strdup(path)) == NULL) {
+            free(p != NULL ? p : paths);
+            cli_error("out of memory");
+            return false;
+        }
+        paths = p;
+    }
+    bool ok = cli_inputs_read(out, paths, count);
+    /* cli_inputs keeps the path pointers: hand their ownership over */
+    if (!ok) {
+        cli_inputs_free(out);
+        for (int i = 0; i < count; i++) free(paths[i]);
+        free(paths);
+        return false;
+    }
+    return ok;
+}
+
+static void free_numbered(cli_inputs *in) {
+    char **paths = in->paths;
+    int count = in->count;
+    cli_inputs_free(in);
+    for (int i = 0; i < count; i++) free(paths[i]);
+    free(paths);
+}
+
+static case_result compare_outputs(const char *set_dir, const cli_bindings *b, const test_settings *ts, char *msg,
+                                   size_t size) {
+    cli_inputs expected;
+    if (!read_numbered(set_dir, "output", &expected)) return CASE_FAIL;
+    case_result result = CASE_PASS;
+    if (expected.count > b->num_outputs) {
+        snprintf(msg, size, "the data set has %d outputs, the model %d", expected.count, b->num_outputs);
+        result = CASE_FAIL;
+    } else if (expected.count == 0) {
+        snprintf(msg, size, "no output_0.pb in %.1900s", set_dir);
+        result = CASE_FAIL;
+    }
+    for (int o = 0; result == CASE_PASS && o < expected.count; o++)
+        if (!cli_compare_tensors(b->output_infos[o].name, &b->outputs[o], &expected.tensors[o].tensor, ts->rtol,
+                                 ts->atol, msg, size))
+            result = CASE_FAIL;
+    free_numbered(&expected);
+    return result;
+}
+
+static case_result run_case(const char *dir, const test_settings *ts, char *msg, size_t size) {
+    char model_path[4096];
+    snprintf(model_path, sizeof model_path, "%s/model.onnx", dir);
+    struct dirent **sets = NULL;
+    int num_sets = scandir(dir, &sets, data_set_filter, alphasort);
+    if (num_sets <= 0) {
+        snprintf(msg, size, "no test_data_set_* folders in %s", dir);
+        free(sets);
+        return CASE_FAIL;
+    }
+    case_result result = CASE_PASS;
+    cli_model model = {0};
+    dlc_session *session = NULL;
+    for (int s = 0; s < num_sets && result == CASE_PASS; s++) {
+        char set_dir[4096];
+        snprintf(set_dir, sizeof set_dir, "%s/%s", dir, sets[s]->d_name);
+        cli_inputs inputs;
+        if (!read_numbered(set_dir, "input", &inputs)) {
+            result = CASE_FAIL;
+            break;
+        }
+        if (s == 0) { /* compile once, binding symbolic dims from the first data set */
+            if (cli_model_open(model_path, &ts->cs, &inputs, &model) != CLI_OK) {
+                result = cli_last_status() == DLC_ERR_UNSUPPORTED ? CASE_UNSUPPORTED : CASE_FAIL;
+            } else {
+                dlc_session_options so = {.num_threads = (int32_t)ts->threads};
+                dlc_status st = dlc_session_create(model.model, &so, &session);
+                if (st != DLC_OK) {
+                    cli_status_error(st);
+                    result = CASE_FAIL;
+                }
+            }
+        }
+        cli_bindings b = {0};
+        if (result == CASE_PASS && cli_bindings_prepare(model.model, &inputs, &b) != CLI_OK) result = CASE_FAIL;
+        if (result == CASE_PASS) {
+            dlc_status st = dlc_session_run(session, b.inputs, b.num_inputs, b.outputs, b.num_outputs);
+            if (st != DLC_OK) {
+                cli_status_error(st);
+                result = CASE_FAIL;
+            }
+        }
+        if (result == CASE_PASS) result = compare_outputs(set_dir, &b, ts, msg, size);
+        if (result == CASE_FAIL && num_sets > 1) { /* say which data set */
+            char inner[MSG_SIZE];
+            snprintf(inner, sizeof inner, "%s", msg);
+            snprintf(msg, size, "%.200s: %.1800s", sets[s]->d_name, inner);
+        }
+        cli_bindings_free(&b);
+        free_numbered(&inputs);
+    }
+    if (session != NULL) dlc_session_free(session);
+    cli_model_close(&model);
+    for (int s = 0; s < num_sets; s++) free(sets[s]);
+    free(sets);
+    return result;
+}
+
+/* ---- case list ---- */
+
+typedef struct case_list {
+    char **dirs;
+    int count, cap;
+} case_list;
+
+static bool add_case(case_list *l, const char *dir) {
+    if (l->count == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 64;
+        char **p = realloc(l->dirs, (size_t)cap * sizeof *p);
+        if (p == NULL) return false;
+        l->dirs = p;
+        l->cap = cap;
+    }
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/') n--;
+    l->dirs[l->count] = strndup(dir, n);
+    return l->dirs[l->count++] != NULL;
+}
+
+static int subdir_filter(const struct dirent *e) { return e->d_name[0] != '.'; }
+
+/* DIR itself when it holds model.onnx, else its sub-folders that do. */
+static int collect_cases(case_list *l, const char *dir) {
+    char path[4096];
+    if (!is_dir(dir)) return cli_error("cannot open '%s': %s", dir, is_file(dir) ? "not a folder" : strerror(ENOENT));
+    snprintf(path, sizeof path, "%s/model.onnx", dir);
+    if (is_file(path)) return add_case(l, dir) ? CLI_OK : cli_error("out of memory");
+    struct dirent **entries;
+    int n = scandir(dir, &entries, subdir_filter, alphasort);
+    if (n < 0) return cli_error("cannot read '%s': %s", dir, strerror(errno));
+    int found = 0, rc = CLI_OK;
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s/model.onnx", dir, entries[i]->d_name);
+        if (rc == CLI_OK && is_file(path)) {
+            snprintf(path, sizeof path, "%s/%s", dir, entries[i]->d_name);
+            if (!add_case(l, path)) rc = cli_error("out of memory");
+            found++;
+        }
+        free(entries[i]);
+    }
+    free(entries);
+    if (rc == CLI_OK && found == 0) rc = cli_error("'%s' holds no model.onnx, neither directly nor in a sub-folder", dir);
+    return rc;
+}
+
+static const char *case_name(const char *dir) {
+    const char *slash = strrchr(dir, '/');
+    return slash != NULL ? slash + 1 : dir;
+}
+
+/* ---- processes ---- */
+
+typedef struct running_case {
+    pid_t pid;
+    int fd;
+    int index;
+} running_case;
+
+typedef struct case_outcome {
+    char code; /* 0 while pending */
+    char msg[MSG_SIZE];
+} case_outcome;
+
+static void child_run(const char *dir, const test_settings *ts, int fd) {
+    char msg[MSG_SIZE] = "";
+    if (ts->timeout > 0) alarm((unsigned)ts->timeout);
+    cli_capture_errors(msg, sizeof msg);
+    case_result r = run_case(dir, ts, msg, sizeof msg);
+    char code = (char)r;
+    size_t len = strlen(msg);
+    if (write(fd, &code, 1) != 1 || write(fd, msg, len) != (ssize_t)len) _exit(3);
+    _exit(0);
+}
+
+static void finish(running_case *rc, int status, case_outcome *out) {
+    char buf[MSG_SIZE + 1];
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof buf - 1 && (n = read(rc->fd, buf + got, sizeof buf - 1 - got)) > 0) got += (size_t)n;
+    buf[got] = '\0';
+    close(rc->fd);
+    if (WIFSIGNALED(status)) {
+        out->code = CASE_FAIL;
+        int sig = WTERMSIG(status);
+        snprintf(out->msg, sizeof out->msg, "%s (signal %d: %s)", sig == SIGALRM ? "timed out" : "crashed", sig,
+                 strsignal(sig));
+    } else if (got == 0 || (buf[0] != CASE_PASS && buf[0] != CASE_FAIL && buf[0] != CASE_UNSUPPORTED)) {
+        out->code = CASE_FAIL;
+        snprintf(out->msg, sizeof out->msg, "the test process exited with status %d without a result",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    } else {
+        out->code = buf[0];
+        snprintf(out->msg, sizeof out->msg, "%s", buf + 1);
+    }
+}
+
+static int run_all(const case_list *cases, const test_settings *ts) {
+    case_outcome *outcomes = calloc((size_t)cases->count + 1, sizeof *outcomes);
+    running_case *running = calloc((size_t)ts->jobs + 1, sizeof *running);
+    if (outcomes == NULL || running == NULL) {
+        free(outcomes), free(running);
+        return cli_error("out of memory");
+    }
+    int next = 0, active = 0, printed = 0, passed = 0, failed = 0, skipped = 0;
+    while (printed < cases->count) {
+        while (active < ts->jobs && next < cases->count) {
+            int fds[2];
+            if (pipe(fds) != 0) {
+                free(outcomes), free(running);
+                return cli_error("pipe: %s", strerror(errno));
+            }
+            fflush(stdout);
+            fflush(stderr);
+            pid_t pid = fork();
+            if (pid < 0) {
+                free(outcomes), free(running);
+                return cli_error("fork: %s", strerror(errno));
+            }
+            if (pid == 0) {
+                close(fds[0]);
+                child_run(cases->dirs[next], ts, fds[1]);
+            }
+            close(fds[1]);
+            running[active++] = (running_case){pid, fds[0], next++};
+        }
+        int status;
+        pid_t done = waitpid(-1, &status, 0);
+        if (done < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (int r = 0; r < active; r++)
+            if (running[r].pid == done) {
+                finish(&running[r], status, &outcomes[running[r].index]);
+                running[r] = running[--active];
+                break;
+            }
+        /* print in case order, as soon as the next case in line is done */
+        for (; printed < cases->count && outcomes[printed].code != 0; printed++) {
+            const case_outcome *o = &outcomes[printed];
+            const char *name = case_name(cases->dirs[printed]);
+            if (o->code == CASE_PASS) printf("PASS %s\n", name), passed++;
+            else if (o->code == CASE_UNSUPPORTED) printf("UNSUPPORTED %s: %s\n", name, o->msg), skipped++;
+            else printf("FAIL %s: %s\n", name, o->msg), failed++;
+            fflush(stdout);
+        }
+    }
+    printf("%d passed, %d failed", passed, failed);
+    if (skipped > 0) printf(", %d skipped", skipped);
+    printf("\n");
+    free(outcomes);
+    free(running);
+    return failed > 0 || printed < cases->count ? CLI_ERROR : CLI_OK;
+}
+
+int cmd_test(int argc, char **argv) {
+    static const struct option options[] = {
+        {"rtol", required_argument, NULL, OPT_RTOL},       {"atol", required_argument, NULL, OPT_ATOL},
+        {"cpu", required_argument, NULL, OPT_CPU},         {"jobs", required_argument, NULL, 'j'},
+        {"threads", required_argument, NULL, OPT_THREADS}, {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0},
+    };
+    test_settings ts = {.rtol = 1e-3, .atol = 1e-7, .jobs = 1, .threads = 1};
+    cli_compile_settings_init(&ts.cs);
+    opterr = 0;
+    optind = 0;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "O:j:h", options, NULL)) != -1) {
+        switch (opt) {
+        case OPT_RTOL:
+            if (!cli_parse_double(optarg, &ts.rtol) || ts.rtol < 0)
+                return cli_usage_error("test", "--rtol '%s': expected a non-negative number", optarg);
+            break;
+        case OPT_ATOL:
+            if (!cli_parse_double(optarg, &ts.atol) || ts.atol < 0)
+                return cli_usage_error("test", "--atol '%s': expected a non-negative number", optarg);
+            break;
+        case 'O':
+            if (!cli_parse_opt_level(optarg, &ts.cs.opt_level))
+                return cli_usage_error("test", "-O%s: the level is 0, 1, 2 or 3", optarg);
+            break;
+        case OPT_CPU: ts.cs.cpu = optarg; break;
+        case 'j':
+            if (!cli_parse_int(optarg, 1, 1024, &ts.jobs))
+                return cli_usage_error("test", "-j '%s': expected a number of jobs", optarg);
+            break;
+        case OPT_THREADS:
+            if (!cli_parse_int(optarg, 0, 4096, &ts.threads))
+                return cli_usage_error("test", "--threads '%s': expected a number of threads", optarg);
+            break;
+        case OPT_TIMEOUT:
+            if (!cli_parse_int(optarg, 0, 86400, &ts.timeout))
+                return cli_usage_error("test", "--timeout '%s': expected seconds", optarg);
+            break;
+        case 'h': fputs(usage, stdout); return CLI_OK;
+        default: return cli_usage_error("test", "unknown option or missing value in '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc) return cli_usage_error("test", "no test folder given");
+    case_list cases = {0};
+    int rc = CLI_OK;
+    for (int i = optind; i < argc && rc == CLI_OK; i++) rc = collect_cases(&cases, argv[i]);
+    if (rc == CLI_OK) rc = run_all(&cases, &ts);
+    for (int i = 0; i < cases.count; i++) free(cases.dirs[i]);
+    free(cases.dirs);
+    return rc;
+}
