@@ -58,6 +58,10 @@ else
     skipped+=("dlc test zoo")
 fi
 
+if [ ! -f third_party/node_modules/onnxruntime-node/package.json ] && command -v npm >/dev/null 2>&1; then
+    echo "installing ONNX Runtime into third_party/ (npm install --ignore-scripts)"
+    (cd third_party && timeout 300 npm install --ignore-scripts --no-audit --no-fund </dev/null) || echo "npm install failed"
+fi
 if [ -f third_party/node_modules/onnxruntime-node/package.json ] && [ -d "$zoo" ]; then
     step "bench/compare.sh runs" bash bench/compare.sh --build build --zoo "$zoo" --runs 3 mlp_mnist simple_cnn
 else

@@ -70,22 +70,19 @@ static bool read_numbered(const char *folder, const char *prefix, cli_inputs *ou
         paths = p;
     }
     bool ok = cli_inputs_read(out, paths, count);
-    /* cli_inputs keeps the path pointers: hand their ownership over */
+    /* out->paths holds the same strings now; free_numbered frees them */
     if (!ok) {
         cli_inputs_free(out);
         for (int i = 0; i < count; i++) free(paths[i]);
-        free(paths);
-        return false;
     }
+    free(paths);
     return ok;
 }
 
 static void free_numbered(cli_inputs *in) {
-    char **paths = in->paths;
-    int count = in->count;
+    if (in->paths != NULL)
+        for (int i = 0; in->paths[i] != NULL; i++) free(in->paths[i]);
     cli_inputs_free(in);
-    for (int i = 0; i < count; i++) free(paths[i]);
-    free(paths);
 }
 
 static case_result compare_outputs(const char *set_dir, const cli_bindings *b, const test_settings *ts, char *msg,

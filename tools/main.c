@@ -16,6 +16,7 @@ static const command commands[] = {
     {"test", cmd_test, "run ONNX backend-test folders (model.onnx + test_data_set_*) and compare outputs"},
     {"inspect", cmd_inspect, "describe a model: inputs, outputs, ops, parameters, FLOPs"},
     {"bench", cmd_bench, "time a model: median, p90 and p99 latency"},
+    {"ops", cmd_ops, "list the supported ONNX ops"},
 };
 
 static void print_help(FILE *out) {
