@@ -40,6 +40,7 @@ static bool bn_affine_read(const dlc_node *bn, bn_affine *out) {
     if (bn->num_inputs < 5 || x == NULL || x->dtype != DLC_FLOAT32 || x->shape.rank < 2) return false;
     if (!dlc_dim_is_static(x->shape.dims[1])) return false;
     if (dlc_node_attr_int(bn, "training_mode", 0) != 0) return false;
+    if (dlc_node_attr_int(bn, "spatial", 1) == 0) return false; /* opset < 9: per-element statistics */
     for (int32_t o = 1; o < bn->num_outputs; o++)
         if (!output_is_unused(bn, o)) return false;
     int64_t channels = x->shape.dims[1].value;
