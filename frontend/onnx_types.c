@@ -11,9 +11,9 @@ static dlc_status anonymous_symbol(dlc_graph *g, int32_t *out_sym) {
     char name[32];
     for (int32_t k = g->num_symbols;; k++) {
         snprintf(name, sizeof name, "unk__%d", k);
-        bool taken = false;
-        for (int32_t i = 0; i < g->num_symbols && !taken; i++) taken = strcmp(g->symbols[i], name) == 0;
-        if (!taken) return dlc_graph_symbol(g, name, out_sym);
+        int32_t fresh = g->num_symbols;
+        DLC_TRY(dlc_graph_symbol(g, name, out_sym));
+        if (*out_sym == fresh) return DLC_OK; /* not a name the model already uses */
     }
 }
 
