@@ -44,7 +44,11 @@ static dlc_status import_graph_attr(const onnx_model_ctx *ctx, const onnx_scope 
     if (ap->g == NULL) return dlc_fail(DLC_ERR_PARSE, "node %s: graph attribute '%s' holds no graph", where, ap->name);
     dlc_attr a = {.type = DLC_ATTR_GRAPH};
     dlc_status st = onnx_import_graph(ctx, ap->g, scope, scope->depth + 1, &a.graph);
-    if (st != DLC_OK) return dlc_fail_context(st, "in graph attribute '%s' of node %s", ap->name, where);
+    /* Only the outermost attribute adds context: one line per level would
+     * push the actual error past the end of the message buffer. */
+    if (st != DLC_OK && scope->depth == 0)
+        return dlc_fail_context(st, "in graph attribute '%s' of node %s", ap->name, where);
+    if (st != DLC_OK) return st;
     a.name = strdup(ap->name);
     /* dlc_node_add_attr takes ownership of a graph attribute (name included) only on success. */
     st = a.name == NULL ? dlc_fail(DLC_ERR_OUT_OF_MEMORY, "node %s: out of memory", where) : dlc_node_add_attr(node, &a);

