@@ -6,3 +6,5 @@ DLC_OP_FAMILY(linalg)       /* Gemm, MatMul */
 DLC_OP_FAMILY(conv)         /* Conv, ConvTranspose */
 DLC_OP_FAMILY(pool)         /* MaxPool, AveragePool, Global*Pool */
 DLC_OP_FAMILY(norm)         /* BatchNormalization, LayerNormalization, ... */
+DLC_OP_FAMILY(tensor_index)  /* Slice, Gather*, ScatterElements, Pad, OneHot, CumSum, Trilu, DepthToSpace, ... */
+DLC_OP_FAMILY(resize)        /* Resize, Upsample */
