@@ -4,7 +4,8 @@
 # build in build/, then compiles the bundled MNIST model and runs it twice:
 # with `dlc run` and with the plain C example (examples/classify.c).
 #
-#   bash scripts/setup.sh
+#   bash scripts/setup.sh              everything
+#   bash scripts/setup.sh --deps-only  only the packages and ONNX Runtime (used by scripts/test.sh)
 #
 # Works unattended (CI=true, no stdin). Uses sudo for apt-get when not root.
 set -euo pipefail
@@ -47,6 +48,10 @@ else
     # --ignore-scripts: the CPU binaries ship in the package; the install
     # script would only fetch optional GPU providers
     (cd third_party && npm install --ignore-scripts --no-audit --no-fund </dev/null)
+fi
+
+if [ "${1:-}" = "--deps-only" ]; then
+    exit 0
 fi
 
 # ---- build ----------------------------------------------------------------------

@@ -15,7 +15,7 @@ cd "$root"
 jobs="${JOBS:-$(nproc)}"
 zoo="${DLC_ZOO:-$root/../shared/zoo}"
 # the zoo's stated tolerance: ONNX Runtime and dlc may sum in different orders
-zoo_models=(mlp_mnist simple_cnn resnet18_cifar resnet18_cifar_unfolded)
+zoo_models=(mlp_mnist simple_cnn resnet18_cifar resnet18_cifar_unfolded bert_tiny gpt2_tiny)
 
 passed=()
 failed=()
@@ -40,6 +40,8 @@ build() { # build DIR CMAKE_ARGS...
     cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" && cmake --build "$dir" -j"$jobs"
 }
 
+# a clean machine gets its dependencies first (a no-op when all are present)
+step "dependencies" bash scripts/setup.sh --deps-only
 step "build" build build
 step "unit tests" ctest --test-dir build --output-on-failure -j"$jobs"
 step "build (asan+ubsan)" build build-asan -DDLC_SANITIZE=ON
@@ -58,10 +60,6 @@ else
     skipped+=("dlc test zoo")
 fi
 
-if [ ! -f third_party/node_modules/onnxruntime-node/package.json ] && command -v npm >/dev/null 2>&1; then
-    echo "installing ONNX Runtime into third_party/ (npm install --ignore-scripts)"
-    (cd third_party && timeout 300 npm install --ignore-scripts --no-audit --no-fund </dev/null) || echo "npm install failed"
-fi
 if [ -f third_party/node_modules/onnxruntime-node/package.json ] && [ -d "$zoo" ]; then
     step "bench/compare.sh runs" bash bench/compare.sh --build build --zoo "$zoo" --runs 3 mlp_mnist simple_cnn
 else
