@@ -69,7 +69,7 @@ fi
 
 printf '\n'
 [ ${#failed[@]} -eq 0 ] || printf 'failed steps: %s\n' "$(IFS=,; echo "${failed[*]}")"
-summary="test.sh: ${#passed[@]} steps passed, ${#failed[@]} failed"
+summary="test.sh: ${#passed[@]} passed, ${#failed[@]} failed"
 [ ${#skipped[@]} -eq 0 ] || summary+=", ${#skipped[@]} skipped"
 echo "$summary"
 [ ${#failed[@]} -eq 0 ]
