@@ -254,7 +254,7 @@ Test(cli, test_passes_the_bundled_model) {
 }
 
 Test(cli, test_reports_a_mismatch_and_an_unsupported_model) {
-    char cmd[1200], args[1200];
+    char cmd[4096], args[1200];
     /* a copy of the MNIST case whose expected output is off by one at index 3 */
     snprintf(cmd, sizeof cmd, "mkdir -p %s/cases/wrong/test_data_set_0 %s/cases/unknown/test_data_set_0 && "
                               "cp " MNIST "/model.onnx %s/cases/wrong/ && cp " MNIST
