@@ -123,7 +123,14 @@ dlc_status dlc_compile_graph(dlc_graph *g, const dlc_compile_options *opts_in, c
     DLC_TRY(dlc_bind_input_shapes(g, opts->input_shapes, opts->num_input_shapes));
     if (opts->log) fprintf(opts->log, "compile: graph '%s', %d nodes\n", g->name ? g->name : "", g->num_nodes);
     DLC_TRY(dlc_infer_and_fold(g));
-    dlc_pass_options pass_opts = {.opt_level = opts->opt_level, .print_after_all = opts->print_after_all};
+    /* Debug and sanitizer builds check the IR after every pass (DLC_VERIFY_PASSES, set by CMake). */
+#ifdef DLC_VERIFY_PASSES
+    const bool verify_each = true;
+#else
+    const bool verify_each = getenv("DLC_VERIFY") != NULL;
+#endif
+    dlc_pass_options pass_opts = {
+        .opt_level = opts->opt_level, .print_after_all = opts->print_after_all, .verify_each = verify_each};
     DLC_TRY(dlc_run_passes(g, &pass_opts));
     if (opts->log) fprintf(opts->log, "compile: %d nodes after graph passes\n", g->num_nodes);
     DLC_TRY(check_static_shapes(g));
