@@ -3,7 +3,8 @@
 #   1. release build (build/) and its unit tests (ctest)
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/) and its unit tests
 #   3. `dlc test` on the bundled models (models/) and on the zoo (../shared/zoo)
-#   4. the ONNX Runtime comparison script runs (bench/compare.sh, a few runs; not timed)
+#   4. the ONNX backend suite: every case in tests/conformance/passing.txt still passes
+#   5. the ONNX Runtime comparison script runs (bench/compare.sh, a few runs; not timed)
 # Every step runs even when an earlier one failed; the last line sums up, and
 # the exit status is non-zero if any step failed.
 #
@@ -59,6 +60,8 @@ else
     echo "no zoo at $zoo (set DLC_ZOO): skipping the zoo models"
     skipped+=("dlc test zoo")
 fi
+
+step "ONNX backend suite: listed cases still pass" bash scripts/conformance.sh --build build
 
 if [ -f third_party/node_modules/onnxruntime-node/package.json ] && [ -d "$zoo" ]; then
     step "bench/compare.sh runs" bash bench/compare.sh --build build --zoo "$zoo" --runs 3 mlp_mnist simple_cnn

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The ONNX backend suite as a gate: every case listed in
+# tests/conformance/passing.txt must still pass, so coverage only goes up.
+#
+#   bash scripts/conformance.sh [--build DIR] [--update]
+#
+# Generates the suite from Debian's python3-onnx into tests/generated/backend
+# (a few seconds), runs `dlc test` on the node and simple cases, prints cases
+# that dropped out (and fails) and cases that newly pass (--update records
+# them). The `real` cases need model downloads and are not run.
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="$root/build"
+update=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --build) build="$2"; shift 2 ;;
+        --update) update=1; shift ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        *) echo "conformance.sh: unknown option '$1'" >&2; exit 2 ;;
+    esac
+done
+
+suite="$root/tests/generated/backend"
+list="$root/tests/conformance/passing.txt"
+results="$root/tests/generated/conformance-results.txt"
+mkdir -p "$root/tests/generated"
+
+if [ ! -d "$suite/node" ]; then
+    /usr/bin/python3 "$root/scripts/gen_backend_tests.py" "$suite" >/dev/null ||
+        { echo "conformance.sh: generating the ONNX backend suite failed" >&2; exit 1; }
+fi
+
+: >"$results"
+for group in node simple; do
+    # one line per case; the prefix keeps node/ and simple/ names apart
+    "$build/dlc" test "$suite/$group" -j "$(nproc)" --timeout 120 </dev/null 2>&1 |
+        sed -n -E "s#^(PASS|FAIL|UNSUPPORTED) ([^ :]+)#\1 $group/\2#p" >>"$results"
+done
+
+passing_now="$(sed -n -E 's/^PASS ([^ ]+).*/\1/p' "$results" | sort -u)"
+total="$(wc -l <"$results")"
+npass="$(printf '%s\n' "$passing_now" | grep -c . || true)"
+echo "conformance: $npass of $total backend cases pass (node + simple)"
+
+touch "$list"
+dropped="$(comm -23 <(sort -u "$list") <(printf '%s\n' "$passing_now"))"
+gained="$(comm -13 <(sort -u "$list") <(printf '%s\n' "$passing_now"))"
+if [ -n "$gained" ]; then
+    echo "newly passing ($(printf '%s\n' "$gained" | wc -l)):"
+    printf '  %s\n' $gained
+fi
+if [ "$update" = 1 ]; then
+    printf '%s\n' "$passing_now" | grep . >"$list"
+    echo "updated $list"
+fi
+if [ -n "$dropped" ] && [ "$update" = 0 ]; then
+    echo "NO LONGER PASSING ($(printf '%s\n' "$dropped" | wc -l)):"
+    for c in $dropped; do
+        grep -E "^(FAIL|UNSUPPORTED) $c( |:|$)" "$results" | cut -c1-300 | sed 's/^/  /' || echo "  $c (not run)"
+    done
+    exit 1
+fi
+exit 0
