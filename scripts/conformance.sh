@@ -2,22 +2,27 @@
 # The ONNX backend suite as a gate: every case listed in
 # tests/conformance/passing.txt must still pass, so coverage only goes up.
 #
-#   bash scripts/conformance.sh [--build DIR] [--update]
+#   bash scripts/conformance.sh [--build DIR] [--update] [--report]
 #
 # Generates the suite from Debian's python3-onnx into tests/generated/backend
-# (a few seconds), runs `dlc test` on the node and simple cases, prints cases
-# that dropped out (and fails) and cases that newly pass (--update records
-# them). The `real` cases need model downloads and are not run.
+# (scripts/gen_backend_tests.sh, ~2 s), runs `dlc test` on the node and
+# simple cases (about a minute on 2 cores), prints cases that dropped out
+# (and fails) and cases that newly pass (--update records them). --report
+# also rewrites docs/conformance.md from these results (per-op table and the
+# ONNX Runtime comparison, scripts/conformance_report.py). The `real` cases
+# need model downloads and are not run.
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build"
 update=0
+report=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --build) build="$2"; shift 2 ;;
         --update) update=1; shift ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        --report) report=1; shift ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
         *) echo "conformance.sh: unknown option '$1'" >&2; exit 2 ;;
     esac
 done
@@ -27,10 +32,11 @@ list="$root/tests/conformance/passing.txt"
 results="$root/tests/generated/conformance-results.txt"
 mkdir -p "$root/tests/generated"
 
-if [ ! -d "$suite/node" ]; then
-    /usr/bin/python3 "$root/scripts/gen_backend_tests.py" "$suite" >/dev/null ||
-        { echo "conformance.sh: generating the ONNX backend suite failed" >&2; exit 1; }
-fi
+[ -x "$build/dlc" ] || { echo "conformance.sh: no $build/dlc (build first, or --build DIR)" >&2; exit 1; }
+# always regenerated: cheap, and a newer python3-onnx cannot leave stale cases
+bash "$root/scripts/gen_backend_tests.sh" "$suite" >/dev/null ||
+    { echo "conformance.sh: generating the ONNX backend suite failed" >&2; exit 1; }
+start=$SECONDS
 
 : >"$results"
 for group in node simple; do
@@ -42,7 +48,11 @@ done
 passing_now="$(sed -n -E 's/^PASS ([^ ]+).*/\1/p' "$results" | sort -u)"
 total="$(wc -l <"$results")"
 npass="$(printf '%s\n' "$passing_now" | grep -c . || true)"
-echo "conformance: $npass of $total backend cases pass (node + simple)"
+echo "conformance: $npass of $total backend cases pass (node + simple; $((SECONDS - start)) s)"
+if [ "$report" = 1 ]; then
+    /usr/bin/python3 "$root/scripts/conformance_report.py" --results "$results" ||
+        { echo "conformance.sh: writing the report failed" >&2; exit 1; }
+fi
 
 touch "$list"
 dropped="$(comm -23 <(sort -u "$list") <(printf '%s\n' "$passing_now"))"
