@@ -105,6 +105,11 @@ void cli_bindings_free(cli_bindings *b);
 bool cli_compare_tensors(const char *name, const dlc_tensor *got, const dlc_tensor *expected, double rtol,
                          double atol, char *msg, size_t size);
 
+/* A uint16 tensor where bfloat16 is expected is relabelled bfloat16 (the
+ * same bits): onnx 1.12 stores bfloat16 test data as uint16 because numpy
+ * has no bfloat16. Returns true when t was relabelled. */
+bool cli_accept_bf16_bits(dlc_tensor *t, dlc_dtype expected);
+
 /* Commands. */
 int cmd_compile(int argc, char **argv);
 int cmd_run(int argc, char **argv);

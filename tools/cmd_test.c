@@ -97,10 +97,12 @@ static case_result compare_outputs(const char *set_dir, const cli_bindings *b, c
         snprintf(msg, size, "no output_0.pb in %.1900s", set_dir);
         result = CASE_FAIL;
     }
-    for (int o = 0; result == CASE_PASS && o < expected.count; o++)
+    for (int o = 0; result == CASE_PASS && o < expected.count; o++) {
+        cli_accept_bf16_bits(&expected.tensors[o].tensor, b->outputs[o].dtype); /* bfloat16 data as uint16 */
         if (!cli_compare_tensors(b->output_infos[o].name, &b->outputs[o], &expected.tensors[o].tensor, ts->rtol,
                                  ts->atol, msg, size))
             result = CASE_FAIL;
+    }
     free_numbered(&expected);
     return result;
 }
