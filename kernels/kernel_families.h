@@ -22,3 +22,4 @@ DLC_KERNEL_FAMILY(gemm)      /* kernels/gemm.c: the shared SGEMM; no op kernels 
 DLC_KERNEL_FAMILY(tensor_index) /* kernels/tensor_index.c: gather, gather_elements, scatter_elements, onehot */
 DLC_KERNEL_FAMILY(resize)       /* kernels/resize.c: Resize, Upsample */
 DLC_KERNEL_FAMILY(loss)         /* kernels/loss.c: nll_loss */
+DLC_KERNEL_FAMILY(rnn)          /* kernels/rnn.c: rnn (RNN, GRU, LSTM) */

@@ -9,3 +9,4 @@ DLC_OP_FAMILY(norm)         /* BatchNormalization, LayerNormalization, ... */
 DLC_OP_FAMILY(tensor_index)  /* Slice, Gather*, ScatterElements, Pad, OneHot, CumSum, Trilu, DepthToSpace, ... */
 DLC_OP_FAMILY(resize)        /* Resize, Upsample */
 DLC_OP_FAMILY(loss)          /* NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss */
+DLC_OP_FAMILY(rnn)           /* RNN, GRU, LSTM */
