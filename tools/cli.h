@@ -110,6 +110,16 @@ bool cli_compare_tensors(const char *name, const dlc_tensor *got, const dlc_tens
  * has no bfloat16. Returns true when t was relabelled. */
 bool cli_accept_bf16_bits(dlc_tensor *t, dlc_dtype expected);
 
+/* `dlc test --ort`: writes case_dir/model.onnx (a copy of model_path) and
+ * case_dir/test_data_set_0/ with inputs generated from `seed` (floats in
+ * [-1,1), token ids below the row count of the embedding a Gather reads,
+ * inputs named *mask* as ones with the last quarter of each row zero, other
+ * integers in [0,4); symbolic dims from cs's --shape, else 1 for a leading
+ * dim and 16 for the rest, reported on stderr) and the outputs ONNX Runtime
+ * computes for them (node tests/ort/ort_run.js). Returns CLI_OK or an exit
+ * code (message printed). */
+int cli_ort_make_case(const char *model_path, const cli_compile_settings *cs, uint64_t seed, const char *case_dir);
+
 /* Commands. */
 int cmd_compile(int argc, char **argv);
 int cmd_run(int argc, char **argv);

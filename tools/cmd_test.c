@@ -4,6 +4,7 @@
  * FAIL line rather than the end of the run, and -j N runs N at once. */
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -15,11 +16,19 @@
 #include "tools/cli.h"
 
 static const char usage[] =
-    "usage: dlc test DIR... [options]\n\n"
+    "usage: dlc test DIR... [options]\n"
+    "       dlc test --ort MODEL.onnx [--seed N] [--save DIR] [--shape NAME=D0,D1,...] [options]\n\n"
     "Each DIR holds model.onnx and test_data_set_*/ folders with input_N.pb and\n"
     "output_N.pb (the ONNX backend-test layout), or sub-folders that do. Prints\n"
     "one line per case (PASS, FAIL with the first mismatch, or UNSUPPORTED with\n"
     "the reason) and a summary; exits 1 if any case failed.\n\n"
+    "--ort compares dlc with ONNX Runtime (npm onnxruntime-node, run by node\n"
+    "tests/ort/ort_run.js) on any model: inputs are generated from the seed (floats\n"
+    "in [-1,1), token ids within the embedding they index, *mask* inputs as ones\n"
+    "with a tail of zeros, other integers small), ORT computes the expected\n"
+    "outputs, then the case runs as above. Tolerances default per dtype: float32\n"
+    "rtol 1e-3 atol 1e-5, float16/bfloat16 1e-2, float64 rtol 1e-5 atol 1e-8,\n"
+    "integers exact.\n\n"
     "options:\n"
     "  --rtol X                 relative tolerance (default 1e-3)\n"
     "  --atol X                 absolute tolerance (default 1e-7)\n"
@@ -28,16 +37,33 @@ static const char usage[] =
     "  -j, --jobs N             cases run in parallel (default 1)\n"
     "  --threads N              threads per run (default 1)\n"
     "  --timeout SECONDS        fail a case that takes longer (default: none)\n"
+    "  --ort                    the argument is a model to compare with ONNX Runtime\n"
+    "  --seed N                 --ort: input data seed (default 0)\n"
+    "  --save DIR               --ort: keep the case (model + inputs + ORT outputs) in DIR\n"
+    "  --shape NAME=D0,D1,...   --ort: size of an input with symbolic dims\n"
     "  -h, --help               this text\n";
 
-enum { OPT_RTOL = 256, OPT_ATOL, OPT_CPU, OPT_THREADS, OPT_TIMEOUT };
+enum { OPT_RTOL = 256, OPT_ATOL, OPT_CPU, OPT_THREADS, OPT_TIMEOUT, OPT_ORT, OPT_SEED, OPT_SAVE, OPT_SHAPE };
 enum { MSG_SIZE = 2048 };
 
 typedef struct test_settings {
     cli_compile_settings cs;
     double rtol, atol;
     int64_t jobs, threads, timeout;
+    bool tolerance_per_dtype; /* --ort without --rtol/--atol */
 } test_settings;
+
+/* --ort's defaults: ONNX Runtime may sum in another order, and half-precision
+ * results round at 1e-3 relative already. */
+static void tolerance_for(const test_settings *ts, dlc_dtype dtype, double *rtol, double *atol) {
+    *rtol = ts->rtol, *atol = ts->atol;
+    if (!ts->tolerance_per_dtype) return;
+    switch (dtype) {
+    case DLC_FLOAT16: case DLC_BFLOAT16: *rtol = 1e-2, *atol = 1e-2; break;
+    case DLC_FLOAT64: *rtol = 1e-5, *atol = 1e-8; break;
+    default: *rtol = 1e-3, *atol = 1e-5; break; /* float32; integers compare exactly anyway */
+    }
+}
 
 typedef enum case_result { CASE_PASS = 'P', CASE_FAIL = 'F', CASE_UNSUPPORTED = 'U' } case_result;
 
@@ -99,8 +125,10 @@ static case_result compare_outputs(const char *set_dir, const cli_bindings *b, c
     }
     for (int o = 0; result == CASE_PASS && o < expected.count; o++) {
         cli_accept_bf16_bits(&expected.tensors[o].tensor, b->outputs[o].dtype); /* bfloat16 data as uint16 */
-        if (!cli_compare_tensors(b->output_infos[o].name, &b->outputs[o], &expected.tensors[o].tensor, ts->rtol,
-                                 ts->atol, msg, size))
+        double rtol, atol;
+        tolerance_for(ts, expected.tensors[o].tensor.dtype, &rtol, &atol);
+        if (!cli_compare_tensors(b->output_infos[o].name, &b->outputs[o], &expected.tensors[o].tensor, rtol, atol, msg,
+                                 size))
             result = CASE_FAIL;
     }
     free_numbered(&expected);
@@ -322,8 +350,55 @@ static int run_all(const case_list *cases, const test_settings *ts) {
     return failed > 0 || printed < cases->count ? CLI_ERROR : CLI_OK;
 }
 
+/* ---- --ort ---- */
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* "mlp_mnist" for .../mlp_mnist/model.onnx, else the file name without .onnx */
+static void ort_case_name(const char *model, char *out, size_t size) {
+    const char *base = strrchr(model, '/') ? strrchr(model, '/') + 1 : model;
+    if (strcmp(base, "model.onnx") == 0 && base - model >= 2) {
+        const char *end = base - 1, *start = end;
+        while (start > model && start[-1] != '/') start--;
+        snprintf(out, size, "%.*s", (int)(end - start), start);
+    } else {
+        size_t n = strlen(base);
+        if (cli_ends_with(base, ".onnx")) n -= 5;
+        snprintf(out, size, "%.*s", (int)n, base);
+    }
+    if (out[0] == '\0' || strcmp(out, ".") == 0 || strcmp(out, "..") == 0) snprintf(out, size, "model");
+}
+
+/* Builds the ORT case (in save_dir, or a temporary folder removed after) and
+ * runs it like any other. */
+static int run_ort_case(const char *model, test_settings *ts, uint64_t seed, const char *save_dir) {
+    char tmp[4096] = "", dir[4096], name[256];
+    if (save_dir != NULL) {
+        snprintf(dir, sizeof dir, "%s", save_dir);
+    } else {
+        snprintf(tmp, sizeof tmp, "%s/dlc-ort-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+        if (mkdtemp(tmp) == NULL) return cli_error("cannot create a temporary folder '%s': %s", tmp, strerror(errno));
+        ort_case_name(model, name, sizeof name);
+        snprintf(dir, sizeof dir, "%s/%s", tmp, name);
+    }
+    int rc = cli_ort_make_case(model, &ts->cs, seed, dir);
+    if (rc == CLI_OK) {
+        case_list cases = {0};
+        rc = add_case(&cases, dir) ? run_all(&cases, ts) : cli_error("out of memory");
+        for (int i = 0; i < cases.count; i++) free(cases.dirs[i]);
+        free(cases.dirs);
+    }
+    if (tmp[0] != '\0') nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return rc;
+}
+
 int cmd_test(int argc, char **argv) {
     static const struct option options[] = {
+        {"ort", no_argument, NULL, OPT_ORT},               {"seed", required_argument, NULL, OPT_SEED},
+        {"save", required_argument, NULL, OPT_SAVE},       {"shape", required_argument, NULL, OPT_SHAPE},
         {"rtol", required_argument, NULL, OPT_RTOL},       {"atol", required_argument, NULL, OPT_ATOL},
         {"cpu", required_argument, NULL, OPT_CPU},         {"jobs", required_argument, NULL, 'j'},
         {"threads", required_argument, NULL, OPT_THREADS}, {"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -331,6 +406,9 @@ int cmd_test(int argc, char **argv) {
     };
     test_settings ts = {.rtol = 1e-3, .atol = 1e-7, .jobs = 1, .threads = 1};
     cli_compile_settings_init(&ts.cs);
+    bool ort = false, tolerance_given = false;
+    int64_t seed = 0;
+    const char *save_dir = NULL;
     opterr = 0;
     optind = 0;
     int opt;
@@ -339,10 +417,12 @@ int cmd_test(int argc, char **argv) {
         case OPT_RTOL:
             if (!cli_parse_double(optarg, &ts.rtol) || ts.rtol < 0)
                 return cli_usage_error("test", "--rtol '%s': expected a non-negative number", optarg);
+            tolerance_given = true;
             break;
         case OPT_ATOL:
             if (!cli_parse_double(optarg, &ts.atol) || ts.atol < 0)
                 return cli_usage_error("test", "--atol '%s': expected a non-negative number", optarg);
+            tolerance_given = true;
             break;
         case 'O':
             if (!cli_parse_opt_level(optarg, &ts.cs.opt_level))
@@ -361,11 +441,27 @@ int cmd_test(int argc, char **argv) {
             if (!cli_parse_int(optarg, 0, 86400, &ts.timeout))
                 return cli_usage_error("test", "--timeout '%s': expected seconds", optarg);
             break;
+        case OPT_ORT: ort = true; break;
+        case OPT_SEED:
+            if (!cli_parse_int(optarg, 0, INT64_MAX, &seed))
+                return cli_usage_error("test", "--seed '%s': expected a non-negative integer", optarg);
+            break;
+        case OPT_SAVE: save_dir = optarg; break;
+        case OPT_SHAPE:
+            if (!cli_add_shape(&ts.cs, optarg)) return CLI_USAGE;
+            break;
         case 'h': fputs(usage, stdout); return CLI_OK;
         default: return cli_usage_error("test", "unknown option or missing value in '%s'", argv[optind - 1]);
         }
     }
-    if (optind >= argc) return cli_usage_error("test", "no test folder given");
+    if (optind >= argc) return cli_usage_error("test", ort ? "no model given" : "no test folder given");
+    if (!ort && (save_dir != NULL || ts.cs.num_shapes > 0))
+        return cli_usage_error("test", "--save and --shape go with --ort");
+    if (ort) {
+        if (argc - optind > 1) return cli_usage_error("test", "--ort takes one model; unexpected '%s'", argv[optind + 1]);
+        ts.tolerance_per_dtype = !tolerance_given;
+        return run_ort_case(argv[optind], &ts, (uint64_t)seed, save_dir);
+    }
     case_list cases = {0};
     int rc = CLI_OK;
     for (int i = optind; i < argc && rc == CLI_OK; i++) rc = collect_cases(&cases, argv[i]);
