@@ -10,3 +10,4 @@ DLC_OP_FAMILY(tensor_index)  /* Slice, Gather*, ScatterElements, Pad, OneHot, Cu
 DLC_OP_FAMILY(resize)        /* Resize, Upsample */
 DLC_OP_FAMILY(loss)          /* NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss */
 DLC_OP_FAMILY(rnn)           /* RNN, GRU, LSTM */
+DLC_OP_FAMILY(quant)         /* QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger, QLinear*, ConvInteger */
