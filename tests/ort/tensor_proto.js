@@ -64,7 +64,7 @@ function repeated(r, wire, scalarWire, readOne) {
 
 function decodeTensor(buf) {
   const r = new Reader(buf);
-  const dims = [], f32 = [], i32 = [], i64 = [], f64 = [], u64 = [];
+  const dims = [], f32 = [], i32 = [], i64 = [], f64 = [], u64 = [], strings = [];
   let dataType = 0, name = '', raw = null;
   while (!r.done()) {
     const key = Number(r.varint());
@@ -74,6 +74,7 @@ function decodeTensor(buf) {
       case 2: dataType = Number(r.varint()); break;
       case 4: repeated(r, wire, 5, (s) => f32.push(Buffer.from(s.bytes(4)).readFloatLE(0))); break;
       case 5: repeated(r, wire, 0, (s) => i32.push(Number(BigInt.asIntN(32, s.varint())))); break;
+      case 6: strings.push(Buffer.from(r.bytes(Number(r.varint()))).toString('utf8')); break;
       case 7: repeated(r, wire, 0, (s) => i64.push(BigInt.asIntN(64, s.varint()))); break;
       case 8: name = Buffer.from(r.bytes(Number(r.varint()))).toString('utf8'); break;
       case 9: raw = r.bytes(Number(r.varint())); break;
@@ -83,9 +84,13 @@ function decodeTensor(buf) {
       default: r.skip(wire);
     }
   }
+  const numel = dims.reduce((a, b) => a * b, 1);
+  if (dataType === 8) { // string tensors (ONNX Runtime takes a plain array of strings)
+    if (strings.length !== numel) throw new Error(`${strings.length} strings, shape needs ${numel}`);
+    return { name, type: 'string', dims, data: strings };
+  }
   const type = ONNX_TYPES[dataType];
   if (!type) throw new Error(`unsupported TensorProto data_type ${dataType}`);
-  const numel = dims.reduce((a, b) => a * b, 1);
   let data;
   if (raw !== null) {
     if (raw.length !== numel * type.size) throw new Error(`raw_data has ${raw.length} bytes, shape needs ${numel * type.size}`);
