@@ -49,6 +49,7 @@ passing_now="$(sed -n -E 's/^PASS ([^ ]+).*/\1/p' "$results" | sort -u)"
 total="$(wc -l <"$results")"
 npass="$(printf '%s\n' "$passing_now" | grep -c . || true)"
 echo "conformance: $npass of $total backend cases pass (node + simple; $((SECONDS - start)) s)"
+[ -d "$suite/real" ] && echo "conformance: the $(ls "$suite/real" | wc -l) 'real' cases are not run (their models are downloads)"
 if [ "$report" = 1 ]; then
     /usr/bin/python3 "$root/scripts/conformance_report.py" --results "$results" ||
         { echo "conformance.sh: writing the report failed" >&2; exit 1; }
