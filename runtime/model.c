@@ -129,6 +129,11 @@ static dlc_status open_artifact(dlc_model *model) {
         const char *why = dlerror();
         return dlc_fail(DLC_ERR_PARSE, "cannot load model '%s': %s", model->path, why ? why : "unknown error");
     }
+    /* The model pulls in libgomp, whose worker threads outlive a run. If the
+     * last model were unloaded, dlclose would unmap libgomp under those
+     * parked threads and the process would crash at exit; pinning libgomp
+     * (RTLD_NOLOAD: only if the model loaded it) keeps its code mapped. */
+    (void)dlopen("libgomp.so.1", RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
     dlerror();
     void *entry = dlsym(model->handle, DLC_ARTIFACT_ENTRY);
     if (entry == NULL)
