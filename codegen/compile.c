@@ -121,6 +121,7 @@ dlc_status dlc_compile_graph(dlc_graph *g, const dlc_compile_options *opts_in, c
         return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "optimization level %d is out of range 0..3", opts->opt_level);
 
     DLC_TRY(dlc_bind_input_shapes(g, opts->input_shapes, opts->num_input_shapes));
+    DLC_TRY(dlc_bind_input_values(g, opts->input_values, opts->num_input_values));
     if (opts->log) fprintf(opts->log, "compile: graph '%s', %d nodes\n", g->name ? g->name : "", g->num_nodes);
     DLC_TRY(dlc_infer_and_fold(g));
     /* Debug and sanitizer builds check the IR after every pass (DLC_VERIFY_PASSES, set by CMake). */

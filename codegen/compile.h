@@ -14,6 +14,14 @@ typedef struct dlc_input_shape {
     int64_t dims[DLC_MAX_RANK];
 } dlc_input_shape;
 
+/* The value of a graph input fixed at compile time (TensorRT's "shape
+ * tensors"): the compiler treats it as a constant, the input stays in the
+ * artifact's interface, and a run refuses any other value. */
+typedef struct dlc_input_value {
+    const char *name;
+    const dlc_tensor *tensor;
+} dlc_input_value;
+
 typedef struct dlc_compile_options {
     int32_t opt_level;           /* 0..3, default 2 */
     const char *cpu;             /* NULL or "native": host; "x86-64-v2/v3/v4" or any LLVM CPU name */
@@ -23,6 +31,8 @@ typedef struct dlc_compile_options {
     FILE *print_ir;              /* final IR, or NULL */
     FILE *log;                   /* progress messages, or NULL */
     const char *emit_llvm_path;  /* also write the optimized LLVM IR here (debugging), or NULL */
+    const dlc_input_value *input_values; /* inputs bound to values (optional) */
+    int32_t num_input_values;
 } dlc_compile_options;
 
 void dlc_compile_options_init(dlc_compile_options *opts);
@@ -34,6 +44,11 @@ dlc_status dlc_compile_graph(dlc_graph *g, const dlc_compile_options *opts, cons
 
 /* Imports path and compiles it. */
 dlc_status dlc_compile_file(const char *onnx_path, const dlc_compile_options *opts, const char *out_path);
+
+/* Binds inputs to values: their readers see a CONST, and a check node
+ * (dlc.BoundInput, kernels/bound.c) makes every run compare the input with
+ * it. Errors name the input and both shapes or dtypes. */
+dlc_status dlc_bind_input_values(dlc_graph *g, const dlc_input_value *values, int32_t count);
 
 /* Applies opts->input_shapes to g's inputs (error names the input and both shapes). */
 dlc_status dlc_bind_input_shapes(dlc_graph *g, const dlc_input_shape *shapes, int32_t count);

@@ -444,7 +444,7 @@ int dlc_graph_remove_dead(dlc_graph *g) {
     /* Walk backwards so a dead consumer frees its producers in the same sweep. */
     for (int32_t i = g->num_nodes - 1; i >= 0; i--) {
         dlc_node *n = g->nodes[i];
-        bool live = false;
+        bool live = n->num_outputs == 0; /* output-less nodes are checks: kept for their effect */
         for (int32_t o = 0; o < n->num_outputs && !live; o++) {
             dlc_value *v = n->outputs[o];
             if (v != NULL && (v->num_uses > 0 || v->is_graph_output)) live = true;

@@ -96,3 +96,14 @@ dlc_status dlc_kcall_push_float(dlc_kcall *call, double value) {
     call->floats[call->num_floats++] = value;
     return DLC_OK;
 }
+
+bool dlc_value_decides_shapes(const dlc_graph *g, const dlc_value *value) {
+    for (int32_t i = 0; i < g->num_nodes; i++) {
+        const dlc_node *n = g->nodes[i];
+        const dlc_op_schema *op = n->schema != NULL ? n->schema : dlc_op_find(n->domain, n->op_type);
+        if (op == NULL || op->const_inputs == 0) continue;
+        for (int32_t k = 0; k < n->num_inputs && k < 32; k++)
+            if (n->inputs[k] == value && (op->const_inputs & (1u << k)) != 0) return true;
+    }
+    return false;
+}

@@ -45,6 +45,9 @@ struct dlc_op_schema {
     dlc_status (*lower)(const dlc_graph *g, const dlc_node *node, dlc_kcall *out_call);
     /* Floating-point operations of one run (multiply-add = 2); NULL: numel of outputs. */
     int64_t (*flops)(const dlc_node *node);
+    /* Bit i set: input i decides output shapes, so it must be known at
+     * compile time (a CONST, or a graph input bound with --bind). */
+    uint32_t const_inputs;
 };
 
 /* The schema for (domain, op_type), or NULL. domain "ai.onnx" equals "". */
@@ -56,6 +59,10 @@ const dlc_op_schema *dlc_op_at(int32_t index);
 /* Binds node->schema and checks input/output counts and opset; the error
  * names op, opset and node ("unsupported op 'Foo' (opset 13) in node 'x'"). */
 dlc_status dlc_node_bind_schema(dlc_node *node);
+
+/* True when value (a graph input) is read by an operand whose schema needs
+ * it at compile time (dlc_op_schema.const_inputs). */
+bool dlc_value_decides_shapes(const dlc_graph *g, const dlc_value *value);
 
 /* Serializes the kernel parameter block (kernels/dlc_kernel.h) of node:
  * node's input/output tensors followed by call's ints and floats. *out_blob

@@ -39,6 +39,7 @@ enum {
     DLC_KERR_INDEX_OUT_OF_RANGE = 1,
     DLC_KERR_BAD_VALUE = 2,       /* e.g. a negative size given as data */
     DLC_KERR_UNSUPPORTED = 3,     /* a dtype/attribute combination the kernel lacks */
+    DLC_KERR_BOUND_VALUE = 4,     /* an input differs from the value bound at compile time */
 };
 
 /* Shape and dtype of one kernel operand. dtype 0 = operand absent

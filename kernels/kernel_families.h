@@ -24,3 +24,4 @@ DLC_KERNEL_FAMILY(resize)       /* kernels/resize.c: Resize, Upsample */
 DLC_KERNEL_FAMILY(loss)         /* kernels/loss.c: nll_loss */
 DLC_KERNEL_FAMILY(rnn)          /* kernels/rnn.c: rnn (RNN, GRU, LSTM) */
 DLC_KERNEL_FAMILY(quant)        /* kernels/quant.c: quantize/dequantize, matmul_integer, conv_integer */
+DLC_KERNEL_FAMILY(bound)        /* kernels/bound.c: check_equal */

@@ -126,6 +126,7 @@ static const char *kernel_error_name(int32_t code) {
     case 1: return "index out of range";
     case 2: return "bad value in the data";
     case 3: return "unsupported dtype or attribute combination";
+    case 4: return "the input differs from the value bound at compile time (dlc compile --bind); recompile to change it";
     default: return "unknown kernel error";
     }
 }

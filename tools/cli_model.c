@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "frontend/onnx_import.h"
+#include "ir/op_registry.h"
 #include "tools/cli.h"
 
 static bool file_exists(const char *path) {
@@ -67,6 +68,10 @@ static int compile_to_temp(const char *onnx_path, const cli_compile_settings *cs
     if (st != DLC_OK) return cli_status_error(st);
     cli_compile_settings settings = *cs;
     int rc = CLI_OK;
+    /* inputs that decide output shapes (a Reshape's shape, Slice's starts...)
+     * are bound to the given values; the artifact refuses other values */
+    dlc_input_value values[64];
+    int32_t num_values = 0;
     if (inputs != NULL && inputs->count > 0) {
         const char **names = calloc((size_t)g->num_inputs + 1, sizeof *names);
         int *index = calloc((size_t)inputs->count + 1, sizeof *index);
@@ -75,6 +80,13 @@ static int compile_to_temp(const char *onnx_path, const cli_compile_settings *cs
         if (rc == CLI_OK && !cli_match_inputs(names, g->num_inputs, inputs, index)) rc = CLI_ERROR;
         for (int t = 0; rc == CLI_OK && t < inputs->count; t++)
             rc = bind_from_tensor(g, g->inputs[index[t]], &inputs->tensors[t], inputs->paths[t], &settings);
+        for (int t = 0; rc == CLI_OK && t < inputs->count && num_values < 64; t++)
+            if (dlc_value_decides_shapes(g, g->inputs[index[t]])) {
+                values[num_values++] = (dlc_input_value){g->inputs[index[t]]->name, &inputs->tensors[t].tensor};
+                if (!settings.quiet)
+                    fprintf(stderr, "dlc: binding input '%s' to its value in %s (it decides output shapes)\n",
+                            g->inputs[index[t]]->name, inputs->paths[t]);
+            }
         free(names);
         free(index);
     }
@@ -93,6 +105,8 @@ static int compile_to_temp(const char *onnx_path, const cli_compile_settings *cs
         opts.cpu = settings.cpu;
         opts.input_shapes = settings.shapes;
         opts.num_input_shapes = settings.num_shapes;
+        opts.input_values = values;
+        opts.num_input_values = num_values;
         st = dlc_compile_graph(g, &opts, out->so_path);
         if (st != DLC_OK) rc = cli_status_error(st);
     }

@@ -96,6 +96,8 @@ static LLVMValueRef load_pointer_at(module_builder *mb, LLVMValueRef array, int3
 }
 
 static LLVMValueRef byte_offset(module_builder *mb, LLVMValueRef base, uint64_t offset) {
+    /* no weights blob (or arena) at all: the only tensors placed there are empty */
+    if (base == NULL) return LLVMConstNull(mb->ptr);
     LLVMValueRef off = const_i64(mb, offset);
     return LLVMBuildInBoundsGEP2(mb->body, mb->i8, base, &off, 1, "");
 }

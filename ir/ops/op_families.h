@@ -11,3 +11,4 @@ DLC_OP_FAMILY(resize)        /* Resize, Upsample */
 DLC_OP_FAMILY(loss)          /* NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss */
 DLC_OP_FAMILY(rnn)           /* RNN, GRU, LSTM */
 DLC_OP_FAMILY(quant)         /* QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger, QLinear*, ConvInteger */
+DLC_OP_FAMILY(bound)         /* dlc.BoundInput: run-time check of inputs bound at compile time */

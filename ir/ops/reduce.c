@@ -211,7 +211,7 @@ static dlc_status arg_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall 
 static int64_t arg_flops(const dlc_node *node) { return input_numel(node); }
 
 #define SOFTMAX(name, opset) {name, "", opset, 1, 1, 1, 1, softmax_infer, softmax_lower, softmax_flops}
-#define REDUCE(name) {name, "", 1, 1, 2, 1, 1, reduce_infer, reduce_lower, reduce_flops}
+#define REDUCE(name) {name, "", 1, 1, 2, 1, 1, reduce_infer, reduce_lower, reduce_flops, 1u << 1}
 #define ARG(name) {name, "", 1, 1, 1, 1, 1, arg_infer, arg_lower, arg_flops}
 
 const dlc_op_schema dlc_ops_reduce[] = {

@@ -234,7 +234,7 @@ static int64_t resize_flops(const dlc_node *node) {
 }
 
 const dlc_op_schema dlc_ops_resize[] = {
-    {"Resize", "", 10, 1, 4, 1, 1, resize_infer, resize_lower, resize_flops},
-    {"Upsample", "", 7, 1, 2, 1, 1, resize_infer, resize_lower, resize_flops},
+    {"Resize", "", 10, 1, 4, 1, 1, resize_infer, resize_lower, resize_flops, 1u << 1 | 1u << 2 | 1u << 3},
+    {"Upsample", "", 7, 1, 2, 1, 1, resize_infer, resize_lower, resize_flops, 1u << 1},
     {0},
 };
