@@ -383,6 +383,16 @@ static dlc_status cast_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall
     return DLC_OK;
 }
 
+/* CastLike (opset 15): Cast to the dtype of input 1, whose values are unused. */
+static dlc_status castlike_infer(dlc_graph *g, dlc_node *node) {
+    (void)g;
+    DLC_TRY(check_output(node));
+    DLC_TRY(check_dtype(node, 0, T_ALL));
+    DLC_TRY(check_dtype(node, 1, T_ALL));
+    set_output(node, node->inputs[1]->dtype, &node->inputs[0]->shape);
+    return DLC_OK;
+}
+
 #define UNARY(name, opset) {name, "", opset, 1, 1, 1, 1, unary_infer, unary_lower, unary_flops}
 #define BINARY(name, opset) {name, "", opset, 2, 2, 1, 1, binary_infer, binary_lower, binary_flops}
 #define VARIADIC(name, opset) {name, "", opset, 1, -1, 1, 1, variadic_infer, variadic_lower, variadic_flops}
@@ -406,5 +416,6 @@ const dlc_op_schema dlc_ops_elementwise[] = {
     {"Where", "", 9, 3, 3, 1, 1, where_infer, where_lower, NULL},
     {"Clip", "", 6, 1, 3, 1, 1, clip_infer, clip_lower, two_per_element},
     {"Cast", "", 6, 1, 1, 1, 1, cast_infer, cast_lower, NULL},
+    {"CastLike", "", 15, 2, 2, 1, 1, castlike_infer, cast_lower, NULL},
     {0},
 };
