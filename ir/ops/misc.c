@@ -1,0 +1,56 @@
+/* Small ops without a larger family: EyeLike, Shrink. */
+#include <string.h>
+
+#include "ir/op_registry.h"
+#include "runtime/status.h"
+
+static bool is_numeric(dlc_dtype t) { return dlc_dtype_size(t) > 0 && t != DLC_COMPLEX64 && t != DLC_COMPLEX128; }
+
+/* EyeLike(input) {dtype, k}: a 2-D tensor of input's shape with ones on the
+ * k-th diagonal. */
+static dlc_status eyelike_infer(dlc_graph *g, dlc_node *node) {
+    char where[256], s[160];
+    const dlc_value *x = node->inputs[0];
+    if (x->shape.rank != 2)
+        return dlc_fail(DLC_ERR_SHAPE_MISMATCH, "node %s: input %s must be 2-D",
+                        dlc_node_describe(node, where, sizeof where), dlc_shape_format(g, &x->shape, s, sizeof s));
+    dlc_dtype dtype = (dlc_dtype)dlc_node_attr_int(node, "dtype", x->dtype);
+    if (!is_numeric(dtype))
+        return dlc_fail(DLC_ERR_UNSUPPORTED, "node %s: dtype %s is not supported",
+                        dlc_node_describe(node, where, sizeof where), dlc_dtype_name(dtype));
+    node->outputs[0]->dtype = dtype;
+    node->outputs[0]->shape = x->shape;
+    return DLC_OK;
+}
+
+static dlc_status eyelike_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
+    dlc_kcall_init(call, "eye");
+    return dlc_kcall_push_int(call, dlc_node_attr_int(node, "k", 0));
+}
+
+/* Shrink(x) {lambd = 0.5, bias = 0}: x + bias below -lambd, x - bias above
+ * lambd, 0 between. */
+static dlc_status shrink_infer(dlc_graph *g, dlc_node *node) {
+    char where[256];
+    const dlc_value *x = node->inputs[0];
+    if (!is_numeric(x->dtype) || x->dtype == DLC_BOOL)
+        return dlc_fail(DLC_ERR_DTYPE_MISMATCH, "node %s: Shrink needs a numeric input, got %s",
+                        dlc_node_describe(node, where, sizeof where), dlc_dtype_name(x->dtype));
+    node->outputs[0]->dtype = x->dtype;
+    node->outputs[0]->shape = x->shape;
+    return DLC_OK;
+}
+
+static dlc_status shrink_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
+    dlc_kcall_init(call, "shrink");
+    DLC_TRY(dlc_kcall_push_float(call, dlc_node_attr_float(node, "lambd", 0.5)));
+    return dlc_kcall_push_float(call, dlc_node_attr_float(node, "bias", 0.0));
+}
+
+static int64_t no_flops(const dlc_node *node) { return 0; }
+
+const dlc_op_schema dlc_ops_misc[] = {
+    {"EyeLike", "", 9, 1, 1, 1, 1, eyelike_infer, eyelike_lower, no_flops},
+    {"Shrink", "", 9, 1, 1, 1, 1, shrink_infer, shrink_lower, NULL},
+    {0},
+};
