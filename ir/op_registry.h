@@ -45,8 +45,9 @@ struct dlc_op_schema {
     dlc_status (*lower)(const dlc_graph *g, const dlc_node *node, dlc_kcall *out_call);
     /* Floating-point operations of one run (multiply-add = 2); NULL: numel of outputs. */
     int64_t (*flops)(const dlc_node *node);
-    /* Bit i set: input i decides output shapes, so it must be known at
-     * compile time (a CONST, or a graph input bound with --bind). */
+    /* Bit i set: input i decides output shapes (or which code runs, like
+     * Dropout's training_mode), so it must be known at compile time: a
+     * CONST, or a graph input bound to a value (codegen/compile.h). */
     uint32_t const_inputs;
 };
 

@@ -86,8 +86,13 @@ static dlc_status dropout_infer(dlc_graph *g, dlc_node *node) {
             return dlc_fail(DLC_ERR_UNSUPPORTED,
                             "node %s: training_mode '%s' must be a constant false (dlc compiles inference)",
                             WHERE(node), training->name);
-        if (mode != 0.0)
-            return dlc_fail(DLC_ERR_UNSUPPORTED, "node %s: Dropout in training mode is not supported", WHERE(node));
+        /* training with ratio 0 drops nothing: the same as inference */
+        const dlc_value *ratio = tu_input(node, 1);
+        double r = 0.5;
+        if (mode != 0.0 && ratio != NULL && ratio->kind == DLC_VALUE_CONST) DLC_TRY(dlc_value_const_scalar(ratio, &r));
+        if (mode != 0.0 && r != 0.0)
+            return dlc_fail(DLC_ERR_UNSUPPORTED, "node %s: Dropout in training mode (ratio %g, random) is not supported",
+                            WHERE(node), r);
     }
     DLC_TRY(identity_infer(g, node));
     dlc_value *mask = tu_output(node, 1);
@@ -756,7 +761,7 @@ static dlc_status split_lower(const dlc_graph *g, const dlc_node *node, dlc_kcal
 const dlc_op_schema dlc_ops_tensor[] = {
     {"Constant", "", 1, 0, 0, 1, 1, constant_infer, NULL, no_flops},
     {"Identity", "", 1, 1, 1, 1, 1, identity_infer, lower_copy, no_flops},
-    {"Dropout", "", 1, 1, 3, 1, 2, dropout_infer, dropout_lower, no_flops},
+    {"Dropout", "", 1, 1, 3, 1, 2, dropout_infer, dropout_lower, no_flops, 1u << 1 | 1u << 2},
     {"Reshape", "", 1, 1, 2, 1, 1, reshape_infer, lower_copy, no_flops, 1u << 1},
     {"Flatten", "", 1, 1, 1, 1, 1, flatten_infer, lower_copy, no_flops},
     {"Squeeze", "", 1, 1, 2, 1, 1, squeeze_infer, lower_copy, no_flops, 1u << 1},
