@@ -26,3 +26,4 @@ DLC_KERNEL_FAMILY(rnn)          /* kernels/rnn.c: rnn (RNN, GRU, LSTM) */
 DLC_KERNEL_FAMILY(quant)        /* kernels/quant.c: quantize/dequantize, matmul_integer, conv_integer */
 DLC_KERNEL_FAMILY(bound)        /* kernels/bound.c: check_equal */
 DLC_KERNEL_FAMILY(misc)         /* kernels/misc.c: eye, shrink */
+DLC_KERNEL_FAMILY(nd_index)     /* kernels/nd_index.c: gather_nd, scatter_nd, topk, reverse_sequence */

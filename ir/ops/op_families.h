@@ -13,3 +13,4 @@ DLC_OP_FAMILY(rnn)           /* RNN, GRU, LSTM */
 DLC_OP_FAMILY(quant)         /* QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger, QLinear*, ConvInteger */
 DLC_OP_FAMILY(bound)         /* dlc.BoundInput: run-time check of inputs bound at compile time */
 DLC_OP_FAMILY(misc)          /* EyeLike, Shrink */
+DLC_OP_FAMILY(nd_index)      /* GatherND, ScatterND, TopK, ReverseSequence */

@@ -45,3 +45,48 @@ Test(misc, shrink_soft) {
     oph_expect_close(y, want, 5, 1e-7, "shrink");
     oph_end(&c);
 }
+
+Test(nd_index, topk_smallest_keeps_lower_index_on_ties) {
+    oph_case c;
+    dlc_dtype dtypes[2] = {DLC_FLOAT32, DLC_INT64};
+    dlc_shape shapes[2] = {oph_shape(2, (int64_t[]){2, 4}), oph_shape(1, (int64_t[]){1})};
+    oph_begin(&c, "TopK", 11, 2, dtypes, shapes, 2, NULL);
+    int64_t k = 2;
+    dlc_value *kc;
+    dlc_shape ks = oph_shape(1, (int64_t[]){1});
+    cr_assert_eq(dlc_graph_add_const(c.g, "k", DLC_INT64, &ks, &k, sizeof k, &kc), DLC_OK);
+    c.node->inputs[1] = kc;
+    oph_attr_int(&c, "largest", 0);
+    cr_assert_eq(oph_infer(&c), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(c.out[0]->shape.dims[1].value, 2);
+    float x[8] = {3, 1, 2, 1, 5, 5, 4, 9}, v[4];
+    int64_t idx[4];
+    oph_run(&c, (void *[]){x, &k}, (void *[]){v, idx}, 1);
+    cr_assert(v[0] == 1 && idx[0] == 1 && v[1] == 1 && idx[1] == 3, "row 0: %g@%lld %g@%lld", (double)v[0],
+              (long long)idx[0], (double)v[1], (long long)idx[1]);
+    cr_assert(v[2] == 4 && idx[2] == 2 && v[3] == 5 && idx[3] == 0);
+    oph_end(&c);
+}
+
+Test(nd_index, gather_nd_out_of_range_index_fails) {
+    oph_case c;
+    dlc_dtype dtypes[2] = {DLC_FLOAT32, DLC_INT64};
+    dlc_shape shapes[2] = {oph_shape(2, (int64_t[]){2, 2}), oph_shape(2, (int64_t[]){2, 2})};
+    oph_begin(&c, "GatherND", 13, 2, dtypes, shapes, 1, NULL);
+    cr_assert_eq(oph_infer(&c), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(c.out[0]->shape.rank, 1);
+    dlc_kcall call;
+    cr_assert_eq(c.node->schema->lower(c.g, c.node, &call), DLC_OK);
+    void *blob;
+    size_t size;
+    cr_assert_eq(dlc_kparams_build(c.node, &call, &blob, &size), DLC_OK);
+    float data[4] = {1, 2, 3, 4}, out[2];
+    int64_t good[4] = {0, 1, -1, 0}, bad[4] = {0, 1, 2, 0};
+    dlc_kctx ctx = {.num_threads = 1};
+    cr_assert_eq(dlc_kernel_find("gather_nd")->fn(blob, (void *[]){data, good}, (void *[]){out}, &ctx), 0);
+    cr_assert(out[0] == 2 && out[1] == 3, "got %g %g", (double)out[0], (double)out[1]);
+    cr_assert_eq(dlc_kernel_find("gather_nd")->fn(blob, (void *[]){data, bad}, (void *[]){out}, &ctx),
+                 DLC_KERR_INDEX_OUT_OF_RANGE);
+    free(blob);
+    oph_end(&c);
+}
