@@ -97,13 +97,26 @@ dlc_status dlc_kcall_push_float(dlc_kcall *call, double value) {
     return DLC_OK;
 }
 
-bool dlc_value_decides_shapes(const dlc_graph *g, const dlc_value *value) {
+/* A value decides shapes when an operand marked in const_inputs reads it, or
+ * when it flows (through any op but Shape and Size, which read only shapes)
+ * into one: binding it then lets the whole chain fold. */
+static bool decides_shapes(const dlc_graph *g, const dlc_value *value, int depth) {
+    if (depth > 16) return false;
     for (int32_t i = 0; i < g->num_nodes; i++) {
         const dlc_node *n = g->nodes[i];
         const dlc_op_schema *op = n->schema != NULL ? n->schema : dlc_op_find(n->domain, n->op_type);
-        if (op == NULL || op->const_inputs == 0) continue;
-        for (int32_t k = 0; k < n->num_inputs && k < 32; k++)
-            if (n->inputs[k] == value && (op->const_inputs & (1u << k)) != 0) return true;
+        if (op == NULL || strcmp(n->op_type, "Shape") == 0 || strcmp(n->op_type, "Size") == 0) continue;
+        bool reads = false;
+        for (int32_t k = 0; k < n->num_inputs; k++) {
+            if (n->inputs[k] != value) continue;
+            if (k < 32 && (op->const_inputs & (1u << k)) != 0) return true;
+            reads = true;
+        }
+        if (!reads) continue;
+        for (int32_t o = 0; o < n->num_outputs; o++)
+            if (n->outputs[o] != NULL && decides_shapes(g, n->outputs[o], depth + 1)) return true;
     }
     return false;
 }
+
+bool dlc_value_decides_shapes(const dlc_graph *g, const dlc_value *value) { return decides_shapes(g, value, 0); }

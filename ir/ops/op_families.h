@@ -14,3 +14,4 @@ DLC_OP_FAMILY(quant)         /* QuantizeLinear, DequantizeLinear, DynamicQuantiz
 DLC_OP_FAMILY(bound)         /* dlc.BoundInput: run-time check of inputs bound at compile time */
 DLC_OP_FAMILY(misc)          /* EyeLike, Shrink */
 DLC_OP_FAMILY(nd_index)      /* GatherND, ScatterND, TopK, ReverseSequence */
+DLC_OP_FAMILY(window)        /* HannWindow, HammingWindow, BlackmanWindow */
