@@ -1,5 +1,6 @@
 /* eye (EyeLike) and shrink (Shrink); see ir/ops/misc.c. Any numeric dtype
  * through kvalue.h, computed in double (exact for integers below 2^53). */
+#include <math.h>
 #include <string.h>
 
 #include "kernels/kvalue.h"
@@ -31,11 +32,58 @@ int32_t dlc_kernel_shrink(const dlc_kparams *p, void *const *inputs, void *const
     return DLC_KOK;
 }
 
+/* Index of element i's group: its coordinates with the reduced axes dropped. */
+static int64_t group_of(const dlc_ktensor *x, int64_t mask, int64_t i) {
+    int64_t group = 0, scale = 1;
+    for (int32_t d = x->rank - 1; d >= 0; d--) {
+        int64_t coord = i % x->dims[d];
+        i /= x->dims[d];
+        if ((mask >> d) & 1) continue;
+        group += coord * scale;
+        scale *= x->dims[d];
+    }
+    return group;
+}
+
+static int64_t mvn_groups(const dlc_ktensor *x, int64_t mask) {
+    int64_t groups = 1;
+    for (int32_t d = 0; d < x->rank; d++)
+        if (!((mask >> d) & 1)) groups *= x->dims[d];
+    return groups;
+}
+
+int64_t dlc_kernel_mvn_workspace(const dlc_kparams *p) {
+    return mvn_groups(dlc_kp_in(p, 0), dlc_kp_ints(p)[0]) * 2 * (int64_t)sizeof(double);
+}
+
+/* ints: mask of reduced axes */
+int32_t dlc_kernel_mvn(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {
+    const dlc_ktensor *x = dlc_kp_in(p, 0);
+    int64_t mask = dlc_kp_ints(p)[0], groups = mvn_groups(x, mask);
+    int64_t per_group = groups > 0 ? x->numel / groups : 0;
+    double *sum = ctx->workspace, *sum_sq = sum + groups;
+    for (int64_t gi = 0; gi < groups; gi++) sum[gi] = sum_sq[gi] = 0.0;
+    for (int64_t i = 0; i < x->numel; i++) {
+        double v = dlc_kload_f(inputs[0], x->dtype, i);
+        int64_t gi = group_of(x, mask, i);
+        sum[gi] += v;
+        sum_sq[gi] += v * v;
+    }
+    for (int64_t i = 0; i < x->numel; i++) {
+        int64_t gi = group_of(x, mask, i);
+        double mean = sum[gi] / (double)per_group, var = sum_sq[gi] / (double)per_group - mean * mean;
+        double v = dlc_kload_f(inputs[0], x->dtype, i);
+        dlc_kstore_f(outputs[0], x->dtype, i, (v - mean) / (sqrt(var > 0 ? var : 0) + 1e-9));
+    }
+    return DLC_KOK;
+}
+
 #ifndef DLC_KERNEL_BITCODE
 #include "kernels/kernel_registry.h"
 const dlc_kernel_entry dlc_kernels_misc[] = {
     {"eye", dlc_kernel_eye, NULL},
     {"shrink", dlc_kernel_shrink, NULL},
+    {"mvn", dlc_kernel_mvn, dlc_kernel_mvn_workspace},
     {NULL, NULL, NULL},
 };
 #endif

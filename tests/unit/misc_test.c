@@ -90,3 +90,21 @@ Test(nd_index, gather_nd_out_of_range_index_fails) {
     free(blob);
     oph_end(&c);
 }
+
+Test(misc, mvn_normalizes_each_channel) {
+    oph_case c;
+    dlc_dtype dtypes[1] = {DLC_FLOAT32};
+    dlc_shape shapes[1] = {oph_shape(4, (int64_t[]){1, 2, 1, 3})};
+    oph_begin(&c, "MeanVarianceNormalization", 13, 1, dtypes, shapes, 1, NULL);
+    cr_assert_eq(oph_infer(&c), DLC_OK, "%s", dlc_last_error());
+    float x[6] = {1, 2, 3, 10, 10, 40}, y[6];
+    oph_run(&c, (void *[]){x}, (void *[]){y}, 1);
+    double want[6];
+    for (int ch = 0; ch < 2; ch++) {
+        double mean = 0, sq = 0;
+        for (int i = 0; i < 3; i++) mean += x[ch * 3 + i] / 3.0, sq += x[ch * 3 + i] * x[ch * 3 + i] / 3.0;
+        for (int i = 0; i < 3; i++) want[ch * 3 + i] = (x[ch * 3 + i] - mean) / (sqrt(sq - mean * mean) + 1e-9);
+    }
+    oph_expect_close(y, want, 6, 1e-5, "mvn");
+    oph_end(&c);
+}
