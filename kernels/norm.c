@@ -104,6 +104,43 @@ int32_t dlc_kernel_batch_norm(const dlc_kparams *p, void *const *inputs, void *c
     return DLC_KOK;
 }
 
+/* batch_norm_train: BatchNormalization with training_mode (opset 14+): Y from
+ * the batch's own mean and (population) variance per channel; outputs 1 and
+ * 2, when present, are the running statistics
+ * input_mean * momentum + batch_mean * (1 - momentum) (likewise var).
+ * floats: epsilon, momentum. */
+int32_t dlc_kernel_batch_norm_train(const dlc_kparams *p, void *const *inputs, void *const *outputs,
+                                    const dlc_kctx *ctx) {
+    const dlc_ktensor *x = dlc_kp_in(p, 0);
+    int32_t t = x->dtype, ts = dlc_kp_in(p, 1)->dtype, tm = dlc_kp_in(p, 3)->dtype;
+    double eps = dlc_kp_floats(p)[0], momentum = dlc_kp_floats(p)[1];
+    int64_t N = x->dims[0], C = x->rank > 1 ? x->dims[1] : 1;
+    int64_t plane = N * C > 0 ? x->numel / (N * C) : 0, count = N * plane;
+    if (!dlc_kdtype_is_float(t)) return DLC_KERR_UNSUPPORTED;
+    for (int64_t c = 0; c < C; c++) {
+        double sum = 0.0, sum_sq = 0.0;
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t i = 0; i < plane; i++) {
+                double v = dlc_kload_f(inputs[0], t, (n * C + c) * plane + i);
+                sum += v;
+                sum_sq += v * v;
+            }
+        double mean = count > 0 ? sum / (double)count : 0.0;
+        double var = count > 0 ? sum_sq / (double)count - mean * mean : 0.0;
+        double a = dlc_kload_f(inputs[1], ts, c) / sqrt(var + eps), b = dlc_kload_f(inputs[2], ts, c) - mean * a;
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t i = 0; i < plane; i++) {
+                int64_t at = (n * C + c) * plane + i;
+                dlc_kstore_f(outputs[0], t, at, dlc_kload_f(inputs[0], t, at) * a + b);
+            }
+        if (p->num_outputs > 1 && dlc_kp_out(p, 1)->dtype != 0)
+            dlc_kstore_f(outputs[1], tm, c, dlc_kload_f(inputs[3], tm, c) * momentum + mean * (1.0 - momentum));
+        if (p->num_outputs > 2 && dlc_kp_out(p, 2)->dtype != 0)
+            dlc_kstore_f(outputs[2], tm, c, dlc_kload_f(inputs[4], tm, c) * momentum + var * (1.0 - momentum));
+    }
+    return DLC_KOK;
+}
+
 /* ---- instance_norm ------------------------------------------------------------- */
 
 typedef struct in_job {
@@ -267,6 +304,7 @@ int32_t dlc_kernel_lrn(const dlc_kparams *p, void *const *inputs, void *const *o
 #include "kernels/kernel_registry.h"
 const dlc_kernel_entry dlc_kernels_norm[] = {
     {"batch_norm", dlc_kernel_batch_norm, NULL},
+    {"batch_norm_train", dlc_kernel_batch_norm_train, NULL},
     {"instance_norm", dlc_kernel_instance_norm, NULL},
     {"layer_norm", dlc_kernel_layer_norm, NULL},
     {"lrn", dlc_kernel_lrn, NULL},

@@ -68,11 +68,11 @@ static dlc_status bn_infer(dlc_graph *g, dlc_node *node) {
     dlc_node_describe(node, where, sizeof where);
     bool training = node->opset >= 14 && dlc_node_attr_int(node, "training_mode", 0) != 0;
     for (int32_t i = 1; i < node->num_outputs; i++) training |= node->outputs[i] != NULL;
-    if (training)
+    /* opset 14+ training mode: batch statistics, optional running_mean/var
+     * outputs; older opsets' saved_mean/saved_var outputs are not supported */
+    if (training && node->opset < 14)
         return dlc_fail(DLC_ERR_UNSUPPORTED,
-                        "node %s: BatchNormalization in training mode (training_mode=1 or running statistics "
-                        "outputs) is not supported yet",
-                        where);
+                        "node %s: BatchNormalization statistics outputs before opset 14 are not supported", where);
     for (int32_t i = 0; i < 5; i++) DLC_TRY(check_float(node, i));
     /* opset 15 lets scale/B (T1) and mean/var (T2) differ from X */
     if (node->opset < 15)
@@ -91,12 +91,24 @@ static dlc_status bn_infer(dlc_graph *g, dlc_node *node) {
         for (int32_t i = 1; i < 5; i++) DLC_TRY(check_channel_param(g, node, i, values));
     }
     output_like_x(node);
+    for (int32_t i = 1; i < node->num_outputs; i++)
+        if (node->outputs[i] != NULL) {
+            node->outputs[i]->dtype = node->inputs[2 + i]->dtype; /* running_mean, running_var */
+            node->outputs[i]->shape = node->inputs[2 + i]->shape;
+        }
     return DLC_OK;
 }
 
+static bool bn_training(const dlc_node *node) {
+    bool training = node->opset >= 14 && dlc_node_attr_int(node, "training_mode", 0) != 0;
+    for (int32_t i = 1; i < node->num_outputs; i++) training |= node->outputs[i] != NULL;
+    return training;
+}
+
 static dlc_status bn_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
-    dlc_kcall_init(call, "batch_norm");
-    return dlc_kcall_push_float(call, dlc_node_attr_float(node, "epsilon", 1e-5));
+    dlc_kcall_init(call, bn_training(node) ? "batch_norm_train" : "batch_norm");
+    DLC_TRY(dlc_kcall_push_float(call, dlc_node_attr_float(node, "epsilon", 1e-5)));
+    return dlc_kcall_push_float(call, dlc_node_attr_float(node, "momentum", 0.9));
 }
 
 static int64_t two_per_element(const dlc_node *node) {

@@ -37,19 +37,44 @@ Test(batch_norm, per_channel_and_per_activation) {
     bn_case(7, 1, 1);
 }
 
-Test(batch_norm, training_mode_is_refused_naming_the_node) {
-    int64_t xd[4] = {2, 3, 4, 5}, pn = 3;
+Test(batch_norm, training_mode_uses_batch_statistics) {
+    int64_t xd[4] = {2, 3, 2, 1}, pn = 3;
     dlc_dtype dt[5] = {DLC_FLOAT32, DLC_FLOAT32, DLC_FLOAT32, DLC_FLOAT32, DLC_FLOAT32};
     dlc_shape ps = oph_shape(1, &pn);
     dlc_shape shapes[5] = {oph_shape(4, xd), ps, ps, ps, ps};
     oph_case c;
-    oph_begin(&c, "BatchNormalization", 15, 5, dt, shapes, 1, NULL);
+    oph_begin(&c, "BatchNormalization", 15, 5, dt, shapes, 3, NULL);
     oph_attr_int(&c, "training_mode", 1);
-    cr_assert_eq(oph_infer(&c), DLC_ERR_UNSUPPORTED);
-    cr_assert(strstr(dlc_last_error(), "node_under_test"), "%s", dlc_last_error());
+    oph_attr_float(&c, "momentum", 0.75);
+    cr_assert_eq(oph_infer(&c), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(c.out[1]->shape.dims[0].value, 3);
+    float x[12], scale[3] = {1, 2, 0.5f}, bias[3] = {0, 1, -1}, mean[3] = {1, 1, 1}, var[3] = {2, 2, 2};
+    for (int i = 0; i < 12; i++) x[i] = (float)(i * i % 7) - 2.0f;
+    float y[12], running_mean[3], running_var[3];
+    oph_run(&c, (void *[]){x, scale, bias, mean, var}, (void *[]){y, running_mean, running_var}, 1);
+    for (int ch = 0; ch < 3; ch++) {
+        double m = 0, v = 0;
+        for (int n = 0; n < 2; n++)
+            for (int i = 0; i < 2; i++) m += x[(n * 3 + ch) * 2 + i] / 4.0;
+        for (int n = 0; n < 2; n++)
+            for (int i = 0; i < 2; i++) v += (x[(n * 3 + ch) * 2 + i] - m) * (x[(n * 3 + ch) * 2 + i] - m) / 4.0;
+        double want_y[4], want_mean = 1 * 0.75 + m * 0.25, want_var = 2 * 0.75 + v * 0.25;
+        float got_y[4];
+        for (int n = 0; n < 2; n++)
+            for (int i = 0; i < 2; i++) {
+                int at = (n * 3 + ch) * 2 + i;
+                want_y[n * 2 + i] = (x[at] - m) / sqrt(v + 1e-5) * scale[ch] + bias[ch];
+                got_y[n * 2 + i] = y[at];
+            }
+        oph_expect_close(got_y, want_y, 4, 1e-5, "y");
+        oph_expect_close(&running_mean[ch], &want_mean, 1, 1e-6, "running_mean");
+        oph_expect_close(&running_var[ch], &want_var, 1, 1e-6, "running_var");
+    }
     oph_end(&c);
+    /* before opset 14 the statistics outputs meant something else */
     oph_begin(&c, "BatchNormalization", 9, 5, dt, shapes, 3, NULL);
     cr_assert_eq(oph_infer(&c), DLC_ERR_UNSUPPORTED);
+    cr_assert(strstr(dlc_last_error(), "node_under_test"), "%s", dlc_last_error());
     oph_end(&c);
 }
 
