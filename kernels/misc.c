@@ -78,12 +78,54 @@ int32_t dlc_kernel_mvn(const dlc_kparams *p, void *const *inputs, void *const *o
     return DLC_KOK;
 }
 
+int64_t dlc_kernel_det_workspace(const dlc_kparams *p) {
+    const dlc_ktensor *x = dlc_kp_in(p, 0);
+    int64_t m = x->dims[x->rank - 1];
+    return m * m * (int64_t)sizeof(double);
+}
+
+/* det: LU with partial pivoting in double, one matrix at a time. */
+int32_t dlc_kernel_det(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {
+    const dlc_ktensor *x = dlc_kp_in(p, 0);
+    int64_t m = x->dims[x->rank - 1], matrices = m > 0 ? x->numel / (m * m) : dlc_kp_out(p, 0)->numel;
+    double *a = ctx->workspace;
+    for (int64_t k = 0; k < matrices; k++) {
+        for (int64_t i = 0; i < m * m; i++) a[i] = dlc_kload_f(inputs[0], x->dtype, k * m * m + i);
+        double det = 1.0;
+        for (int64_t col = 0; col < m && det != 0.0; col++) {
+            int64_t pivot = col;
+            for (int64_t r = col + 1; r < m; r++)
+                if (fabs(a[r * m + col]) > fabs(a[pivot * m + col])) pivot = r;
+            if (a[pivot * m + col] == 0.0) {
+                det = 0.0;
+                break;
+            }
+            if (pivot != col) {
+                for (int64_t j = 0; j < m; j++) {
+                    double t = a[col * m + j];
+                    a[col * m + j] = a[pivot * m + j];
+                    a[pivot * m + j] = t;
+                }
+                det = -det;
+            }
+            det *= a[col * m + col];
+            for (int64_t r = col + 1; r < m; r++) {
+                double f = a[r * m + col] / a[col * m + col];
+                for (int64_t j = col; j < m; j++) a[r * m + j] -= f * a[col * m + j];
+            }
+        }
+        dlc_kstore_f(outputs[0], x->dtype, k, det);
+    }
+    return DLC_KOK;
+}
+
 #ifndef DLC_KERNEL_BITCODE
 #include "kernels/kernel_registry.h"
 const dlc_kernel_entry dlc_kernels_misc[] = {
     {"eye", dlc_kernel_eye, NULL},
     {"shrink", dlc_kernel_shrink, NULL},
     {"mvn", dlc_kernel_mvn, dlc_kernel_mvn_workspace},
+    {"det", dlc_kernel_det, dlc_kernel_det_workspace},
     {NULL, NULL, NULL},
 };
 #endif

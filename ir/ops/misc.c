@@ -84,11 +84,35 @@ static dlc_status mvn_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall 
     return dlc_kcall_push_int(call, mask);
 }
 
+/* Det(X [..., M, M]) -> [...]: determinant of each square matrix. */
+static dlc_status det_infer(dlc_graph *g, dlc_node *node) {
+    char where[256], s[160];
+    const dlc_value *x = node->inputs[0];
+    int32_t r = x->shape.rank;
+    if (r < 2 || (x->shape.dims[r - 1].value >= 0 && x->shape.dims[r - 2].value >= 0 &&
+                  x->shape.dims[r - 1].value != x->shape.dims[r - 2].value))
+        return dlc_fail(DLC_ERR_SHAPE_MISMATCH, "node %s: %s is not a batch of square matrices",
+                        dlc_node_describe(node, where, sizeof where), dlc_shape_format(g, &x->shape, s, sizeof s));
+    if (x->dtype != DLC_FLOAT32 && x->dtype != DLC_FLOAT64 && x->dtype != DLC_FLOAT16 && x->dtype != DLC_BFLOAT16)
+        return dlc_fail(DLC_ERR_DTYPE_MISMATCH, "node %s: needs a float input, got %s", where,
+                        dlc_dtype_name(x->dtype));
+    node->outputs[0]->dtype = x->dtype;
+    node->outputs[0]->shape = (dlc_shape){.rank = r - 2};
+    for (int32_t d = 0; d < r - 2; d++) node->outputs[0]->shape.dims[d] = x->shape.dims[d];
+    return DLC_OK;
+}
+
+static dlc_status det_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
+    dlc_kcall_init(call, "det");
+    return DLC_OK;
+}
+
 static int64_t no_flops(const dlc_node *node) { return 0; }
 
 const dlc_op_schema dlc_ops_misc[] = {
     {"EyeLike", "", 9, 1, 1, 1, 1, eyelike_infer, eyelike_lower, no_flops},
     {"Shrink", "", 9, 1, 1, 1, 1, shrink_infer, shrink_lower, NULL},
     {"MeanVarianceNormalization", "", 9, 1, 1, 1, 1, mvn_infer, mvn_lower, NULL},
+    {"Det", "", 11, 1, 1, 1, 1, det_infer, det_lower, NULL},
     {0},
 };

@@ -108,3 +108,18 @@ Test(misc, mvn_normalizes_each_channel) {
     oph_expect_close(y, want, 6, 1e-5, "mvn");
     oph_end(&c);
 }
+
+Test(misc, det_of_a_batch_including_a_singular_matrix) {
+    oph_case c;
+    dlc_dtype dtypes[1] = {DLC_FLOAT32};
+    dlc_shape shapes[1] = {oph_shape(3, (int64_t[]){2, 3, 3})};
+    oph_begin(&c, "Det", 11, 1, dtypes, shapes, 1, NULL);
+    cr_assert_eq(oph_infer(&c), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(c.out[0]->shape.rank, 1);
+    float x[18] = {0, 2, 1, 1, 0, 3, 4, 1, 0, /* needs a pivot swap */ 1, 2, 3, 2, 4, 6, 0, 1, 5 /* singular */};
+    float y[2];
+    oph_run(&c, (void *[]){x}, (void *[]){y}, 1);
+    double want[2] = {0 * (0 * 0 - 3 * 1) - 2 * (1 * 0 - 3 * 4) + 1 * (1 * 1 - 0 * 4), 0};
+    oph_expect_close(y, want, 2, 1e-6, "det");
+    oph_end(&c);
+}
