@@ -119,6 +119,29 @@ int32_t dlc_kernel_det(const dlc_kparams *p, void *const *inputs, void *const *o
     return DLC_KOK;
 }
 
+/* max_unpool: output = 0 except at I[i], a flat index into the default
+ * output dims (ints), re-addressed into the actual output by coordinates. */
+int32_t dlc_kernel_max_unpool(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {
+    const dlc_ktensor *x = dlc_kp_in(p, 0), *out = dlc_kp_out(p, 0);
+    const int64_t *def = dlc_kp_ints(p), *idx = inputs[1];
+    int64_t es = dlc_kdtype_size(x->dtype), def_numel = 1;
+    for (int32_t d = 0; d < out->rank; d++) def_numel *= def[d];
+    memset(outputs[0], 0, (size_t)(out->numel * es));
+    for (int64_t i = 0; i < x->numel; i++) {
+        if (idx[i] < 0 || idx[i] >= def_numel) return DLC_KERR_INDEX_OUT_OF_RANGE;
+        int64_t rest = idx[i], at = 0, scale = 1;
+        for (int32_t d = out->rank - 1; d >= 0; d--) {
+            int64_t coord = rest % def[d];
+            rest /= def[d];
+            if (coord >= out->dims[d]) return DLC_KERR_INDEX_OUT_OF_RANGE;
+            at += coord * scale;
+            scale *= out->dims[d];
+        }
+        memcpy((char *)outputs[0] + at * es, (const char *)inputs[0] + i * es, (size_t)es);
+    }
+    return DLC_KOK;
+}
+
 #ifndef DLC_KERNEL_BITCODE
 #include "kernels/kernel_registry.h"
 const dlc_kernel_entry dlc_kernels_misc[] = {
@@ -126,6 +149,7 @@ const dlc_kernel_entry dlc_kernels_misc[] = {
     {"shrink", dlc_kernel_shrink, NULL},
     {"mvn", dlc_kernel_mvn, dlc_kernel_mvn_workspace},
     {"det", dlc_kernel_det, dlc_kernel_det_workspace},
+    {"max_unpool", dlc_kernel_max_unpool, NULL},
     {NULL, NULL, NULL},
 };
 #endif

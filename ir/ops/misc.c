@@ -107,6 +107,69 @@ static dlc_status det_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall 
     return DLC_OK;
 }
 
+/* MaxUnpool(X, I, output_shape?) {kernel_shape, pads, strides}: scatters X
+ * to the flat positions I (as MaxPool's Indices give them) of the default
+ * output shape; a larger output_shape keeps each value's coordinates. */
+static dlc_status unpool_default_shape(const dlc_node *node, dlc_shape *out);
+
+static dlc_status max_unpool_infer(dlc_graph *g, dlc_node *node) {
+    char where[256], a[160], b[160];
+    dlc_node_describe(node, where, sizeof where);
+    const dlc_value *x = node->inputs[0], *idx = node->inputs[1];
+    if (idx->dtype != DLC_INT64 || !dlc_shape_equal(&x->shape, &idx->shape))
+        return dlc_fail(DLC_ERR_SHAPE_MISMATCH, "node %s: indices %s %s must be int64 shaped like X %s", where,
+                        dlc_dtype_name(idx->dtype), dlc_shape_format(g, &idx->shape, a, sizeof a),
+                        dlc_shape_format(g, &x->shape, b, sizeof b));
+    dlc_shape out;
+    DLC_TRY(unpool_default_shape(node, &out));
+    const dlc_value *given = node->num_inputs > 2 ? node->inputs[2] : NULL;
+    if (given != NULL) {
+        int64_t dims[DLC_MAX_RANK];
+        int32_t n;
+        DLC_TRY(dlc_value_const_ints(given, dims, DLC_MAX_RANK, &n));
+        if (n != x->shape.rank)
+            return dlc_fail(DLC_ERR_SHAPE_MISMATCH, "node %s: output_shape has %d dims, X has %d", where, n,
+                            x->shape.rank);
+        out = dlc_shape_make(n, dims);
+    }
+    node->outputs[0]->dtype = x->dtype;
+    node->outputs[0]->shape = out;
+    return DLC_OK;
+}
+
+static dlc_status unpool_default_shape(const dlc_node *node, dlc_shape *out_shape) {
+    char where[256];
+    dlc_node_describe(node, where, sizeof where);
+    const dlc_value *x = node->inputs[0];
+    dlc_shape out = x->shape;
+    {
+        int32_t nk, np, ns;
+        const int64_t *kernel = dlc_node_attr_ints(node, "kernel_shape", &nk);
+        const int64_t *pads = dlc_node_attr_ints(node, "pads", &np);
+        const int64_t *strides = dlc_node_attr_ints(node, "strides", &ns);
+        int32_t spatial = x->shape.rank - 2;
+        if (kernel == NULL || nk != spatial || (pads != NULL && np != 2 * spatial) || (strides != NULL && ns != spatial))
+            return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "node %s: kernel_shape/pads/strides do not fit rank %d", where,
+                            x->shape.rank);
+        for (int32_t d = 0; d < spatial; d++) {
+            int64_t in = x->shape.dims[2 + d].value;
+            int64_t stride = strides ? strides[d] : 1, pad = pads ? pads[d] + pads[spatial + d] : 0;
+            out.dims[2 + d] = (dlc_dim){in < 0 ? -1 : (in - 1) * stride + kernel[d] - pad, 0};
+        }
+    }
+    *out_shape = out;
+    return DLC_OK;
+}
+
+/* ints: the default output dims (the space the indices count in) */
+static dlc_status max_unpool_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
+    dlc_shape def;
+    DLC_TRY(unpool_default_shape(node, &def));
+    dlc_kcall_init(call, "max_unpool");
+    for (int32_t d = 0; d < def.rank; d++) DLC_TRY(dlc_kcall_push_int(call, def.dims[d].value));
+    return DLC_OK;
+}
+
 static int64_t no_flops(const dlc_node *node) { return 0; }
 
 const dlc_op_schema dlc_ops_misc[] = {
@@ -114,5 +177,6 @@ const dlc_op_schema dlc_ops_misc[] = {
     {"Shrink", "", 9, 1, 1, 1, 1, shrink_infer, shrink_lower, NULL},
     {"MeanVarianceNormalization", "", 9, 1, 1, 1, 1, mvn_infer, mvn_lower, NULL},
     {"Det", "", 11, 1, 1, 1, 1, det_infer, det_lower, NULL},
+    {"MaxUnpool", "", 9, 2, 3, 1, 1, max_unpool_infer, max_unpool_lower, no_flops, 1u << 2},
     {0},
 };
