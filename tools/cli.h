@@ -42,6 +42,7 @@ typedef struct cli_compile_settings {
     int32_t opt_level;
     const char *cpu;
     dlc_input_shape shapes[64]; /* --shape name=d0,d1,... */
+    char shape_names[64][256];  /* storage for shapes[i].name: nothing to free */
     int32_t num_shapes;
     bool quiet;
 } cli_compile_settings;

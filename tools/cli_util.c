@@ -123,11 +123,14 @@ bool cli_add_shape(cli_compile_settings *cs, const char *arg) {
     }
     dlc_input_shape *shape = &cs->shapes[cs->num_shapes];
     memset(shape, 0, sizeof *shape);
-    shape->name = strndup(arg, (size_t)(eq - arg)); /* lives until exit: options outlive every use */
-    if (shape->name == NULL) {
-        cli_error("out of memory");
+    size_t name_len = (size_t)(eq - arg);
+    if (name_len >= sizeof cs->shape_names[0]) {
+        cli_error("--shape: input name '%.*s...' is too long", 40, arg);
         return false;
     }
+    memcpy(cs->shape_names[cs->num_shapes], arg, name_len);
+    cs->shape_names[cs->num_shapes][name_len] = '\0';
+    shape->name = cs->shape_names[cs->num_shapes];
     const char *p = eq + 1;
     /* "name=" is a scalar (rank 0) */
     while (*p != '\0') {
