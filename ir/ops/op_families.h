@@ -15,3 +15,4 @@ DLC_OP_FAMILY(bound)         /* dlc.BoundInput: run-time check of inputs bound a
 DLC_OP_FAMILY(misc)          /* EyeLike, Shrink */
 DLC_OP_FAMILY(nd_index)      /* GatherND, ScatterND, TopK, ReverseSequence */
 DLC_OP_FAMILY(window)        /* HannWindow, HammingWindow, BlackmanWindow */
+DLC_OP_FAMILY(einsum)        /* Einsum */

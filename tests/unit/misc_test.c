@@ -123,3 +123,30 @@ Test(misc, det_of_a_batch_including_a_singular_matrix) {
     oph_expect_close(y, want, 2, 1e-6, "det");
     oph_end(&c);
 }
+
+Test(einsum, implicit_output_is_a_matmul) {
+    oph_case c;
+    dlc_dtype dtypes[2] = {DLC_FLOAT32, DLC_FLOAT32};
+    dlc_shape shapes[2] = {oph_shape(2, (int64_t[]){2, 3}), oph_shape(2, (int64_t[]){3, 2})};
+    oph_begin(&c, "Einsum", 12, 2, dtypes, shapes, 1, NULL);
+    oph_attr_string(&c, "equation", "ij,jk");
+    cr_assert_eq(oph_infer(&c), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(c.out[0]->shape.rank, 2);
+    cr_assert_eq(c.out[0]->shape.dims[0].value, 2);
+    cr_assert_eq(c.out[0]->shape.dims[1].value, 2);
+    float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 0, 0, 1, 2, 3}, y[4];
+    oph_run(&c, (void *[]){a, b}, (void *[]){y}, 1);
+    double want[4] = {1 + 6, 2 + 9, 4 + 12, 5 + 18};
+    oph_expect_close(y, want, 4, 1e-6, "ij,jk");
+    oph_end(&c);
+}
+
+Test(einsum, mismatched_label_sizes_are_an_error) {
+    oph_case c;
+    dlc_dtype dtypes[2] = {DLC_FLOAT32, DLC_FLOAT32};
+    dlc_shape shapes[2] = {oph_shape(1, (int64_t[]){3}), oph_shape(1, (int64_t[]){4})};
+    oph_begin(&c, "Einsum", 12, 2, dtypes, shapes, 1, NULL);
+    oph_attr_string(&c, "equation", "i,i->");
+    cr_assert_eq(oph_infer(&c), DLC_ERR_SHAPE_MISMATCH, "%s", dlc_last_error());
+    oph_end(&c);
+}
