@@ -29,3 +29,4 @@ DLC_KERNEL_FAMILY(misc)         /* kernels/misc.c: eye, shrink */
 DLC_KERNEL_FAMILY(nd_index)     /* kernels/nd_index.c: gather_nd, scatter_nd, topk, reverse_sequence */
 DLC_KERNEL_FAMILY(window)       /* kernels/window.c: window */
 DLC_KERNEL_FAMILY(einsum)       /* kernels/einsum.c: einsum */
+DLC_KERNEL_FAMILY(training)     /* kernels/training.c: optimizer */
