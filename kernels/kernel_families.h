@@ -30,3 +30,4 @@ DLC_KERNEL_FAMILY(nd_index)     /* kernels/nd_index.c: gather_nd, scatter_nd, to
 DLC_KERNEL_FAMILY(window)       /* kernels/window.c: window */
 DLC_KERNEL_FAMILY(einsum)       /* kernels/einsum.c: einsum */
 DLC_KERNEL_FAMILY(training)     /* kernels/training.c: optimizer */
+DLC_KERNEL_FAMILY(grid_sample)  /* kernels/grid_sample.c: grid_sample */

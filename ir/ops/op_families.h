@@ -17,3 +17,4 @@ DLC_OP_FAMILY(nd_index)      /* GatherND, ScatterND, TopK, ReverseSequence */
 DLC_OP_FAMILY(window)        /* HannWindow, HammingWindow, BlackmanWindow */
 DLC_OP_FAMILY(einsum)        /* Einsum */
 DLC_OP_FAMILY(training)      /* ai.onnx.preview.training: Adagrad, Momentum, Adam */
+DLC_OP_FAMILY(grid_sample)   /* GridSample */
