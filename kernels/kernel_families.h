@@ -31,3 +31,4 @@ DLC_KERNEL_FAMILY(window)       /* kernels/window.c: window */
 DLC_KERNEL_FAMILY(einsum)       /* kernels/einsum.c: einsum */
 DLC_KERNEL_FAMILY(training)     /* kernels/training.c: optimizer */
 DLC_KERNEL_FAMILY(grid_sample)  /* kernels/grid_sample.c: grid_sample */
+DLC_KERNEL_FAMILY(dft)          /* kernels/dft.c: dft */

@@ -18,3 +18,4 @@ DLC_OP_FAMILY(window)        /* HannWindow, HammingWindow, BlackmanWindow */
 DLC_OP_FAMILY(einsum)        /* Einsum */
 DLC_OP_FAMILY(training)      /* ai.onnx.preview.training: Adagrad, Momentum, Adam */
 DLC_OP_FAMILY(grid_sample)   /* GridSample */
+DLC_OP_FAMILY(dft)           /* DFT */

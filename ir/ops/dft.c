@@ -1,0 +1,66 @@
+/* DFT (opset 17): input [..., signal, ..., 1 or 2] (real, or complex as
+ * (re, im) pairs in the last dim); the transform runs along `axis` (default
+ * 1) with length dft_length (a constant input; the signal is zero-padded or
+ * cut), inverse (scaled by 1/n) and onesided (n/2 + 1 outputs). A direct
+ * O(n^2) transform: correct for any length, not fast. */
+#include "ir/op_registry.h"
+#include "runtime/status.h"
+
+static dlc_status dft_params(const dlc_node *node, int32_t *out_axis, int64_t *out_length) {
+    const dlc_value *x = node->inputs[0];
+    char where[256];
+    dlc_node_describe(node, where, sizeof where);
+    int32_t signal_rank = x->shape.rank - 1;
+    if (x->shape.rank < 2 || (x->shape.dims[signal_rank].value != 1 && x->shape.dims[signal_rank].value != 2))
+        return dlc_fail(DLC_ERR_SHAPE_MISMATCH, "node %s: the last dim must be 1 (real) or 2 (complex)", where);
+    int64_t axis = dlc_node_attr_int(node, "axis", 1);
+    if (axis < 0) axis += signal_rank; /* negative axes count without the component dim */
+    if (axis < 0 || axis >= signal_rank)
+        return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "node %s: axis %lld is out of range", where, (long long)axis);
+    int64_t length = x->shape.dims[axis].value;
+    if (node->num_inputs > 1 && node->inputs[1] != NULL) {
+        int64_t given[1];
+        int32_t n;
+        DLC_TRY(dlc_value_const_ints(node->inputs[1], given, 1, &n));
+        if (n != 1 || given[0] < 1)
+            return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "node %s: dft_length must be one positive integer", where);
+        length = given[0];
+    }
+    *out_axis = (int32_t)axis;
+    *out_length = length;
+    return DLC_OK;
+}
+
+static dlc_status dft_infer(dlc_graph *g, dlc_node *node) {
+    const dlc_value *x = node->inputs[0];
+    char where[256];
+    if (x->dtype != DLC_FLOAT32 && x->dtype != DLC_FLOAT64 && x->dtype != DLC_FLOAT16 && x->dtype != DLC_BFLOAT16)
+        return dlc_fail(DLC_ERR_DTYPE_MISMATCH, "node %s: input must be float, got %s",
+                        dlc_node_describe(node, where, sizeof where), dlc_dtype_name(x->dtype));
+    int32_t axis;
+    int64_t length;
+    DLC_TRY(dft_params(node, &axis, &length));
+    dlc_shape out = x->shape;
+    bool onesided = dlc_node_attr_int(node, "onesided", 0) != 0;
+    out.dims[axis] = (dlc_dim){onesided ? length / 2 + 1 : length, 0};
+    out.dims[x->shape.rank - 1] = (dlc_dim){2, 0};
+    node->outputs[0]->dtype = x->dtype;
+    node->outputs[0]->shape = out;
+    return DLC_OK;
+}
+
+/* ints: axis, length, inverse */
+static dlc_status dft_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
+    int32_t axis;
+    int64_t length;
+    DLC_TRY(dft_params(node, &axis, &length));
+    dlc_kcall_init(call, "dft");
+    DLC_TRY(dlc_kcall_push_int(call, axis));
+    DLC_TRY(dlc_kcall_push_int(call, length));
+    return dlc_kcall_push_int(call, dlc_node_attr_int(node, "inverse", 0));
+}
+
+const dlc_op_schema dlc_ops_dft[] = {
+    {"DFT", "", 17, 1, 2, 1, 1, dft_infer, dft_lower, NULL, 1u << 1},
+    {0},
+};
