@@ -19,3 +19,4 @@ DLC_OP_FAMILY(einsum)        /* Einsum */
 DLC_OP_FAMILY(training)      /* ai.onnx.preview.training: Adagrad, Momentum, Adam */
 DLC_OP_FAMILY(grid_sample)   /* GridSample */
 DLC_OP_FAMILY(dft)           /* DFT */
+DLC_OP_FAMILY(roi_align)     /* RoiAlign */
