@@ -1,5 +1,6 @@
 /* dft: direct transform along one axis (ir/ops/dft.c). ints: axis, length, inverse. */
 #include <math.h>
+#include <stdbool.h>
 
 #include "kernels/kvalue.h"
 
@@ -34,10 +35,38 @@ int32_t dlc_kernel_dft(const dlc_kparams *p, void *const *inputs, void *const *o
     return DLC_KOK;
 }
 
+/* stft: ints frame_step, frame_length; window (input 2) optional. */
+int32_t dlc_kernel_stft(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {
+    const dlc_ktensor *x = dlc_kp_in(p, 0), *out = dlc_kp_out(p, 0);
+    int64_t step = dlc_kp_ints(p)[0], n = dlc_kp_ints(p)[1];
+    bool has_window = p->num_inputs > 2 && dlc_kp_in(p, 2)->dtype != 0;
+    int64_t B = x->dims[0], L = x->dims[1], comps = x->dims[2], frames = out->dims[1], bins = out->dims[2];
+    const double two_pi = 6.283185307179586476925286766559;
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t f = 0; f < frames; f++)
+            for (int64_t k = 0; k < bins; k++) {
+                double re = 0.0, im = 0.0;
+                for (int64_t t = 0; t < n; t++) {
+                    int64_t at = (b * L + f * step + t) * comps;
+                    double w = has_window ? dlc_kload_f(inputs[2], dlc_kp_in(p, 2)->dtype, t) : 1.0;
+                    double xr = dlc_kload_f(inputs[0], x->dtype, at) * w;
+                    double xi = comps == 2 ? dlc_kload_f(inputs[0], x->dtype, at + 1) * w : 0.0;
+                    double angle = -two_pi * (double)((k * t) % n) / (double)n, c = cos(angle), s = sin(angle);
+                    re += xr * c - xi * s;
+                    im += xr * s + xi * c;
+                }
+                int64_t dst = ((b * frames + f) * bins + k) * 2;
+                dlc_kstore_f(outputs[0], out->dtype, dst, re);
+                dlc_kstore_f(outputs[0], out->dtype, dst + 1, im);
+            }
+    return DLC_KOK;
+}
+
 #ifndef DLC_KERNEL_BITCODE
 #include "kernels/kernel_registry.h"
 const dlc_kernel_entry dlc_kernels_dft[] = {
     {"dft", dlc_kernel_dft, NULL},
+    {"stft", dlc_kernel_stft, NULL},
     {NULL, NULL, NULL},
 };
 #endif
