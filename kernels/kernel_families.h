@@ -33,3 +33,4 @@ DLC_KERNEL_FAMILY(training)     /* kernels/training.c: optimizer */
 DLC_KERNEL_FAMILY(grid_sample)  /* kernels/grid_sample.c: grid_sample */
 DLC_KERNEL_FAMILY(dft)          /* kernels/dft.c: dft */
 DLC_KERNEL_FAMILY(roi_align)    /* kernels/roi_align.c: roi_align */
+DLC_KERNEL_FAMILY(tfidf)        /* kernels/tfidf.c: tfidf */

@@ -20,3 +20,4 @@ DLC_OP_FAMILY(training)      /* ai.onnx.preview.training: Adagrad, Momentum, Ada
 DLC_OP_FAMILY(grid_sample)   /* GridSample */
 DLC_OP_FAMILY(dft)           /* DFT */
 DLC_OP_FAMILY(roi_align)     /* RoiAlign */
+DLC_OP_FAMILY(tfidf)         /* TfIdfVectorizer */
