@@ -175,6 +175,11 @@ const char *dlc_node_attr_string(const dlc_node *node, const char *name, const c
 const int64_t *dlc_node_attr_ints(const dlc_node *node, const char *name, int32_t *out_count);
 const double *dlc_node_attr_floats(const dlc_node *node, const char *name, int32_t *out_count);
 
+/* float32, float64, float16 or bfloat16 */
+static inline bool dlc_dtype_is_float(dlc_dtype t) {
+    return t == DLC_FLOAT32 || t == DLC_FLOAT64 || t == DLC_FLOAT16 || t == DLC_BFLOAT16;
+}
+
 /* ---- shapes ---- */
 static inline bool dlc_dim_is_static(dlc_dim d) { return d.value >= 0; }
 dlc_shape dlc_shape_make(int32_t rank, const int64_t *dims);

@@ -8,15 +8,11 @@
 #include "ir/ops/spatial.h"
 #include "runtime/status.h"
 
-static bool is_float_dtype(dlc_dtype t) {
-    return t == DLC_FLOAT32 || t == DLC_FLOAT64 || t == DLC_FLOAT16 || t == DLC_BFLOAT16;
-}
-
 /* X, W and the optional B share one float dtype. */
 static dlc_status check_dtypes(const dlc_node *node) {
     char where[256];
     const dlc_value *x = node->inputs[0];
-    if (!is_float_dtype(x->dtype))
+    if (!dlc_dtype_is_float(x->dtype))
         return dlc_fail(DLC_ERR_DTYPE_MISMATCH, "node %s: input X is %s, %s takes float16/bfloat16/float32/float64",
                         dlc_node_describe(node, where, sizeof where), dlc_dtype_name(x->dtype), node->op_type);
     for (int32_t i = 1; i < node->num_inputs && i < 3; i++)

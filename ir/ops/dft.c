@@ -34,7 +34,7 @@ static dlc_status dft_params(const dlc_node *node, int32_t *out_axis, int64_t *o
 static dlc_status dft_infer(dlc_graph *g, dlc_node *node) {
     const dlc_value *x = node->inputs[0];
     char where[256];
-    if (x->dtype != DLC_FLOAT32 && x->dtype != DLC_FLOAT64 && x->dtype != DLC_FLOAT16 && x->dtype != DLC_BFLOAT16)
+    if (!dlc_dtype_is_float(x->dtype))
         return dlc_fail(DLC_ERR_DTYPE_MISMATCH, "node %s: input must be float, got %s",
                         dlc_node_describe(node, where, sizeof where), dlc_dtype_name(x->dtype));
     int32_t axis;

@@ -28,7 +28,7 @@ static dlc_status grid_sample_infer(dlc_graph *g, dlc_node *node) {
     if (code_of(dlc_node_attr_string(node, "mode", "bilinear"), modes, 3) < 0 ||
         code_of(dlc_node_attr_string(node, "padding_mode", "zeros"), paddings, 3) < 0)
         return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "node %s: unknown mode or padding_mode", where);
-    if (x->dtype != DLC_FLOAT32 && x->dtype != DLC_FLOAT64 && x->dtype != DLC_FLOAT16 && x->dtype != DLC_BFLOAT16)
+    if (!dlc_dtype_is_float(x->dtype))
         return dlc_fail(DLC_ERR_DTYPE_MISMATCH, "node %s: X must be float, got %s", where, dlc_dtype_name(x->dtype));
     dlc_shape out = x->shape;
     out.dims[2] = grid->shape.dims[1];

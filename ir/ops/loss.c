@@ -12,10 +12,6 @@
 
 enum { LOSS_NONE = 0, LOSS_SUM = 1, LOSS_MEAN = 2 };
 
-static bool is_float(dlc_dtype t) {
-    return t == DLC_FLOAT32 || t == DLC_FLOAT64 || t == DLC_FLOAT16 || t == DLC_BFLOAT16;
-}
-
 static dlc_status reduction_of(const dlc_node *node, int64_t *out) {
     const char *r = dlc_node_attr_string(node, "reduction", "mean");
     char where[256];
@@ -34,7 +30,7 @@ static dlc_status loss_infer(dlc_graph *g, dlc_node *node) {
     dlc_node_describe(node, where, sizeof where);
     const dlc_value *x = node->inputs[0], *t = node->inputs[1];
     const dlc_value *w = node->num_inputs > 2 ? node->inputs[2] : NULL;
-    if (!is_float(x->dtype))
+    if (!dlc_dtype_is_float(x->dtype))
         return dlc_fail(DLC_ERR_DTYPE_MISMATCH, "node %s: scores must be a float tensor, got %s", where,
                         dlc_dtype_name(x->dtype));
     if (t->dtype != DLC_INT32 && t->dtype != DLC_INT64)

@@ -67,7 +67,7 @@ static dlc_status mvn_axes(const dlc_node *node, int32_t rank, int64_t *out_mask
 static dlc_status mvn_infer(dlc_graph *g, dlc_node *node) {
     char where[256];
     const dlc_value *x = node->inputs[0];
-    if (x->dtype != DLC_FLOAT32 && x->dtype != DLC_FLOAT64 && x->dtype != DLC_FLOAT16 && x->dtype != DLC_BFLOAT16)
+    if (!dlc_dtype_is_float(x->dtype))
         return dlc_fail(DLC_ERR_DTYPE_MISMATCH, "node %s: needs a float input, got %s",
                         dlc_node_describe(node, where, sizeof where), dlc_dtype_name(x->dtype));
     int64_t mask;
@@ -93,7 +93,7 @@ static dlc_status det_infer(dlc_graph *g, dlc_node *node) {
                   x->shape.dims[r - 1].value != x->shape.dims[r - 2].value))
         return dlc_fail(DLC_ERR_SHAPE_MISMATCH, "node %s: %s is not a batch of square matrices",
                         dlc_node_describe(node, where, sizeof where), dlc_shape_format(g, &x->shape, s, sizeof s));
-    if (x->dtype != DLC_FLOAT32 && x->dtype != DLC_FLOAT64 && x->dtype != DLC_FLOAT16 && x->dtype != DLC_BFLOAT16)
+    if (!dlc_dtype_is_float(x->dtype))
         return dlc_fail(DLC_ERR_DTYPE_MISMATCH, "node %s: needs a float input, got %s", where,
                         dlc_dtype_name(x->dtype));
     node->outputs[0]->dtype = x->dtype;

@@ -6,13 +6,9 @@
 #include "ir/op_registry.h"
 #include "runtime/status.h"
 
-static bool is_float_dtype(dlc_dtype t) {
-    return t == DLC_FLOAT32 || t == DLC_FLOAT64 || t == DLC_FLOAT16 || t == DLC_BFLOAT16;
-}
-
 static dlc_status check_float(const dlc_node *node, int32_t input) {
     const dlc_value *v = node->inputs[input];
-    if (v == NULL || is_float_dtype(v->dtype)) return DLC_OK;
+    if (v == NULL || dlc_dtype_is_float(v->dtype)) return DLC_OK;
     char where[256];
     return dlc_fail(DLC_ERR_DTYPE_MISMATCH, "node %s: input %d ('%s') is %s, %s takes float types",
                     dlc_node_describe(node, where, sizeof where), input, v->name, dlc_dtype_name(v->dtype),

@@ -6,14 +6,10 @@
 #include "ir/ops/spatial.h"
 #include "runtime/status.h"
 
-static bool is_float_dtype(dlc_dtype t) {
-    return t == DLC_FLOAT32 || t == DLC_FLOAT64 || t == DLC_FLOAT16 || t == DLC_BFLOAT16;
-}
-
 static dlc_status check_input(const dlc_graph *g, const dlc_node *node, bool allow_int8) {
     char where[256], sx[160];
     const dlc_value *x = node->inputs[0];
-    bool ok = is_float_dtype(x->dtype) || (allow_int8 && (x->dtype == DLC_INT8 || x->dtype == DLC_UINT8));
+    bool ok = dlc_dtype_is_float(x->dtype) || (allow_int8 && (x->dtype == DLC_INT8 || x->dtype == DLC_UINT8));
     if (!ok)
         return dlc_fail(DLC_ERR_DTYPE_MISMATCH, "node %s: input X is %s, not supported by %s",
                         dlc_node_describe(node, where, sizeof where), dlc_dtype_name(x->dtype), node->op_type);

@@ -8,11 +8,8 @@
 #include "kernels/ew_ops.h"
 #include "runtime/status.h"
 
-static bool is_float(dlc_dtype t) {
-    return t == DLC_FLOAT32 || t == DLC_FLOAT64 || t == DLC_FLOAT16 || t == DLC_BFLOAT16;
-}
 static bool is_numeric(dlc_dtype t) {
-    return is_float(t) || t == DLC_INT8 || t == DLC_INT16 || t == DLC_INT32 || t == DLC_INT64 || t == DLC_UINT8 ||
+    return dlc_dtype_is_float(t) || t == DLC_INT8 || t == DLC_INT16 || t == DLC_INT32 || t == DLC_INT64 || t == DLC_UINT8 ||
            t == DLC_UINT16 || t == DLC_UINT32 || t == DLC_UINT64;
 }
 
@@ -21,7 +18,7 @@ static dlc_status check_input(const dlc_node *node, bool float_only) {
     char where[256];
     if (node->num_outputs < 1 || node->outputs[0] == NULL)
         return dlc_fail(DLC_ERR_PARSE, "node %s: output 0 is missing", dlc_node_describe(node, where, sizeof where));
-    if (float_only ? is_float(x->dtype) : is_numeric(x->dtype)) return DLC_OK;
+    if (float_only ? dlc_dtype_is_float(x->dtype) : is_numeric(x->dtype)) return DLC_OK;
     return dlc_fail(x->dtype == DLC_STRING ? DLC_ERR_UNSUPPORTED : DLC_ERR_DTYPE_MISMATCH,
                     "node %s: input 0 ('%s') is %s, %s takes %s types", dlc_node_describe(node, where, sizeof where),
                     x->name, dlc_dtype_name(x->dtype), node->op_type, float_only ? "float" : "numeric");

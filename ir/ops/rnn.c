@@ -71,10 +71,6 @@ static int64_t layout_of(const dlc_node *node) { return node->opset >= 14 ? dlc_
 
 static dlc_value *input_at(const dlc_node *node, int32_t i) { return i < node->num_inputs ? node->inputs[i] : NULL; }
 
-static bool is_float_dtype(dlc_dtype t) {
-    return t == DLC_FLOAT32 || t == DLC_FLOAT64 || t == DLC_FLOAT16 || t == DLC_BFLOAT16;
-}
-
 /* Checks one operand against its expected dims (-1: anything). */
 static dlc_status check_operand(const dlc_graph *g, const dlc_node *node, int32_t index, const char *role,
                                 int32_t rank, const int64_t *dims) {
@@ -114,7 +110,7 @@ static dlc_status rnn_infer(dlc_graph *g, dlc_node *node) {
                                 v->name, dlc_dtype_name(v->dtype));
             continue;
         }
-        if (!is_float_dtype(v->dtype) || v->dtype != x->dtype)
+        if (!dlc_dtype_is_float(v->dtype) || v->dtype != x->dtype)
             return dlc_fail(DLC_ERR_DTYPE_MISMATCH, "node %s: input %d ('%s') is %s; %s needs float inputs of X's dtype (%s)",
                             where, i, v->name, dlc_dtype_name(v->dtype), node->op_type, dlc_dtype_name(x->dtype));
     }

@@ -53,7 +53,7 @@ static dlc_status mel_infer(dlc_graph *g, dlc_node *node) {
     if (bins[0] < 1 || length[0] < 1)
         return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "node %s: num_mel_bins and dft_length must be positive", where);
     dlc_dtype dtype = (dlc_dtype)dlc_node_attr_int(node, "output_datatype", DLC_FLOAT32);
-    if (dtype != DLC_FLOAT32 && dtype != DLC_FLOAT64 && dtype != DLC_FLOAT16 && dtype != DLC_BFLOAT16)
+    if (!dlc_dtype_is_float(dtype))
         return dlc_fail(DLC_ERR_UNSUPPORTED, "node %s: output_datatype %s is not supported", where,
                         dlc_dtype_name(dtype));
     node->outputs[0]->dtype = dtype;
