@@ -479,6 +479,8 @@ def main():
         return 0
     torch.set_num_threads(min(2, os.cpu_count() or 1))
     warnings.filterwarnings("ignore")  # the exporter's tracer warnings are expected here
+    if not only and not a.errors:
+        shutil.rmtree(out, ignore_errors=True)  # no case of a model since renamed survives
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         for spec in specs:

@@ -16,7 +16,8 @@ say() { printf '\n== %s\n' "$*"; }
 
 # ---- system packages ---------------------------------------------------------
 packages=(cmake make gcc g++ llvm-19-dev clang-19 libprotobuf-c-dev protobuf-c-compiler
-          libonnx-dev python3-onnx python3-numpy libcriterion-dev)
+          libonnx-dev python3-onnx python3-numpy libcriterion-dev
+          python3-torch python3-torchvision)
 # node/npm may come from nodesource (whose nodejs bundles npm): never replace them
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

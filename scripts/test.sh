@@ -3,7 +3,8 @@
 #   1. release build (build/) and its unit tests (ctest)
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/) and its unit tests
 #   3. `dlc test` on the bundled models (models/) and on the zoo (../shared/zoo)
-#   4. the ONNX backend suite: every case in tests/conformance/passing.txt still passes
+#   4. the ONNX backend suite: every case in tests/conformance/passing.txt still passes,
+#      and the tutorials' models (small variants, exported by torch) match ONNX Runtime
 #   5. the ONNX Runtime comparison script runs (bench/compare.sh, a few runs; not timed)
 # Every step runs even when an earlier one failed; the last line sums up, and
 # the exit status is non-zero if any step failed.
@@ -62,6 +63,19 @@ else
 fi
 
 step "ONNX backend suite: listed cases still pass" bash scripts/conformance.sh --build build
+
+# the tutorials' models, small variants (scripts/gen_tutorial_models.py): torch
+# exports them, ONNX Runtime computes the expected outputs (~15 s + ~30 s)
+if ! /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null; then
+    echo "/usr/bin/python3 cannot import torch/torchvision (apt-get install python3-torch python3-torchvision): skipping the tutorial models"
+    skipped+=("tutorial models")
+elif [ ! -f third_party/node_modules/onnxruntime-node/package.json ]; then
+    echo "ONNX Runtime not installed (bash scripts/setup.sh): skipping the tutorial models"
+    skipped+=("tutorial models")
+else
+    step "tutorial models: export" /usr/bin/python3 scripts/gen_tutorial_models.py
+    step "dlc test tutorial models" build/dlc test tests/generated/tutorial --atol 1e-4 -j 2
+fi
 
 if [ -f third_party/node_modules/onnxruntime-node/package.json ] && [ -d "$zoo" ]; then
     step "bench/compare.sh runs" bash bench/compare.sh --build build --zoo "$zoo" --runs 3 mlp_mnist simple_cnn
