@@ -9,7 +9,9 @@ turned into a backend-test case by ONNX Runtime:
     OUT/<name>/test_data_set_0/input_N.pb, output_N.pb   (outputs: ONNX Runtime's)
 
 Families: torchvision resnet18/resnet50, mobilenet_v2, vgg11, squeezenet1_0,
-densenet121, shufflenet_v2_x0_5, googlenet; a YOLO-style detector and a
+densenet121, shufflenet_v2_x0_5, googlenet; the ONNX export tutorial's
+super-resolution net (PixelShuffle); torchvision's deeplabv3_mobilenet_v3
+segmenter; a YOLO-style detector and a
 U-Net (ConvTranspose and bilinear-Resize variants) defined here; a BERT-style
 encoder classifier (opset 14: LayerNorm decomposed; opset 17:
 LayerNormalization); a GPT-2-style decoder; LSTM, GRU and RNN models
@@ -270,6 +272,36 @@ if IMPORT_ERROR is None:
                 x = blk(x)
             return self.lm_head(self.ln_f(x))
 
+    class SuperResolutionNet(nn.Module):
+        """The model of PyTorch's "export a model to ONNX" tutorial: four convs
+        and a PixelShuffle (DepthToSpace) that upscales the luminance channel."""
+
+        def __init__(self, upscale=3):
+            super().__init__()
+            self.relu = nn.ReLU()
+            self.conv1 = nn.Conv2d(1, 64, 5, 1, 2)
+            self.conv2 = nn.Conv2d(64, 64, 3, 1, 1)
+            self.conv3 = nn.Conv2d(64, 32, 3, 1, 1)
+            self.conv4 = nn.Conv2d(32, upscale ** 2, 3, 1, 1)
+            self.pixel_shuffle = nn.PixelShuffle(upscale)
+            for conv in (self.conv1, self.conv2, self.conv3):
+                nn.init.orthogonal_(conv.weight, nn.init.calculate_gain("relu"))
+            nn.init.orthogonal_(self.conv4.weight)
+
+        def forward(self, x):
+            x = self.relu(self.conv2(self.relu(self.conv1(x))))
+            return self.pixel_shuffle(self.conv4(self.relu(self.conv3(x))))
+
+    class Segmenter(nn.Module):
+        """torchvision's segmentation models return a dict; export its 'out'."""
+
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, x):
+            return self.model(x)["out"]
+
     class Recurrent(nn.Module):
         """nn.LSTM/GRU/RNN (2 layers, bidirectional) with a linear head on every step."""
 
@@ -363,6 +395,15 @@ MODELS = [] if IMPORT_ERROR else [
     vision("googlenet", 13,
            lambda: torchvision.models.GoogLeNet(num_classes=10, aux_logits=False, init_weights=True),
            lambda: torchvision.models.GoogLeNet(aux_logits=False, init_weights=True), 64, 224),
+    dict(name="super_resolution", opset=11, build=lambda f: SuperResolutionNet(),
+         inputs=lambda f: {"input": torch.rand(1, 1, 224 if f else 24, 224 if f else 24)},
+         dynamic={"input": BATCH, "output": BATCH}),
+    # torchvision's segmentation tutorial model: Hardswish/Hardsigmoid, ASPP with
+    # a global pool branch, bilinear resize back to the input's size
+    dict(name="deeplabv3_mobilenet_v3", opset=14,
+         build=lambda f: Segmenter(torchvision.models.segmentation.deeplabv3_mobilenet_v3_large(
+             weights=None, weights_backbone=None, num_classes=21 if f else 4, aux_loss=False)),
+         inputs=lambda f: image(1, 520 if f else 64), dynamic={"input": BATCH, "output": BATCH}),
     dict(name="yolo_detector", opset=13, build=lambda f: YoloDetector(w=32 if f else 8, classes=80 if f else 4),
          inputs=lambda f: image(1, 640 if f else 64), dynamic={"input": BATCH, "output": BATCH}),
     dict(name="unet_convtranspose", opset=12, build=lambda f: UNet(w=64 if f else 8, depth=4 if f else 3),
