@@ -85,14 +85,14 @@ static dlc_status check_static_shapes(const dlc_graph *g) {
         const dlc_value *v = g->inputs[i];
         if (v->shape.rank < 0)
             return dlc_fail(DLC_ERR_UNSUPPORTED,
-                            "input '%s' has an unknown rank; give its shape with --input-shape %s=d0,d1,...", v->name,
+                            "input '%s' has an unknown rank; give its shape with --shape %s=d0,d1,...", v->name,
                             v->name);
         for (int32_t d = 0; d < v->shape.rank; d++) {
             if (dlc_dim_is_static(v->shape.dims[d])) continue;
             dlc_shape_format(g, &v->shape, shape, sizeof shape);
             return dlc_fail(DLC_ERR_UNSUPPORTED,
                             "input '%s' %s%s has symbolic dim '%s' (dim %d); dlc compiles static shapes: bind it, "
-                            "e.g. --input-shape %s=... (dlc_compile_options.input_shapes)",
+                            "e.g. --shape %s=... (dlc_compile_options.input_shapes)",
                             v->name, dlc_dtype_name(v->dtype), shape, symbol_name(g, v->shape.dims[d]), d, v->name);
         }
     }
