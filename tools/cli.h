@@ -45,11 +45,35 @@ typedef struct cli_compile_settings {
     char shape_names[64][256];  /* storage for shapes[i].name: nothing to free */
     int32_t num_shapes;
     bool quiet;
+    /* --bind NAME=FILE.pb / --bind-value NAME=V0,V1,...: the argument
+     * strings (argv outlives the settings); read when the graph is known */
+    const char *binds[64];
+    bool bind_is_file[64];
+    int32_t num_binds;
 } cli_compile_settings;
 
 void cli_compile_settings_init(cli_compile_settings *cs);
 /* Parses one "name=1,3,32,32" into cs; returns false (message printed) on error. */
 bool cli_add_shape(cli_compile_settings *cs, const char *arg);
+/* Records one --bind (is_file) or --bind-value argument; false (message
+ * printed) when it is not NAME=... or there are too many. */
+bool cli_add_bind(cli_compile_settings *cs, const char *arg, bool is_file);
+
+/* Inputs bound to values for one compile (tools/cli_bind.c). */
+typedef struct cli_bound_inputs {
+    dlc_input_value values[64];
+    dlc_owned_tensor tensors[64];
+    int32_t count;
+} cli_bound_inputs;
+
+/* Reads cs's --bind files and parses its --bind-value lists in the dtype
+ * and rank of g's input (a rank-0 input takes one value, otherwise a 1-D
+ * list). Returns CLI_OK or an exit code (message printed); out is freed by
+ * cli_bound_inputs_free either way. */
+int cli_bound_inputs_resolve(const dlc_graph *g, const cli_compile_settings *cs, cli_bound_inputs *out);
+bool cli_bound_inputs_has(const cli_bound_inputs *b, const char *name);
+void cli_bound_inputs_free(cli_bound_inputs *b);
+
 /* Parses "-O2" style values ("0".."3"). */
 bool cli_parse_opt_level(const char *text, int32_t *out);
 
@@ -75,6 +99,7 @@ typedef struct cli_model {
     dlc_model *model;
     char temp_dir[256];
     char so_path[512];
+    char bound[256]; /* inputs bound to their values when compiled here: "shape, axes" */
 } cli_model;
 
 /* Opens path (.so, or .onnx compiled with cs; shapes of symbolic inputs are

@@ -67,12 +67,18 @@ static int compile_to_temp(const char *onnx_path, const cli_compile_settings *cs
     dlc_status st = dlc_onnx_import_file(onnx_path, &g);
     if (st != DLC_OK) return cli_status_error(st);
     cli_compile_settings settings = *cs;
-    int rc = CLI_OK;
     /* inputs that decide output shapes (a Reshape's shape, Slice's starts...)
-     * are bound to the given values; the artifact refuses other values */
-    dlc_input_value values[64];
-    int32_t num_values = 0;
-    if (inputs != NULL && inputs->count > 0) {
+     * are bound to the values given with --bind, else to the run's inputs;
+     * the artifact refuses other values */
+    cli_bound_inputs *bound = malloc(sizeof *bound);
+    if (bound == NULL) {
+        dlc_graph_free(g);
+        return cli_error("out of memory");
+    }
+    int rc = cli_bound_inputs_resolve(g, cs, bound);
+    dlc_input_value *values = bound->values;
+    int32_t num_values = bound->count;
+    if (rc == CLI_OK && inputs != NULL && inputs->count > 0) {
         const char **names = calloc((size_t)g->num_inputs + 1, sizeof *names);
         int *index = calloc((size_t)inputs->count + 1, sizeof *index);
         if (names == NULL || index == NULL) rc = cli_error("out of memory");
@@ -81,7 +87,8 @@ static int compile_to_temp(const char *onnx_path, const cli_compile_settings *cs
         for (int t = 0; rc == CLI_OK && t < inputs->count; t++)
             rc = bind_from_tensor(g, g->inputs[index[t]], &inputs->tensors[t], inputs->paths[t], &settings);
         for (int t = 0; rc == CLI_OK && t < inputs->count && num_values < 64; t++)
-            if (dlc_value_decides_shapes(g, g->inputs[index[t]])) {
+            if (dlc_value_decides_shapes(g, g->inputs[index[t]]) &&
+                !cli_bound_inputs_has(bound, g->inputs[index[t]]->name)) {
                 values[num_values++] = (dlc_input_value){g->inputs[index[t]]->name, &inputs->tensors[t].tensor};
                 if (!settings.quiet)
                     fprintf(stderr, "dlc: binding input '%s' to its value in %s (it decides output shapes)\n",
@@ -110,6 +117,12 @@ static int compile_to_temp(const char *onnx_path, const cli_compile_settings *cs
         st = dlc_compile_graph(g, &opts, out->so_path);
         if (st != DLC_OK) rc = cli_status_error(st);
     }
+    for (int32_t i = 0; rc == CLI_OK && i < num_values; i++) {
+        size_t used = strlen(out->bound);
+        snprintf(out->bound + used, sizeof out->bound - used, "%s%s", used > 0 ? ", " : "", values[i].name);
+    }
+    cli_bound_inputs_free(bound);
+    free(bound);
     dlc_graph_free(g);
     return rc;
 }

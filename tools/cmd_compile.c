@@ -16,13 +16,16 @@ static const char usage[] =
     "  -O0, -O1, -O2, -O3       optimization level (default -O2; -O0 folds constants only)\n"
     "  --cpu CPU                native (default), x86-64-v2, x86-64-v3, x86-64-v4 or an LLVM CPU name\n"
     "  --shape NAME=D0,D1,...   bind the shape of an input with symbolic dims (repeatable)\n"
+    "  --bind NAME=FILE.pb      fix an input to the value in FILE.pb (a shape input: Reshape's\n"
+    "                           shape, Slice's starts...); runs refuse any other value (repeatable)\n"
+    "  --bind-value NAME=V,...  the same with the value written out (a scalar or a 1-D list)\n"
     "  --print-ir               print the IR after the graph passes (stdout)\n"
     "  --print-after-all        print the IR after every pass (stdout)\n"
     "  --emit-llvm FILE         also write the optimized LLVM IR to FILE\n"
     "  -q, --quiet              no progress lines on stderr\n"
     "  -h, --help               this text\n";
 
-enum { OPT_CPU = 256, OPT_SHAPE, OPT_PRINT_IR, OPT_PRINT_AFTER_ALL, OPT_EMIT_LLVM };
+enum { OPT_CPU = 256, OPT_SHAPE, OPT_PRINT_IR, OPT_PRINT_AFTER_ALL, OPT_EMIT_LLVM, OPT_BIND, OPT_BIND_VALUE };
 
 /* model.onnx → model.so beside it. */
 static char *default_output(const char *model_path) {
@@ -41,6 +44,8 @@ int cmd_compile(int argc, char **argv) {
         {"cpu", required_argument, NULL, OPT_CPU},
         {"shape", required_argument, NULL, OPT_SHAPE},
         {"input-shape", required_argument, NULL, OPT_SHAPE},
+        {"bind", required_argument, NULL, OPT_BIND},
+        {"bind-value", required_argument, NULL, OPT_BIND_VALUE},
         {"print-ir", no_argument, NULL, OPT_PRINT_IR},
         {"print-after-all", no_argument, NULL, OPT_PRINT_AFTER_ALL},
         {"emit-llvm", required_argument, NULL, OPT_EMIT_LLVM},
@@ -65,6 +70,10 @@ int cmd_compile(int argc, char **argv) {
         case OPT_CPU: cs.cpu = optarg; break;
         case OPT_SHAPE:
             if (!cli_add_shape(&cs, optarg)) return CLI_USAGE;
+            break;
+        case OPT_BIND:
+        case OPT_BIND_VALUE:
+            if (!cli_add_bind(&cs, optarg, opt == OPT_BIND)) return CLI_USAGE;
             break;
         case OPT_PRINT_IR: print_ir = true; break;
         case OPT_PRINT_AFTER_ALL: print_after_all = true; break;
@@ -93,6 +102,19 @@ int cmd_compile(int argc, char **argv) {
         fprintf(log, "import   %s: %d nodes, %d inputs, %d outputs (%.3f s)\n", model_path, g->num_nodes,
                 g->num_inputs, g->num_outputs, t1 - t0);
 
+    cli_bound_inputs *bound = malloc(sizeof *bound);
+    int rc = bound == NULL ? cli_error("out of memory") : cli_bound_inputs_resolve(g, &cs, bound);
+    if (rc != CLI_OK) {
+        if (bound != NULL) cli_bound_inputs_free(bound);
+        free(bound);
+        dlc_graph_free(g);
+        free(out_path);
+        return rc;
+    }
+    for (int32_t i = 0; log != NULL && i < bound->count; i++)
+        fprintf(log, "bind     input '%s' to %s (runs must pass this value)\n", bound->values[i].name,
+                cs.binds[i] + strlen(bound->values[i].name) + 1);
+
     dlc_compile_options opts;
     dlc_compile_options_init(&opts);
     opts.opt_level = cs.opt_level;
@@ -103,7 +125,11 @@ int cmd_compile(int argc, char **argv) {
     opts.print_ir = print_ir ? stdout : NULL;
     opts.log = log;
     opts.emit_llvm_path = emit_llvm;
+    opts.input_values = bound->values;
+    opts.num_input_values = bound->count;
     st = dlc_compile_graph(g, &opts, out_path);
+    cli_bound_inputs_free(bound);
+    free(bound);
     dlc_graph_free(g);
     if (st != DLC_OK) {
         free(out_path);

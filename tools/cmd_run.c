@@ -14,16 +14,19 @@ static const char usage[] =
     "Runs the model once. Inputs are ONNX TensorProto files, taken in the model's\n"
     "input order unless a file's tensor name matches an input. Writes\n"
     "OUTDIR/output_N.pb for every output. An .onnx model is compiled to a\n"
-    "temporary artifact first (symbolic dims bound from the inputs).\n\n"
+    "temporary artifact first (symbolic dims bound from the inputs; inputs that\n"
+    "decide output shapes, like a Reshape's shape, bound to their values).\n\n"
     "options:\n"
     "  -i, --input FILE         an input tensor file (repeatable)\n"
     "  -o, --output-dir DIR     where output_N.pb go (default: no files, summary only)\n"
     "  --threads N              threads for the run (default: OpenMP's choice)\n"
     "  --shape NAME=D0,D1,...   bind an input shape when compiling an .onnx\n"
+    "  --bind NAME=FILE.pb      compile an .onnx with the input fixed to this value\n"
+    "  --bind-value NAME=V,...  the same with the value written out (see dlc compile --help)\n"
     "  -O LEVEL, --cpu CPU      compile options for an .onnx (see dlc compile --help)\n"
     "  -h, --help               this text\n";
 
-enum { OPT_THREADS = 256, OPT_SHAPE, OPT_CPU };
+enum { OPT_THREADS = 256, OPT_SHAPE, OPT_CPU, OPT_BIND, OPT_BIND_VALUE };
 
 static double element(const dlc_tensor *t, size_t i) {
     switch (t->dtype) {
@@ -71,6 +74,7 @@ int cmd_run(int argc, char **argv) {
         {"input", required_argument, NULL, 'i'},        {"output-dir", required_argument, NULL, 'o'},
         {"threads", required_argument, NULL, OPT_THREADS}, {"shape", required_argument, NULL, OPT_SHAPE},
         {"input-shape", required_argument, NULL, OPT_SHAPE}, {"cpu", required_argument, NULL, OPT_CPU},
+        {"bind", required_argument, NULL, OPT_BIND},    {"bind-value", required_argument, NULL, OPT_BIND_VALUE},
         {"help", no_argument, NULL, 'h'},               {NULL, 0, NULL, 0},
     };
     cli_compile_settings cs;
@@ -99,6 +103,10 @@ int cmd_run(int argc, char **argv) {
         case OPT_SHAPE:
             if (!cli_add_shape(&cs, optarg)) rc = CLI_USAGE;
             break;
+        case OPT_BIND:
+        case OPT_BIND_VALUE:
+            if (!cli_add_bind(&cs, optarg, opt == OPT_BIND)) rc = CLI_USAGE;
+            break;
         case 'h': fputs(usage, stdout); free(input_paths); return CLI_OK;
         default: rc = cli_usage_error("run", "unknown option or missing value in '%s'", argv[optind - 1]);
         }
@@ -111,6 +119,10 @@ int cmd_run(int argc, char **argv) {
         return rc;
     }
     const char *model_path = argv[optind];
+    if (cs.num_binds > 0 && cli_ends_with(model_path, ".so")) {
+        free(input_paths);
+        return cli_usage_error("run", "--bind and --bind-value compile an .onnx; '%s' is compiled already", model_path);
+    }
 
     cli_inputs inputs;
     cli_model model = {0};
