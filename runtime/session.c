@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runtime/bound_inputs.h"
 #include "runtime/model_internal.h"
 #include "runtime/status.h"
 
@@ -149,6 +150,7 @@ dlc_status dlc_session_run(dlc_session *session, const dlc_tensor *inputs, int n
         DLC_TRY(check_tensor(model, &outputs[i], &model->outputs[i], "output", true));
         session->output_ptrs[i] = outputs[i].data;
     }
+    DLC_TRY(dlc_check_bound_inputs(model, inputs));
     dlc_artifact_run_args args = {
         .arena = session->arena,
         .inputs = session->input_ptrs,

@@ -22,7 +22,8 @@ from onnx import defs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUITE = os.path.join(ROOT, "tests", "generated", "backend")
-LINE = re.compile(r"^(PASS|FAIL|UNSUPPORTED) (\S+?)(?:: (.*))?$")
+# "PASS node/test_x (bound: shape)" names inputs bound to their values
+LINE = re.compile(r"^(PASS|FAIL|UNSUPPORTED) (\S+?)(?:: (.*)| \((.*)\))?$")
 
 
 def read_results(path):
@@ -32,7 +33,7 @@ def read_results(path):
         for line in f:
             m = LINE.match(line.rstrip("\n"))
             if m:
-                results[m.group(2)] = (m.group(1), m.group(3) or "")
+                results[m.group(2)] = (m.group(1), m.group(3) or m.group(4) or "")
     return results
 
 

@@ -256,9 +256,21 @@ static LLVMValueRef tensor_entry(module_builder *mb, const dlc_value *v) {
         dims_global = add_constant_global(mb, "dlc.dims", LLVMConstArray2(mb->i64, dims, (uint64_t)rank));
         names_global = add_constant_global(mb, "dlc.dim_names", LLVMConstArray2(mb->ptr, names, (uint64_t)rank));
     }
-    LLVMValueRef fields[5] = {add_string(mb, v->name), const_i32(mb, v->dtype), const_i32(mb, rank), dims_global,
-                              names_global};
-    return LLVMConstNamedStruct(mb->tensor_type, fields, 5);
+    /* an input bound to a value at compile time (codegen/bind_values.c) is
+     * the first operand of its dlc.BoundInput check; the second holds the value */
+    const dlc_value *bound = NULL;
+    for (int32_t i = 0; i < mb->g->num_nodes && bound == NULL; i++) {
+        const dlc_node *n = mb->g->nodes[i];
+        if (strcmp(n->op_type, "BoundInput") == 0 && n->num_inputs == 2 && n->inputs[0] == v &&
+            n->inputs[1]->kind == DLC_VALUE_CONST)
+            bound = n->inputs[1];
+    }
+    LLVMValueRef bound_global = LLVMConstNull(mb->ptr);
+    if (bound != NULL && bound->nbytes > 0)
+        bound_global = add_bytes_global(mb, "dlc.bound_value", bound->data, bound->nbytes, false, 16);
+    LLVMValueRef fields[7] = {add_string(mb, v->name), const_i32(mb, v->dtype), const_i32(mb, rank), dims_global,
+                              names_global, bound_global, const_i64(mb, bound != NULL ? bound->nbytes : 0)};
+    return LLVMConstNamedStruct(mb->tensor_type, fields, 7);
 }
 
 static LLVMValueRef tensor_table(module_builder *mb, dlc_value *const *values, int32_t count) {
@@ -338,10 +350,10 @@ static void init_types(module_builder *mb) {
     /* dlc_kctx {num_threads, reserved, workspace, workspace_size} */
     LLVMTypeRef kctx[4] = {mb->i32, mb->i32, mb->ptr, mb->i64};
     mb->kctx_type = LLVMStructTypeInContext(mb->ctx, kctx, 4, 0);
-    /* dlc_artifact_tensor {name, dtype, rank, dims, dim_names} */
+    /* dlc_artifact_tensor {name, dtype, rank, dims, dim_names, bound_value, bound_value_size} */
     mb->tensor_type = LLVMStructCreateNamed(mb->ctx, "dlc.artifact_tensor");
-    LLVMTypeRef tensor[5] = {mb->ptr, mb->i32, mb->i32, mb->ptr, mb->ptr};
-    LLVMStructSetBody(mb->tensor_type, tensor, 5, 0);
+    LLVMTypeRef tensor[7] = {mb->ptr, mb->i32, mb->i32, mb->ptr, mb->ptr, mb->ptr, mb->i64};
+    LLVMStructSetBody(mb->tensor_type, tensor, 7, 0);
 }
 
 dlc_status dlc_llvm_build_module(LLVMContextRef ctx, const dlc_graph *g, const dlc_memory_plan *plan,

@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define DLC_ARTIFACT_ABI_VERSION 1u
+#define DLC_ARTIFACT_ABI_VERSION 2u /* 2: dlc_artifact_tensor.bound_value */
 #define DLC_ARTIFACT_ENTRY "dlc_artifact_describe"
 #define DLC_ARTIFACT_MAGIC 0x31434c44u /* "DLC1" little-endian */
 
@@ -47,6 +47,11 @@ typedef struct dlc_artifact_tensor {
     int32_t rank;
     const int64_t *dims;      /* rank entries; < 0 marks a symbolic dim */
     const char *const *dim_names; /* rank entries; NULL for static dims */
+    /* An input fixed to a value at compile time (dlc compile --bind; a shape
+     * input such as a Reshape's shape): its bytes, and a run must pass
+     * exactly these. NULL and 0 for every other tensor. */
+    const void *bound_value;
+    uint64_t bound_value_size;
 } dlc_artifact_tensor;
 
 /* Passed to run(): everything a run needs, owned by the caller. */
