@@ -10,7 +10,10 @@
  *   when its ir_version is below 3 (those models predate opset_import);
  *   otherwise a node of a domain without an entry is an error.
  * - A subgraph (If/Loop/Scan body) that reads a value of an enclosing graph
- *   gets an INPUT value of the same name, after its own formal inputs.
+ *   gets an INPUT value of the same name, after its own formal inputs, and
+ *   the node holding the subgraph gets the outer value as an implicit input
+ *   (ir/subgraph.h). A subgraph's formal input may have no type (a Loop's
+ *   carried value takes its initial value's).
  * - dim_value < 0 and dims without value or name become fresh unnamed
  *   symbols ("unk__N").
  * Every error message starts with the model's file name.
@@ -26,6 +29,7 @@
 #include "frontend/proto_depth.h"
 #include "frontend/tensor_proto.h"
 #include "ir/op_registry.h"
+#include "ir/subgraph.h"
 #include "runtime/status.h"
 
 static const char *str_or_empty(const char *s) { return s != NULL ? s : ""; }
@@ -162,9 +166,12 @@ static dlc_status import_inputs(onnx_scope *scope, const Onnx__GraphProto *gp) {
         if (existing != NULL) return dlc_fail(DLC_ERR_PARSE, "graph input '%s' is listed twice", name);
         char what[300];
         snprintf(what, sizeof what, "graph input '%s'", name);
-        dlc_dtype dtype;
-        dlc_shape shape;
-        DLC_TRY(onnx_value_type(scope->graph, vi->type, what, &dtype, &shape));
+        dlc_dtype dtype = DLC_DTYPE_UNDEFINED;
+        dlc_shape shape = {.rank = -1};
+        /* A subgraph's formal input may leave its type to the op (a Loop's
+         * carried value takes the type of its initial value). */
+        if (scope->depth == 0 || vi->type != NULL)
+            DLC_TRY(onnx_value_type(scope->graph, vi->type, what, &dtype, &shape));
         dlc_value *v;
         DLC_TRY(dlc_graph_add_value(scope->graph, name, DLC_VALUE_INPUT, dtype, &shape, &v));
         DLC_TRY(dlc_name_table_put(&scope->names, v->name, v));
@@ -214,6 +221,42 @@ static dlc_status declare_outputs(onnx_scope *scope, const Onnx__GraphProto *gp,
     return DLC_OK;
 }
 
+/* The values of enclosing graphs that a subgraph reads become trailing inputs
+ * of its node (ONNX Runtime's "implicit inputs"), so that ordering, use
+ * counts and dead-code removal see them; attribute DLC_ATTR_IMPLICIT_INPUTS
+ * counts them. They follow the subgraph's own captured INPUTs (those after its
+ * formal inputs) in order, attribute after attribute; nested subgraphs'
+ * captures reach here through their node's implicit inputs. */
+static dlc_status add_implicit_inputs(onnx_scope *scope, dlc_node *node, const Onnx__AttributeProto *ap) {
+    const dlc_attr *attr = dlc_node_attr(node, ap->name);
+    if (attr == NULL || attr->graph == NULL) return DLC_OK;
+    const dlc_graph *sub = attr->graph;
+    for (int32_t k = 0; k < sub->num_inputs; k++) {
+        const char *name = sub->inputs[k]->name;
+        bool formal = false;
+        for (size_t f = 0; f < ap->g->n_input && !formal; f++) formal = strcmp(str_or_empty(ap->g->input[f]->name), name) == 0;
+        if (formal) continue;
+        dlc_value *outer;
+        DLC_TRY(resolve(scope, name, &outer));
+        if (outer == NULL) return dlc_fail(DLC_ERR_INTERNAL, "subgraph '%s' captured '%s', which no enclosing graph defines", sub->name, name);
+        dlc_value **p = realloc(node->inputs, (size_t)(node->num_inputs + 2) * sizeof *p);
+        if (p == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "out of memory");
+        node->inputs = p;
+        node->inputs[node->num_inputs++] = outer;
+        node->inputs[node->num_inputs] = NULL;
+        dlc_attr *count = NULL;
+        for (int32_t i = 0; i < node->num_attrs; i++)
+            if (strcmp(node->attrs[i].name, DLC_ATTR_IMPLICIT_INPUTS) == 0) count = &node->attrs[i];
+        if (count != NULL) {
+            count->i++;
+        } else {
+            dlc_attr a = {.name = (char *)DLC_ATTR_IMPLICIT_INPUTS, .type = DLC_ATTR_INT, .i = 1};
+            DLC_TRY(dlc_node_add_attr(node, &a));
+        }
+    }
+    return DLC_OK;
+}
+
 /* Pass 2: the nodes themselves, with their attributes. */
 static dlc_status import_node(const onnx_model_ctx *ctx, onnx_scope *scope, const Onnx__NodeProto *np, size_t index) {
     char buf[160];
@@ -251,6 +294,9 @@ static dlc_status import_node(const onnx_model_ctx *ctx, onnx_scope *scope, cons
         return dlc_fail(DLC_ERR_PARSE, "node %s: input '%s' is not defined by any initializer, graph input or node output",
                         dlc_node_describe(node, where, sizeof where), undefined);
     for (size_t a = 0; a < np->n_attribute; a++) DLC_TRY(onnx_import_attr(ctx, scope, node, np->attribute[a]));
+    for (size_t a = 0; a < np->n_attribute; a++)
+        if (np->attribute[a]->g != NULL && dlc_op_takes_implicit_inputs(domain, op_type))
+            DLC_TRY(add_implicit_inputs(scope, node, np->attribute[a]));
     return DLC_OK;
 }
 

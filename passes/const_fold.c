@@ -173,6 +173,17 @@ dlc_status dlc_infer_and_fold(dlc_graph *g) {
         dlc_node *node = g->nodes[i];
         if (node->schema == NULL) DLC_TRY(dlc_node_bind_schema(node));
         if (all_outputs_const(node)) continue; /* folded by an earlier run */
+        if (dlc_is_control_flow(node)) {
+            /* replaced by inferred clones of its subgraph; sorting keeps the
+             * nodes before i in place, so the walk goes on at i */
+            bool expanded;
+            DLC_TRY(dlc_expand_control_flow(g, node, &expanded));
+            if (expanded) {
+                DLC_TRY(dlc_graph_toposort(g));
+                i--;
+                continue;
+            }
+        }
         DLC_TRY(infer_node(g, node));
         bool folded;
         DLC_TRY(dlc_fold_node(g, node, &folded));

@@ -33,4 +33,14 @@ dlc_status dlc_pass_eliminate_identity(dlc_graph *g, bool *out_changed);
  * symbolic shapes, results over the size cap, nondeterministic ops). */
 dlc_status dlc_fold_node(dlc_graph *g, dlc_node *node, bool *out_folded);
 
+/* If, Loop and Scan (passes/control_flow.c). dlc_infer_and_fold calls
+ * dlc_expand_control_flow on each such node once its inputs are inferred: an
+ * If with a CONST condition becomes its taken branch, a Loop with a trip
+ * count and conditions known at compile time and a Scan of static length
+ * are unrolled. The node is removed; the clones are inferred and folded, and
+ * Identity nodes write the results into the node's former output values.
+ * Errors name the node and what is not known at compile time. */
+bool dlc_is_control_flow(const dlc_node *node);
+dlc_status dlc_expand_control_flow(dlc_graph *g, dlc_node *node, bool *out_expanded);
+
 #endif

@@ -21,3 +21,4 @@ DLC_OP_FAMILY(grid_sample)   /* GridSample */
 DLC_OP_FAMILY(dft)           /* DFT */
 DLC_OP_FAMILY(roi_align)     /* RoiAlign */
 DLC_OP_FAMILY(tfidf)         /* TfIdfVectorizer */
+DLC_OP_FAMILY(control_flow)  /* If, Loop, Scan (expanded by passes/control_flow.c) */
