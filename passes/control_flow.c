@@ -368,6 +368,9 @@ static void loop_state_free(loop_state *s) {
 static dlc_status expand_loop(expansion *x, dlc_value **results) {
     const dlc_node *node = x->node;
     int32_t explicit = dlc_node_num_explicit_inputs(node);
+    if (explicit < 2)
+        return dlc_fail(DLC_ERR_PARSE, "node %s: Loop takes M and cond (either may be empty), it has %d inputs",
+                        x->where, explicit);
     int64_t trip_count = -1, cond = 1;
     if (node->inputs[0] != NULL) DLC_TRY(const_scalar(x, node->inputs[0], "the trip count M", &trip_count));
     if (node->inputs[1] != NULL) DLC_TRY(const_scalar(x, node->inputs[1], "the condition", &cond));

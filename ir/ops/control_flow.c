@@ -19,7 +19,8 @@ static dlc_status not_expanded_infer(dlc_graph *g, dlc_node *node) {
 
 const dlc_op_schema dlc_ops_control_flow[] = {
     {"If", "", 1, 1, -1, 1, -1, not_expanded_infer, NULL, NULL, 1u << 0},
-    {"Loop", "", 1, 2, -1, 0, -1, not_expanded_infer, NULL, NULL, (1u << 0) | (1u << 1)},
+    /* min_inputs 0: M and cond are optional (an empty name), the expansion checks for both slots */
+    {"Loop", "", 1, 0, -1, 0, -1, not_expanded_infer, NULL, NULL, (1u << 0) | (1u << 1)},
     /* min_inputs 0: opset 8 may omit its first input, sequence_lens */
     {"Scan", "", 8, 0, -1, 1, -1, not_expanded_infer, NULL, NULL, 0},
     {0},
