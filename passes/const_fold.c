@@ -17,12 +17,18 @@
  * the artifact: computing them at run time is cheaper than storing them. */
 #define DLC_FOLD_MAX_BYTES ((int64_t)64 << 20)
 
-/* Ops whose result is not a function of their inputs. */
+/* Ops whose result is not a function of their inputs (ir/ops/random.c, and
+ * Dropout when training_mode is given: true drops at random). They draw from
+ * a seeded generator, yet stay nodes: a random op is meant to run. */
 static bool op_is_nondeterministic(const dlc_node *node) {
     static const char *const names[] = {"RandomNormal", "RandomNormalLike", "RandomUniform",
                                         "RandomUniformLike", "Bernoulli", "Multinomial"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(node->op_type, names[i]) == 0) return true;
+    if (strcmp(node->op_type, "Dropout") == 0 && node->num_inputs > 2 && node->inputs[2] != NULL) {
+        double training;
+        return dlc_value_const_scalar(node->inputs[2], &training) != DLC_OK || training != 0.0;
+    }
     return false;
 }
 

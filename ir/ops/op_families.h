@@ -22,3 +22,4 @@ DLC_OP_FAMILY(dft)           /* DFT */
 DLC_OP_FAMILY(roi_align)     /* RoiAlign */
 DLC_OP_FAMILY(tfidf)         /* TfIdfVectorizer */
 DLC_OP_FAMILY(control_flow)  /* If, Loop, Scan (expanded by passes/control_flow.c) */
+DLC_OP_FAMILY(random)        /* RandomUniform, RandomNormal, *Like, Bernoulli, Multinomial */

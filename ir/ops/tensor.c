@@ -77,23 +77,44 @@ static dlc_status identity_infer(dlc_graph *g, dlc_node *node) {
     return DLC_OK;
 }
 
+/* Whether node drops at random: training_mode a constant true and the ratio
+ * (a constant, 0.5 when absent) above 0; *out_ratio gets the ratio. Training
+ * with ratio 0 drops nothing, the same as inference. */
+static dlc_status dropout_training_ratio(const dlc_node *node, bool *out_random, double *out_ratio) {
+    char where[256];
+    *out_random = false;
+    *out_ratio = 0.0;
+    const dlc_value *training = tu_input(node, 2);
+    if (training == NULL) return DLC_OK;
+    double mode;
+    if (training->kind != DLC_VALUE_CONST || dlc_value_const_scalar(training, &mode) != DLC_OK)
+        return dlc_fail(DLC_ERR_UNSUPPORTED,
+                        "node %s: training_mode '%s' must be known at compile time (a constant, or bound with --bind)",
+                        WHERE(node), training->name);
+    if (mode == 0.0) return DLC_OK;
+    const dlc_value *ratio = tu_input(node, 1);
+    double r = 0.5;
+    if (ratio != NULL) {
+        if (ratio->kind != DLC_VALUE_CONST || dlc_value_const_scalar(ratio, &r) != DLC_OK)
+            return dlc_fail(DLC_ERR_UNSUPPORTED,
+                            "node %s: ratio '%s' must be known at compile time in training mode (a constant, or "
+                            "bound with --bind)", WHERE(node), ratio->name);
+        if (!(r >= 0.0 && r < 1.0))
+            return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "node %s: ratio %g is outside [0, 1)", WHERE(node), r);
+    }
+    *out_random = r != 0.0;
+    *out_ratio = r;
+    return DLC_OK;
+}
+
 static dlc_status dropout_infer(dlc_graph *g, dlc_node *node) {
     char where[256];
-    const dlc_value *training = tu_input(node, 2);
-    if (training != NULL) {
-        double mode;
-        if (training->kind != DLC_VALUE_CONST || dlc_value_const_scalar(training, &mode) != DLC_OK)
-            return dlc_fail(DLC_ERR_UNSUPPORTED,
-                            "node %s: training_mode '%s' must be a constant false (dlc compiles inference)",
-                            WHERE(node), training->name);
-        /* training with ratio 0 drops nothing: the same as inference */
-        const dlc_value *ratio = tu_input(node, 1);
-        double r = 0.5;
-        if (mode != 0.0 && ratio != NULL && ratio->kind == DLC_VALUE_CONST) DLC_TRY(dlc_value_const_scalar(ratio, &r));
-        if (mode != 0.0 && r != 0.0)
-            return dlc_fail(DLC_ERR_UNSUPPORTED, "node %s: Dropout in training mode (ratio %g, random) is not supported",
-                            WHERE(node), r);
-    }
+    bool random;
+    double ratio;
+    DLC_TRY(dropout_training_ratio(node, &random, &ratio));
+    if (random && !dlc_dtype_is_float(node->inputs[0]->dtype))
+        return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "node %s: data '%s' must be float in training mode, not %s",
+                        WHERE(node), node->inputs[0]->name, dlc_dtype_name(node->inputs[0]->dtype));
     DLC_TRY(identity_infer(g, node));
     dlc_value *mask = tu_output(node, 1);
     if (mask != NULL) {
@@ -104,7 +125,18 @@ static dlc_status dropout_infer(dlc_graph *g, dlc_node *node) {
     return DLC_OK;
 }
 
+/* In training mode the random kernel (kernels/random.c): the seed attribute
+ * (0 when absent) seeds numpy's stream, so a seeded Dropout matches the ONNX
+ * reference. */
 static dlc_status dropout_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
+    bool random;
+    double ratio;
+    DLC_TRY(dropout_training_ratio(node, &random, &ratio));
+    if (random) {
+        dlc_kcall_init(call, "dropout_random");
+        DLC_TRY(dlc_kcall_push_int(call, (int64_t)(uint32_t)dlc_node_attr_int(node, "seed", 0)));
+        return dlc_kcall_push_float(call, ratio);
+    }
     const dlc_value *mask = tu_output(node, 1);
     if (mask == NULL) return lower_copy(g, node, call);
     int64_t one[2];
