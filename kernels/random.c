@@ -91,16 +91,23 @@ int32_t dlc_kernel_multinomial(const dlc_kparams *p, void *const *inputs, void *
     return DLC_KOK;
 }
 
-/* 1/(1 - ratio) rounded to x's dtype first, as numpy's mask * X * scale
- * does: the product then rounds once, exactly as the reference. */
-static double dropout_scale(int32_t dtype, double ratio) {
-    double scale = 1.0 / (1.0 - ratio);
+/* Rounds v to dtype's precision (float dtypes; others unchanged). */
+static double round_to(int32_t dtype, double v) {
     switch (dtype) {
-    case DLC_KT_FLOAT32: return (float)scale;
-    case DLC_KT_FLOAT16: return dlc_f16_to_f32(dlc_f32_to_f16((float)scale));
-    case DLC_KT_BFLOAT16: return dlc_bf16_to_f32(dlc_f32_to_bf16((float)scale));
-    default: return scale;
+    case DLC_KT_FLOAT32: return (float)v;
+    case DLC_KT_FLOAT16: return dlc_f16_to_f32(dlc_f32_to_f16((float)v));
+    case DLC_KT_BFLOAT16: return dlc_bf16_to_f32(dlc_f32_to_bf16((float)v));
+    default: return v;
     }
+}
+
+/* The reference's scale = 1 / (1 - ratio) is computed in the ratio's dtype
+ * (a python float when the input is absent), then mask * x * scale rounds
+ * it to x's dtype; following both roundings keeps results bit-identical. */
+static double dropout_scale(int32_t x_dtype, int32_t ratio_dtype, double ratio) {
+    if (ratio_dtype == 0) ratio_dtype = DLC_KT_FLOAT64;
+    double kept = round_to(ratio_dtype, 1.0 - ratio);
+    return round_to(x_dtype, round_to(ratio_dtype, 1.0 / kept));
 }
 
 int32_t dlc_kernel_dropout_random(const dlc_kparams *p, void *const *inputs, void *const *outputs,
@@ -108,7 +115,8 @@ int32_t dlc_kernel_dropout_random(const dlc_kparams *p, void *const *inputs, voi
     const dlc_ktensor *x = dlc_kp_in(p, 0);
     double ratio = dlc_kp_floats(p)[0];
     if (!(ratio >= 0.0 && ratio < 1.0)) return DLC_KERR_BAD_VALUE;
-    double scale = dropout_scale(x->dtype, ratio);
+    int32_t ratio_dtype = p->num_inputs > 1 ? dlc_kp_in(p, 1)->dtype : 0;
+    double scale = dropout_scale(x->dtype, ratio_dtype, ratio);
     uint8_t *mask = p->num_outputs > 1 ? outputs[1] : NULL;
     dlc_mt19937 mt;
     dlc_mt_seed(&mt, seed_of(p));
