@@ -27,6 +27,17 @@ static dlc_status optimizer_infer(dlc_graph *g, dlc_node *node) {
         return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "node %s: %d inputs and %d outputs do not make whole groups", where,
                         node->num_inputs, node->num_outputs);
     int32_t n = tensors / groups;
+    if (kind == OPT_MOMENTUM) {
+        /* the spec gives Momentum's attributes no defaults */
+        static const char *const required[] = {"alpha", "beta", "mode", "norm_coefficient"};
+        for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+            if (dlc_node_attr(node, required[i]) == NULL)
+                return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "node %s: attribute '%s' is required", where, required[i]);
+        const char *mode = dlc_node_attr_string(node, "mode", "");
+        if (strcmp(mode, "standard") != 0 && strcmp(mode, "nesterov") != 0)
+            return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "node %s: mode '%s' must be 'standard' or 'nesterov'", where,
+                            mode);
+    }
     const dlc_value *r = node->inputs[0], *t = node->inputs[1];
     if ((r->dtype != DLC_FLOAT32 && r->dtype != DLC_FLOAT64) || t->dtype != DLC_INT64)
         return dlc_fail(DLC_ERR_DTYPE_MISMATCH, "node %s: R must be float, T int64 (got %s, %s)", where,
@@ -61,7 +72,7 @@ static dlc_status optimizer_lower(const dlc_graph *g, const dlc_node *node, dlc_
     DLC_TRY(dlc_kcall_push_int(call, strcmp(dlc_node_attr_string(node, "mode", "standard"), "nesterov") == 0));
     if (kind == OPT_ADAGRAD) {
         DLC_TRY(dlc_kcall_push_float(call, dlc_node_attr_float(node, "decay_factor", 0.0)));
-        DLC_TRY(dlc_kcall_push_float(call, dlc_node_attr_float(node, "epsilon", 0.0)));
+        DLC_TRY(dlc_kcall_push_float(call, dlc_node_attr_float(node, "epsilon", 1e-6)));
         DLC_TRY(dlc_kcall_push_float(call, dlc_node_attr_float(node, "norm_coefficient", 0.0)));
     } else if (kind == OPT_MOMENTUM) {
         DLC_TRY(dlc_kcall_push_float(call, dlc_node_attr_float(node, "alpha", 0.0)));
