@@ -83,6 +83,10 @@ static dlc_status stft_params(const dlc_node *node, int64_t *step, int64_t *leng
     } else {
         return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "node %s: needs a window or frame_length", where);
     }
+    /* the kernel reads frame_length window values */
+    if (window != NULL && (window->shape.rank != 1 || window->shape.dims[0].value != *length))
+        return dlc_fail(DLC_ERR_SHAPE_MISMATCH, "node %s: window '%s' must be [%lld], the frame length", where,
+                        window->name, (long long)*length);
     int64_t signal = x->shape.dims[1].value;
     if (*step < 1 || *length < 1 || signal < *length)
         return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "node %s: frame_step %lld / frame_length %lld do not fit %lld samples",

@@ -20,6 +20,10 @@ static dlc_status roi_align_infer(dlc_graph *g, dlc_node *node) {
     const char *mode = dlc_node_attr_string(node, "mode", "avg");
     if (strcmp(mode, "avg") != 0 && strcmp(mode, "max") != 0)
         return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "node %s: mode '%s' is not avg or max", where, mode);
+    int64_t height = dlc_node_attr_int(node, "output_height", 1), width = dlc_node_attr_int(node, "output_width", 1);
+    if (height < 1 || width < 1 || dlc_node_attr_int(node, "sampling_ratio", 0) < 0)
+        return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "node %s: output_height %lld and output_width %lld must be positive, "
+                        "sampling_ratio non-negative", where, (long long)height, (long long)width);
     dlc_shape out = {.rank = 4};
     out.dims[0] = rois->shape.dims[0];
     out.dims[1] = x->shape.dims[1];
