@@ -394,7 +394,11 @@ static int run_ort_case(const char *model, test_settings *ts, uint64_t seed, con
         snprintf(tmp, sizeof tmp, "%s/dlc-ort-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
         if (mkdtemp(tmp) == NULL) return cli_error("cannot create a temporary folder '%s': %s", tmp, strerror(errno));
         ort_case_name(model, name, sizeof name);
-        snprintf(dir, sizeof dir, "%s/%s", tmp, name);
+        int len = snprintf(dir, sizeof dir, "%s/%s", tmp, name);
+        if (len < 0 || (size_t)len >= sizeof dir) {
+            rmdir(tmp);
+            return cli_error("the temporary folder name '%s/%s' is too long (set TMPDIR)", tmp, name);
+        }
     }
     int rc = cli_ort_make_case(model, &ts->cs, seed, dir);
     if (rc == CLI_OK) {
