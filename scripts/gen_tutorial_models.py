@@ -14,7 +14,8 @@ super-resolution net (PixelShuffle); torchvision's deeplabv3_mobilenet_v3
 segmenter; a YOLO-style detector and a
 U-Net (ConvTranspose and bilinear-Resize variants) defined here; a BERT-style
 encoder classifier (opset 14: LayerNorm decomposed; opset 17:
-LayerNormalization); a GPT-2-style decoder; LSTM, GRU and RNN models
+LayerNormalization); a GPT-2-style decoder, plain and with past keys/values
+(gpt2_decoder_past); LSTM, GRU and RNN models
 (2 layers, bidirectional, batch_first both ways).
 
 By default every family comes in a SMALL variant (few channels or blocks,
@@ -272,6 +273,39 @@ if IMPORT_ERROR is None:
                 x = blk(x)
             return self.lm_head(self.ln_f(x))
 
+    class GPT2WithPast(nn.Module):
+        """The same decoder (sharing gpt2's modules, so the same weights) with
+        past keys and values, as HuggingFace's exported GPT-2 takes them:
+        input_ids [B, T_new], past_key_i/past_value_i [B, heads, T_past, head_dim]
+        -> logits [B, T_new, vocab], present_key_i/present_value_i
+        [B, heads, T_past + T_new, head_dim]. Positions continue at T_past and
+        the causal mask is the [T_past, T_past + T_new) rows of the full one."""
+
+        def __init__(self, gpt2):
+            super().__init__()
+            self.gpt2 = gpt2
+
+        def forward(self, input_ids, *past):
+            g = self.gpt2
+            s, t_past = input_ids.shape[1], past[0].shape[2]
+            pos = torch.arange(t_past, t_past + s, dtype=torch.long).unsqueeze(0)
+            x = g.wte(input_ids) + g.wpe(pos)
+            presents = []
+            for i, blk in enumerate(g.blocks):
+                b, _, hid = x.shape
+                q, k, v = blk.qkv(blk.ln1(x)).split(hid, dim=2)
+                q, k, v = (z.view(b, s, blk.h, blk.d).transpose(1, 2) for z in (q, k, v))
+                k = torch.cat([past[2 * i], k], 2)
+                v = torch.cat([past[2 * i + 1], v], 2)
+                presents += [k, v]
+                t = k.shape[2]
+                att = torch.matmul(q, k.transpose(-1, -2)) / (blk.d ** 0.5)
+                att = att.masked_fill(~blk.causal[:, :, t - s:t, :t], torch.finfo(att.dtype).min)
+                y = torch.matmul(torch.softmax(att, -1), v).transpose(1, 2).reshape(b, s, hid)
+                x = x + blk.proj(y)
+                x = x + blk.fc_out(F.gelu(blk.fc(blk.ln2(x)), approximate="tanh"))
+            return (g.lm_head(g.ln_f(x)), *presents)
+
     class SuperResolutionNet(nn.Module):
         """The model of PyTorch's "export a model to ONNX" tutorial: four convs
         and a PixelShuffle (DepthToSpace) that upscales the luminance channel."""
@@ -367,6 +401,36 @@ def recurrent(kind, batch_first, opset):
                 inputs=inputs, dynamic={"input": axes, "output": axes})
 
 
+def gpt2_config(full):
+    """(vocab, hidden, layers, heads, max_positions): GPT-2 small with --full."""
+    return (50257, 768, 12, 12, 1024) if full else (97, 32, 2, 4, 64)
+
+
+def gpt2_past_names(full):
+    layers = gpt2_config(full)[2]
+    return [f"{kind}_{i}" for i in range(layers) for kind in ("key", "value")]
+
+
+def gpt2_past_inputs(full, t_new, t_past):
+    vocab, hidden, _, heads, _ = gpt2_config(full)
+    feeds = {"input_ids": torch.randint(0, vocab, (1, t_new), dtype=torch.long)}
+    for name in gpt2_past_names(full):
+        feeds["past_" + name] = torch.randn(1, heads, t_past, hidden // heads)
+    return feeds
+
+
+def gpt2_past_outputs(full):
+    return ["logits"] + ["present_" + n for n in gpt2_past_names(full)]
+
+
+def gpt2_past_axes(full):
+    axes = {"input_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"}}
+    for n in gpt2_past_names(full):
+        axes["past_" + n] = {0: "batch", 2: "past_sequence"}
+        axes["present_" + n] = {0: "batch", 2: "total_sequence"}
+    return axes
+
+
 def bert(name, opset):
     # full: BERT-base (vocab 30522, 768 hidden, 12 layers, 12 heads) at sequence 128
     return dict(name=name, opset=opset,
@@ -413,10 +477,13 @@ MODELS = [] if IMPORT_ERROR else [
          inputs=lambda f: image(1, 256 if f else 36), dynamic={"input": BATCH, "output": BATCH}),
     bert("bert_encoder", 14),
     bert("bert_encoder_opset17", 17),
-    dict(name="gpt2_decoder", opset=15,
-         build=lambda f: GPT2(50257, 768, 12, 12, 1024) if f else GPT2(97, 32, 2, 4, 64),
+    dict(name="gpt2_decoder", opset=15, build=lambda f: GPT2(*gpt2_config(f)),
          inputs=lambda f: tokens(1 if f else 2, 128 if f else 12, 50257 if f else 97, mask=False),
          dynamic={"input_ids": TOKENS, "output": TOKENS}),
+    # the decoder with past keys/values (HuggingFace's export with use_cache):
+    # 3 new tokens after 5 cached ones, so the mask's offset rows are checked
+    dict(name="gpt2_decoder_past", opset=15, build=lambda f: GPT2WithPast(GPT2(*gpt2_config(f))),
+         inputs=lambda f: gpt2_past_inputs(f, 3, 5), dynamic=gpt2_past_axes, outputs=gpt2_past_outputs),
     recurrent("lstm", True, 14),
     recurrent("lstm", False, 11),
     recurrent("gru", True, 12),
@@ -447,11 +514,13 @@ def export_case(spec, full, out_dir, tmp):
     randomize_norms(model)
     torch.manual_seed(1)
     feeds = spec["inputs"](full)
+    # names that depend on the size (one per layer) are given as functions of it
+    per_size = lambda v: v(full) if callable(v) else v  # noqa: E731
     onnx_path = os.path.join(tmp, spec["name"] + ".onnx")
     with torch.no_grad():
         torch.onnx.export(model, tuple(feeds.values()), onnx_path, opset_version=spec["opset"],
-                          input_names=list(feeds), output_names=["output"],
-                          dynamic_axes=spec["dynamic"], do_constant_folding=True)
+                          input_names=list(feeds), output_names=per_size(spec.get("outputs", ["output"])),
+                          dynamic_axes=per_size(spec["dynamic"]), do_constant_folding=True)
     args = ["node", ORT_RUN, onnx_path]
     for i, (name, value) in enumerate(feeds.items()):
         pb = os.path.join(tmp, f"{spec['name']}_input_{i}.pb")
