@@ -4,7 +4,8 @@
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/) and its unit tests
 #   3. `dlc test` on the bundled models (models/) and on the zoo (../shared/zoo)
 #   4. the ONNX backend suite: every case in tests/conformance/passing.txt still passes,
-#      and the tutorials' models (small variants, exported by torch) match ONNX Runtime
+#      the tutorials' models (small variants, exported by torch) match ONNX Runtime,
+#      and the text-generation example gives ONNX Runtime's tokens (scripts/check_generate.sh)
 #   5. the ONNX Runtime comparison script runs (bench/compare.sh, a few runs; not timed)
 # Every step runs even when an earlier one failed; the last line sums up, and
 # the exit status is non-zero if any step failed.
@@ -75,6 +76,8 @@ elif [ ! -f third_party/node_modules/onnxruntime-node/package.json ]; then
 else
     step "tutorial models: export" /usr/bin/python3 scripts/gen_tutorial_models.py
     step "dlc test tutorial models" build/dlc test tests/generated/tutorial --atol 1e-4 -j 2
+    # examples/generate.c: greedy tokens equal ONNX Runtime's, seeded top-k sampling (~20 s)
+    step "text generation: example vs ONNX Runtime" bash scripts/check_generate.sh --build build
 fi
 
 if [ -f third_party/node_modules/onnxruntime-node/package.json ] && [ -d "$zoo" ]; then
