@@ -51,6 +51,11 @@ typedef struct dlc_value {
     size_t nbytes;
     int32_t num_uses;       /* node inputs reading it (kept by dlc_graph_update_uses) */
     bool is_graph_output;
+    /* Bit d set: shape.dims[d] is an upper bound, the actual extent is known
+     * only when the producing kernel has run (NonZero, Compress, Unique,
+     * NonMaxSuppression; set by their infer rules; passes/bounded_dims.c
+     * decides which consumers may read such a value). */
+    uint32_t bounded_dims;
 } dlc_value;
 
 typedef enum dlc_attr_type {

@@ -68,6 +68,12 @@ typedef struct dlc_kctx {
     int32_t reserved;
     void *workspace;     /* dlc_kernel_<name>_workspace() bytes, or NULL */
     int64_t workspace_size;
+    /* For kernels whose outputs have data-dependent extents (NonZero, Unique,
+     * ...; the params give each such output's upper bound): num_outputs *
+     * DLC_KMAX_RANK entries where the kernel writes every output's actual
+     * dims, output o at [o * DLC_KMAX_RANK]. Such a kernel writes each output
+     * dense for its actual dims. NULL for every other kernel. */
+    int64_t *out_dims;
 } dlc_kctx;
 
 typedef int32_t (*dlc_kernel_fn)(const dlc_kparams *p, void *const *inputs, void *const *outputs,

@@ -74,6 +74,23 @@ static bool node_is_foldable(const dlc_node *node) {
     return present_outputs > 0;
 }
 
+/* A folded output with data-dependent dims takes the extent its kernel
+ * reported (the kernel wrote it dense for those dims), and is static from
+ * then on. */
+static dlc_status shrink_to_actual(dlc_value *v, const int64_t *dims, const char *where) {
+    if (v->bounded_dims == 0) return DLC_OK;
+    for (int32_t d = 0; d < v->shape.rank; d++) {
+        if (((v->bounded_dims >> d) & 1u) == 0) continue;
+        if (dims[d] < 0 || dims[d] > v->shape.dims[d].value)
+            return dlc_fail(DLC_ERR_INTERNAL, "node %s: constant folding: output '%s' dim %d came back as %lld, "
+                            "outside its bound %lld", where, v->name, d, (long long)dims[d],
+                            (long long)v->shape.dims[d].value);
+        v->shape.dims[d].value = dims[d];
+    }
+    v->bounded_dims = 0;
+    return DLC_OK;
+}
+
 dlc_status dlc_fold_node(dlc_graph *g, dlc_node *node, bool *out_folded) {
     *out_folded = false;
     if (!node_is_foldable(node)) return DLC_OK;
@@ -95,6 +112,7 @@ dlc_status dlc_fold_node(dlc_graph *g, dlc_node *node, bool *out_folded) {
     void **outputs = calloc((size_t)node->num_outputs + 1, sizeof *outputs);
     void *workspace = NULL;
     int64_t workspace_size = 0;
+    int64_t *out_dims = NULL;
     if (inputs == NULL || outputs == NULL) {
         st = dlc_fail(DLC_ERR_OUT_OF_MEMORY, "node %s: constant folding: out of memory", where);
         goto done;
@@ -124,7 +142,14 @@ dlc_status dlc_fold_node(dlc_graph *g, dlc_node *node, bool *out_folded) {
             goto done;
         }
     }
-    dlc_kctx ctx = {.num_threads = 1, .workspace = workspace, .workspace_size = workspace_size};
+    /* an op of data-dependent extent (bounded_dims) reports its actual dims here */
+    out_dims = calloc(((size_t)node->num_outputs + 1) * DLC_KMAX_RANK, sizeof *out_dims);
+    if (out_dims == NULL) {
+        st = dlc_fail(DLC_ERR_OUT_OF_MEMORY, "node %s: constant folding: out of memory", where);
+        goto done;
+    }
+    dlc_kctx ctx = {
+        .num_threads = 1, .workspace = workspace, .workspace_size = workspace_size, .out_dims = out_dims};
     int32_t rc = kernel->fn(params, inputs, outputs, &ctx);
     if (rc != DLC_KOK) {
         const char *why = rc == DLC_KERR_INDEX_OUT_OF_RANGE ? "an index is out of range"
@@ -138,6 +163,8 @@ dlc_status dlc_fold_node(dlc_graph *g, dlc_node *node, bool *out_folded) {
     for (int32_t o = 0; o < node->num_outputs && st == DLC_OK; o++) {
         dlc_value *v = node->outputs[o];
         if (v == NULL) continue;
+        st = shrink_to_actual(v, out_dims + (size_t)o * DLC_KMAX_RANK, where);
+        if (st != DLC_OK) break;
         size_t nbytes = (size_t)dlc_value_numel(v) * dlc_dtype_size(v->dtype);
         st = dlc_value_set_const(v, outputs[o], nbytes);
     }
@@ -147,6 +174,7 @@ done:
         for (int32_t o = 0; o < node->num_outputs; o++) free(outputs[o]);
     free(outputs);
     free(inputs);
+    free(out_dims);
     free(workspace);
     free(params);
     return st;
@@ -190,7 +218,9 @@ dlc_status dlc_infer_and_fold(dlc_graph *g) {
                 continue;
             }
         }
+        DLC_TRY(dlc_bounded_dims_check_inputs(g, node));
         DLC_TRY(infer_node(g, node));
+        dlc_bounded_dims_propagate(node);
         bool folded;
         DLC_TRY(dlc_fold_node(g, node, &folded));
     }

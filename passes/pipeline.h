@@ -41,6 +41,14 @@ dlc_status dlc_fold_node(dlc_graph *g, dlc_node *node, bool *out_folded);
  * Identity nodes write the results into the node's former output values.
  * Errors name the node and what is not known at compile time. */
 bool dlc_is_control_flow(const dlc_node *node);
+
+/* Data-dependent extents (passes/bounded_dims.c). Called by
+ * dlc_infer_and_fold: before a node's rule, fails (naming the node, the input
+ * and its dim) when the node reads a value with bounded_dims and is not a
+ * pass-through (Identity); after it, a pass-through's output takes its
+ * input's bounded_dims. */
+dlc_status dlc_bounded_dims_check_inputs(const dlc_graph *g, const dlc_node *node);
+void dlc_bounded_dims_propagate(dlc_node *node);
 dlc_status dlc_expand_control_flow(dlc_graph *g, dlc_node *node, bool *out_expanded);
 
 #endif

@@ -94,6 +94,10 @@ static dlc_status copy_table(const dlc_model *model, const dlc_artifact_tensor *
         info->name = t->name ? t->name : "";
         info->dtype = (dlc_dtype)t->dtype;
         info->rank = t->rank;
+        /* only outputs may have data-dependent extents; bits past the rank mean a broken artifact */
+        if (t->bounded_dims != 0 && (strcmp(what, "output") != 0 || (t->bounded_dims >> t->rank) != 0))
+            return dlc_fail(DLC_ERR_PARSE, "model '%s': %s %d has malformed bounded dims", model->path, what, i);
+        info->bounded_dims = t->bounded_dims;
         for (int32_t d = 0; d < t->rank; d++) {
             info->dims[d] = t->dims[d];
             info->dim_names[d] = t->dim_names ? t->dim_names[d] : NULL;

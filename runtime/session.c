@@ -17,7 +17,17 @@ struct dlc_session {
     int32_t num_threads;
     const void **input_ptrs;
     void **output_ptrs;
+    /* num_outputs * DLC_ARTIFACT_MAX_RANK: each output's dims after the last
+     * successful run (the descriptor's before any), written by the artifact */
+    int64_t *output_dims;
 };
+
+/* Every output's dims back to the descriptor's (bounds included). */
+static void reset_output_dims(dlc_session *s) {
+    for (int32_t i = 0; i < s->model->desc->num_outputs; i++)
+        memcpy(s->output_dims + (size_t)i * DLC_ARTIFACT_MAX_RANK, s->model->outputs[i].dims,
+               DLC_ARTIFACT_MAX_RANK * sizeof *s->output_dims);
+}
 
 static int32_t default_threads(const dlc_model *model) {
     if (model->omp_get_max_threads != NULL) {
@@ -33,6 +43,7 @@ void dlc_session_free(dlc_session *session) {
     free(session->arena);
     free(session->input_ptrs);
     free(session->output_ptrs);
+    free(session->output_dims);
     free(session);
 }
 
@@ -51,16 +62,18 @@ dlc_status dlc_session_create(const dlc_model *model, const dlc_session_options 
     s->num_threads = options != NULL && options->num_threads > 0 ? options->num_threads : default_threads(model);
     s->input_ptrs = calloc((size_t)desc->num_inputs + 1, sizeof *s->input_ptrs);
     s->output_ptrs = calloc((size_t)desc->num_outputs + 1, sizeof *s->output_ptrs);
+    s->output_dims = calloc(((size_t)desc->num_outputs + 1) * DLC_ARTIFACT_MAX_RANK, sizeof *s->output_dims);
     /* aligned_alloc wants a multiple of the alignment; never 0 bytes */
     uint64_t align = desc->arena_alignment;
     uint64_t size = desc->arena_size > UINT64_MAX - align ? 0 : (desc->arena_size + align - 1) / align * align;
     if (size == 0) size = align;
     if (desc->arena_size <= SIZE_MAX - align) s->arena = aligned_alloc((size_t)align, (size_t)size);
-    if (s->input_ptrs == NULL || s->output_ptrs == NULL || s->arena == NULL) {
+    if (s->input_ptrs == NULL || s->output_ptrs == NULL || s->output_dims == NULL || s->arena == NULL) {
         dlc_session_free(s);
         return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "model '%s': cannot allocate the session's arena of %llu bytes",
                         model->path, (unsigned long long)desc->arena_size);
     }
+    reset_output_dims(s);
     *out_session = s;
     return DLC_OK;
 }
@@ -122,6 +135,30 @@ static dlc_status check_tensor(const dlc_model *model, const dlc_tensor *t, cons
     return DLC_OK;
 }
 
+/* The artifact's reported dims must fit the buffers the caller sized from
+ * the descriptor: only bounded dims may differ, and only downwards. */
+static dlc_status check_output_dims(dlc_session *session) {
+    const dlc_model *model = session->model;
+    for (int32_t i = 0; i < model->desc->num_outputs; i++) {
+        const dlc_tensor_info *info = &model->outputs[i];
+        const int64_t *got = session->output_dims + (size_t)i * DLC_ARTIFACT_MAX_RANK;
+        for (int32_t d = 0; d < info->rank; d++) {
+            bool bounded = (info->bounded_dims >> d) & 1u;
+            if (got[d] == info->dims[d] || (bounded && got[d] >= 0 && got[d] <= info->dims[d])) continue;
+            char want[256];
+            dlc_format_tensor_type(info->dtype, info->rank, info->dims, want, sizeof want);
+            dlc_status st = dlc_fail(DLC_ERR_INTERNAL,
+                                     "model '%s': output '%s' %s: the run reported extent %lld for dim %d, which "
+                                     "does not fit its %s %lld",
+                                     model->path, info->name, want, (long long)got[d], d,
+                                     bounded ? "bound" : "static size", (long long)info->dims[d]);
+            reset_output_dims(session);
+            return st;
+        }
+    }
+    return DLC_OK;
+}
+
 static const char *kernel_error_name(int32_t code) {
     switch (code) {
     case 1: return "index out of range";
@@ -157,20 +194,38 @@ dlc_status dlc_session_run(dlc_session *session, const dlc_tensor *inputs, int n
         .outputs = session->output_ptrs,
         .num_threads = session->num_threads,
         .failed_node = -1,
+        .output_dims = session->output_dims,
     };
     int32_t rc = desc->run(&args);
     if (rc != 0) {
+        reset_output_dims(session);
         const char *node = args.failed_node >= 0 && args.failed_node < desc->num_nodes && desc->node_names
                                ? desc->node_names[args.failed_node]
                                : "?";
         return dlc_fail(DLC_ERR_RUNTIME, "model '%s': node %d '%s' failed: %s (kernel error %d)", model->path,
                         args.failed_node, node, kernel_error_name(rc), rc);
     }
+    DLC_TRY(check_output_dims(session));
     for (int i = 0; i < num_outputs; i++) {
         const dlc_tensor_info *info = &model->outputs[i];
         outputs[i].dtype = info->dtype;
         outputs[i].rank = info->rank;
-        memcpy(outputs[i].dims, info->dims, sizeof outputs[i].dims);
+        memset(outputs[i].dims, 0, sizeof outputs[i].dims);
+        memcpy(outputs[i].dims, session->output_dims + (size_t)i * DLC_ARTIFACT_MAX_RANK,
+               (size_t)info->rank * sizeof outputs[i].dims[0]);
     }
+    return DLC_OK;
+}
+
+dlc_status dlc_session_output_shape(const dlc_session *session, int index, int32_t *out_rank, int64_t *out_dims) {
+    if (session == NULL || out_rank == NULL || out_dims == NULL)
+        return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "dlc_session_output_shape: NULL argument");
+    const dlc_model *model = session->model;
+    if (index < 0 || index >= model->desc->num_outputs)
+        return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "model '%s' has %d outputs, index %d is out of range", model->path,
+                        model->desc->num_outputs, index);
+    *out_rank = model->outputs[index].rank;
+    memcpy(out_dims, session->output_dims + (size_t)index * DLC_ARTIFACT_MAX_RANK,
+           (size_t)*out_rank * sizeof *out_dims);
     return DLC_OK;
 }

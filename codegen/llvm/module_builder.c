@@ -13,6 +13,7 @@
 
 #include "dlc/dlc_artifact.h"
 #include "ir/op_registry.h"
+#include "kernels/dlc_kernel.h"
 #include "runtime/status.h"
 
 extern const char dlc_kernels_bitcode[];
@@ -29,6 +30,9 @@ typedef struct module_builder {
     LLVMTypeRef run_args_type, kctx_type, tensor_type;
     LLVMValueRef run_fn, args, arena, inputs, outputs, num_threads;
     LLVMValueRef weights;
+    /* by value id: for a value with bounded_dims, the i64[DLC_KMAX_RANK] slot
+     * where its producer's kernel reported the actual dims (else NULL) */
+    LLVMValueRef *actual_dims;
 } module_builder;
 
 static LLVMValueRef const_i32(module_builder *mb, int64_t v) { return LLVMConstInt(mb->i32, (unsigned long long)v, 1); }
@@ -144,6 +148,77 @@ static dlc_status lower_node(const dlc_graph *g, const dlc_node *node, dlc_kcall
     return DLC_OK;
 }
 
+static LLVMValueRef dims_slot(module_builder *mb, LLVMValueRef base, uint64_t index) {
+    LLVMValueRef idx = const_i64(mb, index);
+    return LLVMBuildInBoundsGEP2(mb->body, mb->i64, base, &idx, 1, "");
+}
+
+/* Outputs of data-dependent extent (dlc_value.bounded_dims): the kernel gets
+ * an on-stack array for every output's actual dims (dlc_kctx.out_dims), and
+ * each such output remembers its slot. A pass-through (Identity, the only
+ * reader passes/bounded_dims.c allows) shares its input's slot. */
+static dlc_status track_actual_dims(module_builder *mb, const dlc_node *node, LLVMValueRef *out_kctx_dims) {
+    bool produces = false, passes = false;
+    for (int32_t o = 0; o < node->num_outputs; o++) {
+        const dlc_value *v = node->outputs[o];
+        if (v == NULL || v->bounded_dims == 0) continue;
+        bool from_input = false;
+        for (int32_t i = 0; i < node->num_inputs; i++)
+            if (node->inputs[i] != NULL && mb->actual_dims[node->inputs[i]->id] != NULL) from_input = true;
+        if (from_input) passes = true;
+        else produces = true;
+    }
+    if (passes && !produces && node->num_inputs == 1) {
+        mb->actual_dims[node->outputs[0]->id] = mb->actual_dims[node->inputs[0]->id];
+        return DLC_OK;
+    }
+    if (!produces) return DLC_OK;
+    LLVMTypeRef type = LLVMArrayType2(mb->i64, (uint64_t)node->num_outputs * DLC_KMAX_RANK);
+    LLVMValueRef array = LLVMBuildAlloca(mb->allocas, type, "actual_dims");
+    for (int32_t o = 0; o < node->num_outputs; o++) {
+        const dlc_value *v = node->outputs[o];
+        if (v == NULL) continue;
+        LLVMValueRef slot = dims_slot(mb, array, (uint64_t)o * DLC_KMAX_RANK);
+        /* a kernel need only report its bounded dims: the static ones are preset */
+        for (int32_t d = 0; d < v->shape.rank; d++)
+            LLVMBuildStore(mb->body, const_i64(mb, (uint64_t)v->shape.dims[d].value), dims_slot(mb, slot, (uint64_t)d));
+        if (v->bounded_dims != 0) mb->actual_dims[v->id] = slot;
+    }
+    *out_kctx_dims = array;
+    return DLC_OK;
+}
+
+/* args->output_dims, when the caller passed it: every output's actual dims,
+ * constants except where a kernel reported a data-dependent extent. */
+static dlc_status emit_output_dims(module_builder *mb) {
+    for (int32_t j = 0; j < mb->g->num_outputs; j++) {
+        const dlc_value *v = mb->g->outputs[j];
+        if (v->bounded_dims != 0 && mb->actual_dims[v->id] == NULL)
+            return dlc_fail(DLC_ERR_INTERNAL, "codegen: output '%s' has a data-dependent extent no kernel reports",
+                            v->name);
+    }
+    LLVMValueRef dims_ptr = LLVMBuildLoad2(
+        mb->body, mb->ptr, LLVMBuildStructGEP2(mb->body, mb->run_args_type, mb->args, 5, ""), "output_dims");
+    LLVMValueRef is_null = LLVMBuildIsNull(mb->body, dims_ptr, "no_output_dims");
+    LLVMBasicBlockRef write_block = LLVMAppendBasicBlockInContext(mb->ctx, mb->run_fn, "write_output_dims");
+    LLVMBasicBlockRef done_block = LLVMAppendBasicBlockInContext(mb->ctx, mb->run_fn, "done");
+    LLVMBuildCondBr(mb->body, is_null, done_block, write_block);
+    LLVMPositionBuilderAtEnd(mb->body, write_block);
+    for (int32_t j = 0; j < mb->g->num_outputs; j++) {
+        const dlc_value *v = mb->g->outputs[j];
+        LLVMValueRef actual = mb->actual_dims[v->id];
+        for (int32_t d = 0; d < v->shape.rank; d++) {
+            LLVMValueRef dim = const_i64(mb, (uint64_t)v->shape.dims[d].value);
+            if (actual != NULL && ((v->bounded_dims >> d) & 1u))
+                dim = LLVMBuildLoad2(mb->body, mb->i64, dims_slot(mb, actual, (uint64_t)d), "actual_dim");
+            LLVMBuildStore(mb->body, dim, dims_slot(mb, dims_ptr, (uint64_t)j * DLC_ARTIFACT_MAX_RANK + (uint64_t)d));
+        }
+    }
+    LLVMBuildBr(mb->body, done_block);
+    LLVMPositionBuilderAtEnd(mb->body, done_block);
+    return DLC_OK;
+}
+
 /* One kernel call: operands, context, call, early return on failure. */
 static dlc_status emit_node(module_builder *mb, int32_t pos, dlc_kcall *call) {
     const dlc_node *node = mb->g->nodes[pos];
@@ -166,6 +241,9 @@ static dlc_status emit_node(module_builder *mb, int32_t pos, dlc_kcall *call) {
     DLC_TRY(operand_array(mb, node->inputs, node->num_inputs, &in_array));
     DLC_TRY(operand_array(mb, node->outputs, node->num_outputs, &out_array));
 
+    LLVMValueRef out_dims = LLVMConstNull(mb->ptr);
+    DLC_TRY(track_actual_dims(mb, node, &out_dims));
+
     LLVMValueRef kctx = LLVMBuildAlloca(mb->allocas, mb->kctx_type, "kctx");
     uint64_t ws_size = mb->plan->workspace_size[pos];
     LLVMValueRef workspace = ws_size > 0 ? byte_offset(mb, mb->arena, mb->plan->workspace_offset[pos])
@@ -174,6 +252,7 @@ static dlc_status emit_node(module_builder *mb, int32_t pos, dlc_kcall *call) {
     store_field(mb, mb->kctx_type, kctx, 1, const_i32(mb, 0));
     store_field(mb, mb->kctx_type, kctx, 2, workspace);
     store_field(mb, mb->kctx_type, kctx, 3, const_i64(mb, ws_size));
+    store_field(mb, mb->kctx_type, kctx, 4, out_dims);
 
     LLVMValueRef call_args[4] = {params_global, in_array, out_array, kctx};
     LLVMValueRef rc = LLVMBuildCall2(mb->body, LLVMGlobalGetValueType(kernel), kernel, call_args, 4, "rc");
@@ -238,6 +317,7 @@ static dlc_status build_run_function(module_builder *mb) {
     free(call);
     DLC_TRY(st);
     DLC_TRY(emit_output_copies(mb));
+    DLC_TRY(emit_output_dims(mb));
     LLVMBuildRet(mb->body, const_i32(mb, 0));
     LLVMBuildBr(mb->allocas, start); /* allocas first, then the code */
     return DLC_OK;
@@ -268,9 +348,12 @@ static LLVMValueRef tensor_entry(module_builder *mb, const dlc_value *v) {
     LLVMValueRef bound_global = LLVMConstNull(mb->ptr);
     if (bound != NULL && bound->nbytes > 0)
         bound_global = add_bytes_global(mb, "dlc.bound_value", bound->data, bound->nbytes, false, 16);
-    LLVMValueRef fields[7] = {add_string(mb, v->name), const_i32(mb, v->dtype), const_i32(mb, rank), dims_global,
-                              names_global, bound_global, const_i64(mb, bound != NULL ? bound->nbytes : 0)};
-    return LLVMConstNamedStruct(mb->tensor_type, fields, 7);
+    /* bounds reach the interface only for outputs (inputs have none) */
+    uint32_t bounded = v->kind == DLC_VALUE_INPUT ? 0u : v->bounded_dims;
+    LLVMValueRef fields[9] = {add_string(mb, v->name), const_i32(mb, v->dtype), const_i32(mb, rank), dims_global,
+                              names_global, bound_global, const_i64(mb, bound != NULL ? bound->nbytes : 0),
+                              const_i32(mb, (int32_t)bounded), const_i32(mb, 0)};
+    return LLVMConstNamedStruct(mb->tensor_type, fields, 9);
 }
 
 static LLVMValueRef tensor_table(module_builder *mb, dlc_value *const *values, int32_t count) {
@@ -344,16 +427,17 @@ static void init_types(module_builder *mb) {
     mb->i32 = LLVMInt32TypeInContext(mb->ctx);
     mb->i64 = LLVMInt64TypeInContext(mb->ctx);
     mb->ptr = LLVMPointerTypeInContext(mb->ctx, 0);
-    /* dlc_artifact_run_args {arena, inputs, outputs, num_threads, failed_node} */
-    LLVMTypeRef run_args[5] = {mb->ptr, mb->ptr, mb->ptr, mb->i32, mb->i32};
-    mb->run_args_type = LLVMStructTypeInContext(mb->ctx, run_args, 5, 0);
-    /* dlc_kctx {num_threads, reserved, workspace, workspace_size} */
-    LLVMTypeRef kctx[4] = {mb->i32, mb->i32, mb->ptr, mb->i64};
-    mb->kctx_type = LLVMStructTypeInContext(mb->ctx, kctx, 4, 0);
-    /* dlc_artifact_tensor {name, dtype, rank, dims, dim_names, bound_value, bound_value_size} */
+    /* dlc_artifact_run_args {arena, inputs, outputs, num_threads, failed_node, output_dims} */
+    LLVMTypeRef run_args[6] = {mb->ptr, mb->ptr, mb->ptr, mb->i32, mb->i32, mb->ptr};
+    mb->run_args_type = LLVMStructTypeInContext(mb->ctx, run_args, 6, 0);
+    /* dlc_kctx {num_threads, reserved, workspace, workspace_size, out_dims} */
+    LLVMTypeRef kctx[5] = {mb->i32, mb->i32, mb->ptr, mb->i64, mb->ptr};
+    mb->kctx_type = LLVMStructTypeInContext(mb->ctx, kctx, 5, 0);
+    /* dlc_artifact_tensor {name, dtype, rank, dims, dim_names, bound_value, bound_value_size,
+     *                      bounded_dims, reserved} */
     mb->tensor_type = LLVMStructCreateNamed(mb->ctx, "dlc.artifact_tensor");
-    LLVMTypeRef tensor[7] = {mb->ptr, mb->i32, mb->i32, mb->ptr, mb->ptr, mb->ptr, mb->i64};
-    LLVMStructSetBody(mb->tensor_type, tensor, 7, 0);
+    LLVMTypeRef tensor[9] = {mb->ptr, mb->i32, mb->i32, mb->ptr, mb->ptr, mb->ptr, mb->i64, mb->i32, mb->i32};
+    LLVMStructSetBody(mb->tensor_type, tensor, 9, 0);
 }
 
 dlc_status dlc_llvm_build_module(LLVMContextRef ctx, const dlc_graph *g, const dlc_memory_plan *plan,
@@ -362,7 +446,13 @@ dlc_status dlc_llvm_build_module(LLVMContextRef ctx, const dlc_graph *g, const d
     if (plan->num_values != g->num_values || plan->num_nodes != g->num_nodes)
         return dlc_fail(DLC_ERR_INTERNAL, "codegen: the memory plan is for another graph");
     module_builder mb = {.ctx = ctx, .g = g, .plan = plan};
-    DLC_TRY(parse_kernel_library(ctx, &mb.module));
+    mb.actual_dims = calloc((size_t)g->num_values + 1, sizeof *mb.actual_dims);
+    if (mb.actual_dims == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "codegen: dims table");
+    dlc_status parsed = parse_kernel_library(ctx, &mb.module);
+    if (parsed != DLC_OK) {
+        free(mb.actual_dims);
+        return parsed;
+    }
     LLVMSetTarget(mb.module, target->triple);
     LLVMSetModuleIdentifier(mb.module, g->name ? g->name : "model", g->name ? strlen(g->name) : 5);
     init_types(&mb);
@@ -373,6 +463,7 @@ dlc_status dlc_llvm_build_module(LLVMContextRef ctx, const dlc_graph *g, const d
     if (st == DLC_OK) st = build_descriptor(&mb, target);
     LLVMDisposeBuilder(mb.body);
     LLVMDisposeBuilder(mb.allocas);
+    free(mb.actual_dims);
     if (st != DLC_OK) {
         LLVMDisposeModule(mb.module);
         return st;

@@ -94,13 +94,18 @@ typedef struct dlc_tensor {
 } dlc_tensor;
 
 /* What a model expects for one input or produces for one output.
- * dims[i] < 0 marks a symbolic dimension whose name is dim_names[i]. */
+ * dims[i] < 0 marks a symbolic dimension whose name is dim_names[i].
+ * For an output, bit i of bounded_dims set means dims[i] is only an upper
+ * bound: the extent depends on the data (NonZero, Compress, Unique,
+ * NonMaxSuppression). Its buffer must hold the bound; the run reports the
+ * actual shape (see dlc_session_run and dlc_session_output_shape). */
 typedef struct dlc_tensor_info {
     const char *name;
     dlc_dtype dtype;
     int32_t rank;
     int64_t dims[DLC_MAX_RANK];
     const char *dim_names[DLC_MAX_RANK];
+    uint32_t bounded_dims;
 } dlc_tensor_info;
 
 typedef struct dlc_model dlc_model;
@@ -133,10 +138,20 @@ dlc_status dlc_session_set_num_threads(dlc_session *session, int32_t num_threads
 
 /* Runs the model. inputs and outputs are in the model's order, one per
  * input/output. Every dtype and shape is checked before any work is done; on
- * a mismatch the message names the tensor and both shapes. Outputs are
- * written into the caller's buffers. */
+ * a mismatch the message names the tensor and both shapes. An output may be
+ * passed with rank 0 and dtype UNDEFINED to take the model's type. Outputs
+ * are written into the caller's buffers, dense row-major, and on success each
+ * outputs[i].dtype/rank/dims is set to the actual type: for an output with
+ * bounded_dims (dlc_tensor_info) the actual dims may be smaller than the
+ * bound the buffer was sized for. */
 dlc_status dlc_session_run(dlc_session *session, const dlc_tensor *inputs, int num_inputs,
                            dlc_tensor *outputs, int num_outputs);
+
+/* The actual shape of output index after the session's last successful run
+ * (before any run, or after a failed one: the model's dims, bounds included).
+ * out_dims has room for DLC_MAX_RANK entries. */
+dlc_status dlc_session_output_shape(const dlc_session *session, int index, int32_t *out_rank,
+                                    int64_t *out_dims);
 
 #ifdef __cplusplus
 }

@@ -19,9 +19,13 @@
 extern "C" {
 #endif
 
-#define DLC_ARTIFACT_ABI_VERSION 2u /* 2: dlc_artifact_tensor.bound_value */
+/* 2: dlc_artifact_tensor.bound_value; 3: dlc_artifact_tensor.bounded_dims and
+ * dlc_artifact_run_args.output_dims (outputs whose extent is known only after
+ * the run, like NonZero's) */
+#define DLC_ARTIFACT_ABI_VERSION 3u
 #define DLC_ARTIFACT_ENTRY "dlc_artifact_describe"
 #define DLC_ARTIFACT_MAGIC 0x31434c44u /* "DLC1" little-endian */
+#define DLC_ARTIFACT_MAX_RANK 8 /* stride of dlc_artifact_run_args.output_dims */
 
 /* CPU features an artifact may require (bit positions are ABI). */
 enum {
@@ -52,6 +56,13 @@ typedef struct dlc_artifact_tensor {
      * exactly these. NULL and 0 for every other tensor. */
     const void *bound_value;
     uint64_t bound_value_size;
+    /* Outputs only (ABI 3): bit d set means dims[d] is an upper bound and the
+     * actual extent is known only after the run (NonZero, Compress, Unique,
+     * NonMaxSuppression). Buffers are sized for the bound; the run writes
+     * the output dense for its actual dims and reports them in
+     * dlc_artifact_run_args.output_dims. 0 for every input. */
+    uint32_t bounded_dims;
+    uint32_t reserved;
 } dlc_artifact_tensor;
 
 /* Passed to run(): everything a run needs, owned by the caller. */
@@ -61,6 +72,11 @@ typedef struct dlc_artifact_run_args {
     void *const *outputs;       /* num_outputs data pointers, model order */
     int32_t num_threads;        /* >= 1 */
     int32_t failed_node;        /* out: index into node_names of a failing kernel, else -1 */
+    /* out (ABI 3), may be NULL: num_outputs * DLC_ARTIFACT_MAX_RANK entries;
+     * a successful run writes output i's actual dims at
+     * [i * DLC_ARTIFACT_MAX_RANK, i * DLC_ARTIFACT_MAX_RANK + rank). They equal
+     * the descriptor's dims except where bounded_dims marks a dim. */
+    int64_t *output_dims;
 } dlc_artifact_run_args;
 
 typedef struct dlc_artifact_desc {

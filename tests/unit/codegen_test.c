@@ -227,3 +227,48 @@ Test(codegen, unwritable_output_fails_cleanly) {
     cr_assert(strstr(dlc_last_error(), "/nonexistent-dir/m.so") != NULL, "%s", dlc_last_error());
     dlc_graph_free(g);
 }
+
+/* ABI 3: a run reports every output's actual dims into run_args.output_dims
+ * (stride DLC_ARTIFACT_MAX_RANK), and a caller that passes NULL there (a
+ * minimal user of ABI 2 habits) still gets a correct run. */
+Test(codegen, run_reports_output_dims_through_the_abi) {
+    char dir[64], path[256];
+    tb_mkdtemp(dir, sizeof dir);
+    tb_compile_mlp(dir, "m.so", 2, NULL, path, sizeof path);
+    void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    cr_assert_not_null(handle, "%s", dlerror());
+    dlc_artifact_describe_fn describe;
+    void *entry = dlsym(handle, DLC_ARTIFACT_ENTRY);
+    cr_assert_not_null(entry);
+    memcpy(&describe, &entry, sizeof describe);
+    const dlc_artifact_desc *desc = describe();
+    cr_assert_eq(desc->abi_version, 3u);
+    cr_assert_eq(desc->outputs[0].bounded_dims, 0u);
+    cr_assert_eq(desc->inputs[0].bounded_dims, 0u);
+
+    size_t arena_bytes = (desc->arena_size + desc->arena_alignment - 1) / desc->arena_alignment *
+                         desc->arena_alignment;
+    void *arena = aligned_alloc(desc->arena_alignment, arena_bytes > 0 ? arena_bytes : desc->arena_alignment);
+    float x[MLP_BATCH * MLP_IN], y[MLP_BATCH * MLP_OUT], want[MLP_BATCH * MLP_OUT];
+    mlp_input(x);
+    mlp_reference(x, want);
+    const void *ins[1] = {x};
+    void *outs[1] = {y};
+    int64_t dims[DLC_ARTIFACT_MAX_RANK] = {-7, -7, -7, -7, -7, -7, -7, -7};
+    dlc_artifact_run_args args = {.arena = arena, .inputs = ins, .outputs = outs, .num_threads = 1,
+                                  .failed_node = 99, .output_dims = dims};
+    cr_assert_eq(desc->run(&args), 0);
+    cr_assert_eq(args.failed_node, -1);
+    cr_assert_eq(dims[0], MLP_BATCH);
+    cr_assert_eq(dims[1], MLP_OUT);
+    cr_assert_eq(dims[2], -7, "only rank entries are written");
+    for (int i = 0; i < MLP_BATCH * MLP_OUT; i++) cr_assert(fabsf(y[i] - want[i]) <= 1e-5f);
+
+    memset(y, 0, sizeof y);
+    args.output_dims = NULL;
+    cr_assert_eq(desc->run(&args), 0);
+    for (int i = 0; i < MLP_BATCH * MLP_OUT; i++) cr_assert(fabsf(y[i] - want[i]) <= 1e-5f);
+    free(arena);
+    dlclose(handle);
+    tb_rmdir(dir);
+}

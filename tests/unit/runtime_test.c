@@ -96,6 +96,37 @@ Test(runtime, output_shape_is_filled_in_when_left_unset) {
     fixture_close(&f);
 }
 
+/* dlc_session_output_shape: the model's dims before a run, the run's after
+ * (equal for a model without data-dependent extents), bad indices refused. */
+Test(runtime, output_shape_after_a_run) {
+    fixture f;
+    fixture_open(&f);
+    dlc_tensor_info info;
+    cr_assert_eq(dlc_model_output(f.model, 0, &info), DLC_OK);
+    cr_assert_eq(info.bounded_dims, 0u);
+    int32_t rank = -1;
+    int64_t dims[DLC_MAX_RANK] = {0};
+    cr_assert_eq(dlc_session_output_shape(f.session, 0, &rank, dims), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(rank, 2);
+    cr_assert_eq(dims[0], MLP_BATCH);
+    cr_assert_eq(dims[1], MLP_OUT);
+    float x[MLP_BATCH * MLP_IN], y[MLP_BATCH * MLP_OUT];
+    mlp_input(x);
+    dlc_tensor in = input_tensor(x), out = output_tensor(y);
+    cr_assert_eq(dlc_session_run(f.session, &in, 1, &out, 1), DLC_OK, "%s", dlc_last_error());
+    memset(dims, 0, sizeof dims);
+    cr_assert_eq(dlc_session_output_shape(f.session, 0, &rank, dims), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(rank, 2);
+    cr_assert_eq(dims[0], MLP_BATCH);
+    cr_assert_eq(dims[1], MLP_OUT);
+    cr_assert_eq(dlc_session_output_shape(f.session, 1, &rank, dims), DLC_ERR_INVALID_ARGUMENT);
+    assert_message("index 1");
+    cr_assert_eq(dlc_session_output_shape(f.session, -1, &rank, dims), DLC_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(dlc_session_output_shape(NULL, 0, &rank, dims), DLC_ERR_INVALID_ARGUMENT);
+    cr_assert_eq(dlc_session_output_shape(f.session, 0, NULL, dims), DLC_ERR_INVALID_ARGUMENT);
+    fixture_close(&f);
+}
+
 Test(runtime, null_arguments_are_rejected) {
     fixture f;
     fixture_open(&f);
