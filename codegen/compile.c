@@ -120,6 +120,7 @@ dlc_status dlc_compile_graph(dlc_graph *g, const dlc_compile_options *opts_in, c
     if (opts->opt_level < 0 || opts->opt_level > 3)
         return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "optimization level %d is out of range 0..3", opts->opt_level);
 
+    DLC_TRY(dlc_bind_input_sequences(g, opts->input_sequences, opts->num_input_sequences));
     DLC_TRY(dlc_bind_input_shapes(g, opts->input_shapes, opts->num_input_shapes));
     DLC_TRY(dlc_bind_input_values(g, opts->input_values, opts->num_input_values));
     if (opts->log) fprintf(opts->log, "compile: graph '%s', %d nodes\n", g->name ? g->name : "", g->num_nodes);

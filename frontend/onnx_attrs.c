@@ -39,6 +39,19 @@ static char *copy_bytes(const ProtobufCBinaryData *b) {
     return s;
 }
 
+/* A TypeProto attribute (Optional's type): kept as {type, elem_type, dtype}
+ * in ints (DLC_ATTR_TYPE_PROTO); shapes are not needed, no value is made of it. */
+static dlc_status import_type_attr(const onnx_scope *scope, dlc_node *node, const Onnx__AttributeProto *ap,
+                                   const char *where) {
+    char what[400];
+    snprintf(what, sizeof what, "attribute '%s' of node %s", ap->name, where);
+    onnx_full_type ft;
+    DLC_TRY(onnx_value_full_type(scope->graph, ap->tp, what, &ft));
+    int64_t ints[3] = {ft.type, ft.elem_type, ft.dtype};
+    dlc_attr a = {.name = ap->name, .type = DLC_ATTR_TYPE_PROTO, .ints = ints, .count = 3};
+    return dlc_node_add_attr(node, &a);
+}
+
 static dlc_status import_graph_attr(const onnx_model_ctx *ctx, const onnx_scope *scope, dlc_node *node,
                                     const Onnx__AttributeProto *ap, const char *where) {
     if (ap->g == NULL) return dlc_fail(DLC_ERR_PARSE, "node %s: graph attribute '%s' holds no graph", where, ap->name);
@@ -137,11 +150,13 @@ dlc_status onnx_import_attr(const onnx_model_ctx *ctx, const onnx_scope *scope, 
     case DLC_ATTR_STRINGS: return import_plain_attr(node, ap, type, where);
     case DLC_ATTR_TENSOR: return import_tensor_attr(ctx, node, ap, where);
     case DLC_ATTR_GRAPH: return import_graph_attr(ctx, scope, node, ap, where);
+    case ONNX_ATTR_TYPE_PROTO:
+        if (ap->tp != NULL) return import_type_attr(scope, node, ap, where);
+        /* fall through */
     case ONNX_ATTR_TENSORS:
     case ONNX_ATTR_GRAPHS:
     case ONNX_ATTR_SPARSE_TENSOR:
     case ONNX_ATTR_SPARSE_TENSORS:
-    case ONNX_ATTR_TYPE_PROTO:
     case ONNX_ATTR_TYPE_PROTOS: {
         static const char *const kinds[] = {"a list of tensors", "a list of graphs", "a sparse tensor",
                                             "a list of sparse tensors", "a type", "a list of types"};

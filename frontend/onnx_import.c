@@ -166,14 +166,16 @@ static dlc_status import_inputs(onnx_scope *scope, const Onnx__GraphProto *gp) {
         if (existing != NULL) return dlc_fail(DLC_ERR_PARSE, "graph input '%s' is listed twice", name);
         char what[300];
         snprintf(what, sizeof what, "graph input '%s'", name);
-        dlc_dtype dtype = DLC_DTYPE_UNDEFINED;
-        dlc_shape shape = {.rank = -1};
+        onnx_full_type ft = {.dtype = DLC_DTYPE_UNDEFINED, .shape = {.rank = -1}};
         /* A subgraph's formal input may leave its type to the op (a Loop's
          * carried value takes the type of its initial value). */
-        if (scope->depth == 0 || vi->type != NULL)
-            DLC_TRY(onnx_value_type(scope->graph, vi->type, what, &dtype, &shape));
+        if (scope->depth == 0 || vi->type != NULL) DLC_TRY(onnx_value_full_type(scope->graph, vi->type, what, &ft));
         dlc_value *v;
-        DLC_TRY(dlc_graph_add_value(scope->graph, name, DLC_VALUE_INPUT, dtype, &shape, &v));
+        DLC_TRY(dlc_graph_add_value(scope->graph, name, DLC_VALUE_INPUT, ft.dtype, &ft.shape, &v));
+        /* a sequence or optional input: its elements are bound at compile
+         * time (dlc_bind_input_sequences) */
+        v->type = ft.type;
+        v->elem_type = ft.elem_type;
         DLC_TRY(dlc_name_table_put(&scope->names, v->name, v));
     }
     return DLC_OK;
@@ -318,7 +320,12 @@ static dlc_status import_outputs(onnx_scope *scope, const Onnx__GraphProto *gp) 
         if (v->kind == DLC_VALUE_INTERMEDIATE && v->dtype == DLC_DTYPE_UNDEFINED && vi->type != NULL) {
             char what[300];
             snprintf(what, sizeof what, "graph output '%s'", name);
-            DLC_TRY(onnx_value_type(g, vi->type, what, &v->dtype, &v->shape));
+            onnx_full_type ft;
+            DLC_TRY(onnx_value_full_type(g, vi->type, what, &ft));
+            /* sequences and optionals get their elements when their producer
+             * is expanded; the declared type tells `dlc test` how to read data */
+            if (ft.type == DLC_TYPE_TENSOR) v->dtype = ft.dtype, v->shape = ft.shape;
+            else v->type = ft.type, v->elem_type = ft.elem_type;
         }
     }
     return DLC_OK;

@@ -38,4 +38,14 @@ dlc_status onnx_import_attr(const onnx_model_ctx *ctx, const onnx_scope *scope, 
 dlc_status onnx_value_type(dlc_graph *g, const Onnx__TypeProto *type, const char *what, dlc_dtype *out_dtype,
                            dlc_shape *out_shape);
 
+/* A ValueInfo's type, tensor or not: a sequence of tensors, an optional
+ * tensor or an optional sequence of tensors; dtype and shape describe the
+ * innermost tensors. */
+typedef struct onnx_full_type {
+    dlc_value_type type, elem_type;
+    dlc_dtype dtype;
+    dlc_shape shape;
+} onnx_full_type;
+dlc_status onnx_value_full_type(dlc_graph *g, const Onnx__TypeProto *type, const char *what, onnx_full_type *out);
+
 #endif

@@ -27,14 +27,14 @@ static const char *type_kind_name(Onnx__TypeProto__ValueCase c) {
     }
 }
 
-dlc_status onnx_value_type(dlc_graph *g, const Onnx__TypeProto *type, const char *what, dlc_dtype *out_dtype,
-                           dlc_shape *out_shape) {
+static dlc_status tensor_type(dlc_graph *g, const Onnx__TypeProto *type, const char *what, dlc_dtype *out_dtype,
+                              dlc_shape *out_shape) {
     *out_dtype = DLC_DTYPE_UNDEFINED;
     memset(out_shape, 0, sizeof *out_shape);
     out_shape->rank = -1;
     if (type == NULL) return dlc_fail(DLC_ERR_PARSE, "%s has no type", what);
     if (type->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || type->tensor_type == NULL)
-        return dlc_fail(DLC_ERR_UNSUPPORTED, "%s is %s; dlc supports tensors only", what, type_kind_name(type->value_case));
+        return dlc_fail(DLC_ERR_UNSUPPORTED, "%s is %s; dlc supports tensors, sequences of tensors and optionals", what, type_kind_name(type->value_case));
     const Onnx__TypeProto__Tensor *tt = type->tensor_type;
     if (!tt->has_elem_type || tt->elem_type == DLC_DTYPE_UNDEFINED)
         return dlc_fail(DLC_ERR_PARSE, "%s has no element type", what);
@@ -63,4 +63,41 @@ dlc_status onnx_value_type(dlc_graph *g, const Onnx__TypeProto *type, const char
         }
     }
     return DLC_OK;
+}
+
+dlc_status onnx_value_type(dlc_graph *g, const Onnx__TypeProto *type, const char *what, dlc_dtype *out_dtype,
+                           dlc_shape *out_shape) {
+    return tensor_type(g, type, what, out_dtype, out_shape);
+}
+
+/* The element type of a sequence or optional type proto; NULL if absent. */
+static const Onnx__TypeProto *element_of(const Onnx__TypeProto *type) {
+    if (type->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE && type->sequence_type != NULL)
+        return type->sequence_type->elem_type;
+    if (type->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE && type->optional_type != NULL)
+        return type->optional_type->elem_type;
+    return NULL;
+}
+
+dlc_status onnx_value_full_type(dlc_graph *g, const Onnx__TypeProto *type, const char *what, onnx_full_type *out) {
+    memset(out, 0, sizeof *out);
+    out->shape.rank = -1;
+    if (type == NULL) return dlc_fail(DLC_ERR_PARSE, "%s has no type", what);
+    bool is_seq = type->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE;
+    bool is_opt = type->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE;
+    if (!is_seq && !is_opt) return tensor_type(g, type, what, &out->dtype, &out->shape);
+    out->type = is_seq ? DLC_TYPE_SEQUENCE : DLC_TYPE_OPTIONAL;
+    out->elem_type = DLC_TYPE_TENSOR;
+    const Onnx__TypeProto *elem = element_of(type);
+    if (elem == NULL) return dlc_fail(DLC_ERR_PARSE, "%s is %s without an element type", what, type_kind_name(type->value_case));
+    /* an optional may hold a sequence of tensors; deeper nesting is refused */
+    if (is_opt && elem->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE) {
+        out->elem_type = DLC_TYPE_SEQUENCE;
+        elem = element_of(elem);
+        if (elem == NULL) return dlc_fail(DLC_ERR_PARSE, "%s is an optional sequence without an element type", what);
+    }
+    if (elem->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE)
+        return dlc_fail(DLC_ERR_UNSUPPORTED, "%s is %s of %s; dlc supports sequences of tensors and optional tensors "
+                        "or sequences", what, type_kind_name(type->value_case), type_kind_name(elem->value_case));
+    return tensor_type(g, elem, what, &out->dtype, &out->shape);
 }

@@ -11,6 +11,7 @@
 #include "frontend/file_bytes.h"
 #include "frontend/proto_depth.h"
 #include "frontend/tensor_proto.h"
+#include "onnx/onnx_data.pb-c.h"
 #include "runtime/status.h"
 
 void dlc_owned_tensor_free(dlc_owned_tensor *t) {
@@ -64,6 +65,110 @@ dlc_status dlc_tensor_file_read(const char *path, dlc_owned_tensor *out) {
     if (t != NULL) onnx__tensor_proto__free_unpacked(t, NULL);
     dlc_file_bytes_unmap(&bytes);
     return st;
+}
+
+/* ---- sequences and optionals ---- */
+
+void dlc_owned_value_free(dlc_owned_value *v) {
+    if (v == NULL) return;
+    for (int32_t i = 0; i < v->count; i++) dlc_owned_tensor_free(&v->elems[i]);
+    free(v->elems);
+    free(v->name);
+    memset(v, 0, sizeof *v);
+}
+
+enum { ELEM_UNDEFINED = 0, ELEM_TENSOR = 1, ELEM_SEQUENCE = 3 }; /* SequenceProto.DataType */
+
+static dlc_status take_sequence(const Onnx__SequenceProto *sp, const char *base_dir, dlc_owned_value *out) {
+    /* an empty sequence may leave elem_type undefined */
+    if (sp->has_elem_type && sp->elem_type != ELEM_TENSOR && sp->elem_type != ELEM_UNDEFINED)
+        return dlc_fail(DLC_ERR_UNSUPPORTED, "a sequence of element type %d; dlc reads sequences of tensors",
+                        (int)sp->elem_type);
+    if (sp->n_sequence_values > 0 || sp->n_optional_values > 0)
+        return dlc_fail(DLC_ERR_UNSUPPORTED, "a sequence of sequences or optionals; dlc reads sequences of tensors");
+    if (sp->n_tensor_values > INT32_MAX / 2) return dlc_fail(DLC_ERR_PARSE, "%zu elements", sp->n_tensor_values);
+    out->holds_sequence = true;
+    out->elems = calloc(sp->n_tensor_values + 1, sizeof *out->elems);
+    if (out->elems == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "out of memory");
+    for (size_t i = 0; i < sp->n_tensor_values; i++) {
+        dlc_status st = take_tensor(sp->tensor_values[i], base_dir, &out->elems[i]);
+        if (st != DLC_OK) return dlc_fail_context(st, "element %zu", i);
+        out->count = (int32_t)i + 1;
+    }
+    return DLC_OK;
+}
+
+static dlc_status take_optional(const Onnx__OptionalProto *op, const char *base_dir, dlc_owned_value *out) {
+    if (op->optional_value != NULL) return dlc_fail(DLC_ERR_UNSUPPORTED, "an optional of an optional");
+    if (op->tensor_value != NULL) {
+        out->present = true;
+        out->elems = calloc(2, sizeof *out->elems);
+        if (out->elems == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "out of memory");
+        DLC_TRY(take_tensor(op->tensor_value, base_dir, &out->elems[0]));
+        out->count = 1;
+        return DLC_OK;
+    }
+    if (op->sequence_value != NULL) {
+        out->present = true;
+        return take_sequence(op->sequence_value, base_dir, out);
+    }
+    if (op->has_elem_type && op->elem_type != ELEM_UNDEFINED)
+        return dlc_fail(DLC_ERR_UNSUPPORTED, "an optional of element type %d; dlc reads tensors and sequences",
+                        (int)op->elem_type);
+    return DLC_OK; /* absent */
+}
+
+static dlc_status copy_name(const char *name, dlc_owned_value *out) {
+    if (name == NULL || name[0] == '\0') return DLC_OK;
+    out->name = strdup(name);
+    return out->name != NULL ? DLC_OK : dlc_fail(DLC_ERR_OUT_OF_MEMORY, "out of memory");
+}
+
+dlc_status dlc_value_file_read(const char *path, dlc_file_kind kind, dlc_owned_value *out) {
+    memset(out, 0, sizeof *out);
+    out->kind = kind;
+    if (kind == DLC_FILE_TENSOR) {
+        out->present = true;
+        out->elems = calloc(2, sizeof *out->elems);
+        if (out->elems == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "out of memory");
+        dlc_status st = dlc_tensor_file_read(path, &out->elems[0]);
+        if (st == DLC_OK) st = copy_name(out->elems[0].name, out);
+        if (st == DLC_OK) out->count = 1;
+        else dlc_owned_value_free(out);
+        return st;
+    }
+    const ProtobufCMessageDescriptor *desc =
+        kind == DLC_FILE_SEQUENCE ? &onnx__sequence_proto__descriptor : &onnx__optional_proto__descriptor;
+    const char *what = kind == DLC_FILE_SEQUENCE ? "SequenceProto" : "OptionalProto";
+    dlc_file_bytes bytes;
+    DLC_TRY(dlc_file_bytes_map(path, "a sequence or optional file", &bytes));
+    dlc_status st = DLC_OK;
+    ProtobufCMessage *m = NULL;
+    if (!dlc_proto_depth_ok(desc, bytes.data, bytes.size, DLC_PROTO_MAX_DEPTH))
+        st = dlc_fail(DLC_ERR_PARSE, "'%s' nests messages too deep; not a %s file", path, what);
+    else if ((m = protobuf_c_message_unpack(desc, NULL, bytes.size, bytes.data)) == NULL)
+        st = dlc_fail(DLC_ERR_PARSE, "'%s' is not a valid %s file (protobuf parse failed; truncated?)", path, what);
+    char *base_dir = st == DLC_OK ? dlc_path_dirname(path) : NULL;
+    if (st == DLC_OK && base_dir == NULL) st = dlc_fail(DLC_ERR_OUT_OF_MEMORY, "out of memory");
+    if (st == DLC_OK && kind == DLC_FILE_SEQUENCE) {
+        const Onnx__SequenceProto *sp = (const Onnx__SequenceProto *)m;
+        out->present = true;
+        st = take_sequence(sp, base_dir, out);
+        if (st == DLC_OK) st = copy_name(sp->name, out);
+    } else if (st == DLC_OK) {
+        const Onnx__OptionalProto *op = (const Onnx__OptionalProto *)m;
+        st = take_optional(op, base_dir, out);
+        if (st == DLC_OK) st = copy_name(op->name, out);
+    }
+    free(base_dir);
+    if (m != NULL) protobuf_c_message_free_unpacked(m, NULL);
+    dlc_file_bytes_unmap(&bytes);
+    if (st != DLC_OK) {
+        dlc_owned_value_free(out);
+        out->kind = kind;
+        return dlc_fail_context(st, "%s", path);
+    }
+    return DLC_OK;
 }
 
 static dlc_status write_all(const char *path, const uint8_t *buf, size_t len) {

@@ -83,6 +83,7 @@ void dlc_value_free(dlc_value *v) {
     if (v == NULL) return;
     free(v->name);
     free(v->data);
+    free(v->elems);
     free(v);
 }
 
@@ -116,6 +117,7 @@ static dlc_status value_new(const char *name, dlc_value_kind kind, dlc_dtype dty
         return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "graph: out of memory");
     }
     v->id = -1;
+    v->num_elems = -1;
     v->kind = kind;
     v->dtype = dtype;
     if (shape != NULL) v->shape = *shape;
@@ -150,6 +152,28 @@ dlc_status dlc_graph_add_value(dlc_graph *g, const char *name, dlc_value_kind ki
     }
     *out_value = v;
     return DLC_OK;
+}
+
+dlc_status dlc_value_set_elems(dlc_value *value, dlc_value_type type, dlc_value_type elem_type, dlc_dtype dtype,
+                               dlc_value *const *elems, int32_t count) {
+    dlc_value **copy = calloc((size_t)count + 1, sizeof *copy);
+    if (copy == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "graph: out of memory");
+    for (int32_t i = 0; i < count; i++) copy[i] = elems[i];
+    free(value->elems);
+    value->elems = copy;
+    value->num_elems = count;
+    value->type = type;
+    value->elem_type = elem_type;
+    value->dtype = dtype;
+    return DLC_OK;
+}
+
+const char *dlc_value_type_name(dlc_value_type type) {
+    switch (type) {
+    case DLC_TYPE_SEQUENCE: return "a sequence";
+    case DLC_TYPE_OPTIONAL: return "an optional";
+    default: return "a tensor";
+    }
 }
 
 static dlc_status check_const_size(const char *name, dlc_dtype dtype, const dlc_shape *shape, size_t nbytes) {
@@ -391,7 +415,8 @@ dlc_status dlc_graph_toposort(dlc_graph *g) {
         for (int32_t k = 0; k < node->num_inputs; k++) {
             dlc_value *v = node->inputs[k];
             if (v == NULL) continue;
-            if (v->kind == DLC_VALUE_INTERMEDIATE && v->producer == NULL) {
+            /* a sequence or optional whose producer was expanded is its list of elements */
+            if (v->kind == DLC_VALUE_INTERMEDIATE && v->producer == NULL && v->num_elems < 0) {
                 char where[256];
                 st = dlc_fail(DLC_ERR_PARSE, "node %s: input '%s' is not produced by any node, input or initializer",
                               dlc_node_describe(node, where, sizeof where), v->name);

@@ -39,6 +39,18 @@ typedef enum dlc_value_kind {
 typedef struct dlc_node dlc_node;
 typedef struct dlc_graph dlc_graph;
 
+/* ONNX values that are not tensors. dlc knows a sequence's length and an
+ * optional's presence at compile time: such a value is the list of its
+ * elements (`elems`), which are ordinary tensor values (an optional may hold
+ * a sequence). passes/sequence.c expands every op on them into tensor ops,
+ * and graph inputs and outputs of these types are flattened into one tensor
+ * per element, so neither codegen nor the artifact ever sees one. */
+typedef enum dlc_value_type {
+    DLC_TYPE_TENSOR = 0,
+    DLC_TYPE_SEQUENCE = 1, /* of tensors */
+    DLC_TYPE_OPTIONAL = 2, /* of a tensor or of a sequence of tensors */
+} dlc_value_type;
+
 typedef struct dlc_value {
     int32_t id;             /* index in graph->values; stable for the graph's life */
     char *name;
@@ -56,6 +68,12 @@ typedef struct dlc_value {
      * NonMaxSuppression; set by their infer rules; passes/bounded_dims.c
      * decides which consumers may read such a value). */
     uint32_t bounded_dims;
+    /* Sequences and optionals (dlc_value_type): dtype and shape describe the
+     * innermost tensors (shape: a template that elements may refine). */
+    dlc_value_type type;
+    dlc_value_type elem_type; /* OPTIONAL: what it holds (TENSOR or SEQUENCE); SEQUENCE: TENSOR */
+    int32_t num_elems;        /* -1 until known; an OPTIONAL holds 0 (absent) or 1 */
+    struct dlc_value **elems; /* owned array of borrowed values of the same graph */
 } dlc_value;
 
 typedef enum dlc_attr_type {
@@ -68,6 +86,7 @@ typedef enum dlc_attr_type {
     DLC_ATTR_FLOATS = 6,
     DLC_ATTR_INTS = 7,
     DLC_ATTR_STRINGS = 8,
+    DLC_ATTR_TYPE_PROTO = 13, /* ints = {dlc_value_type, elem dlc_value_type, innermost dtype} */
 } dlc_attr_type; /* numbers follow ONNX AttributeProto.AttributeType */
 
 typedef struct dlc_attr {
@@ -139,6 +158,11 @@ dlc_status dlc_graph_add_const(dlc_graph *g, const char *name, dlc_dtype dtype, 
 dlc_status dlc_value_create_detached_const(const char *name, dlc_dtype dtype, const dlc_shape *shape,
                                            const void *data, size_t nbytes, dlc_value **out_value);
 void dlc_value_free(dlc_value *value);
+/* Makes value a sequence or optional holding elems[0..count) (copied array). */
+dlc_status dlc_value_set_elems(dlc_value *value, dlc_value_type type, dlc_value_type elem_type, dlc_dtype dtype,
+                               dlc_value *const *elems, int32_t count);
+/* "'x' (a sequence)" style names of value types for messages. */
+const char *dlc_value_type_name(dlc_value_type type);
 /* Turns a value into a CONST holding a copy of data (used by constant folding). */
 dlc_status dlc_value_set_const(dlc_value *value, const void *data, size_t nbytes);
 dlc_value *dlc_graph_find_value(const dlc_graph *g, const char *name);

@@ -1,4 +1,4 @@
-/* Nodes with subgraphs (If, Loop, Scan): how their inputs are laid out.
+/* Nodes with subgraphs (If, Loop, Scan, SequenceMap): how their inputs are laid out.
  *
  * The importer appends the enclosing-graph values that a node's subgraphs
  * read ("implicit inputs", as ONNX Runtime calls them) after the node's own
@@ -19,7 +19,8 @@
  * (passes/control_flow.c). Other ops keep the inputs their schema counts. */
 static inline bool dlc_op_takes_implicit_inputs(const char *domain, const char *op_type) {
     if (domain != NULL && domain[0] != '\0' && strcmp(domain, "ai.onnx") != 0) return false;
-    return strcmp(op_type, "If") == 0 || strcmp(op_type, "Loop") == 0 || strcmp(op_type, "Scan") == 0;
+    return strcmp(op_type, "If") == 0 || strcmp(op_type, "Loop") == 0 || strcmp(op_type, "Scan") == 0 ||
+           strcmp(op_type, "SequenceMap") == 0;
 }
 
 static inline int32_t dlc_node_num_implicit_inputs(const dlc_node *node) {

@@ -218,12 +218,23 @@ dlc_status dlc_infer_and_fold(dlc_graph *g) {
                 continue;
             }
         }
+        if (dlc_is_sequence_node(node)) {
+            bool expanded;
+            DLC_TRY(dlc_expand_sequence_node(g, node, &expanded));
+            if (expanded) {
+                DLC_TRY(dlc_graph_toposort(g));
+                i--;
+                continue;
+            }
+        }
         DLC_TRY(dlc_bounded_dims_check_inputs(g, node));
         DLC_TRY(infer_node(g, node));
         dlc_bounded_dims_propagate(node);
         bool folded;
         DLC_TRY(dlc_fold_node(g, node, &folded));
     }
+    /* the artifact's interface holds tensors only */
+    DLC_TRY(dlc_flatten_sequence_outputs(g));
     /* Nodes whose every output is now a constant have done their work. */
     for (int32_t i = g->num_nodes - 1; i >= 0; i--)
         if (all_outputs_const(g->nodes[i])) dlc_graph_remove_node(g, g->nodes[i]);

@@ -232,6 +232,7 @@ static dlc_status clone_graph(const dlc_graph *sub, dlc_graph **out) {
         dlc_shape shape = in->shape;
         st = move_symbols(sub, copy, &shape);
         if (st == DLC_OK) st = dlc_graph_add_value(copy, in->name, DLC_VALUE_INPUT, in->dtype, &shape, &inputs[k]);
+        if (st == DLC_OK) inputs[k]->type = in->type, inputs[k]->elem_type = in->elem_type;
     }
     if (st == DLC_OK) {
         copy->outputs = calloc((size_t)sub->num_outputs + 1, sizeof *copy->outputs);
@@ -643,11 +644,16 @@ static dlc_status expand_scan(expansion *x, dlc_value **results) {
 
 /* ---- entry points ---- */
 
-/* Infers and folds one new node; nested control flow is expanded. */
+/* Infers and folds one new node; nested control flow and ops on sequences
+ * are expanded. */
 static dlc_status settle_node(dlc_graph *g, dlc_node *node) {
     if (dlc_is_control_flow(node)) {
         bool expanded;
         return dlc_expand_control_flow(g, node, &expanded);
+    }
+    if (dlc_is_sequence_node(node)) {
+        bool expanded;
+        return dlc_expand_sequence_node(g, node, &expanded);
     }
     dlc_status st = node->schema->infer(g, node);
     if (st != DLC_OK) {
@@ -658,6 +664,20 @@ static dlc_status settle_node(dlc_graph *g, dlc_node *node) {
     }
     bool folded;
     return dlc_fold_node(g, node, &folded);
+}
+
+dlc_status dlc_settle_node(dlc_graph *g, dlc_node *node) { return settle_node(g, node); }
+
+dlc_status dlc_inline_node_graph(dlc_graph *g, const dlc_node *node, const char *attr_name, dlc_value *const *formal,
+                                 const char *prefix, dlc_value **results) {
+    expansion x = {.g = g, .node = node};
+    dlc_node_describe(node, x.where, sizeof x.where);
+    const dlc_graph *sub;
+    dlc_value **inputs;
+    DLC_TRY(subgraph_inputs(&x, attr_name, formal, &sub, &inputs));
+    dlc_status st = inline_subgraph(&x, sub, prefix, inputs, results);
+    free(inputs);
+    return st;
 }
 
 dlc_status dlc_expand_control_flow(dlc_graph *g, dlc_node *node, bool *out_expanded) {

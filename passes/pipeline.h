@@ -51,4 +51,28 @@ dlc_status dlc_bounded_dims_check_inputs(const dlc_graph *g, const dlc_node *nod
 void dlc_bounded_dims_propagate(dlc_node *node);
 dlc_status dlc_expand_control_flow(dlc_graph *g, dlc_node *node, bool *out_expanded);
 
+/* Infers and folds a node just added to g (control flow and ops on
+ * sequences are expanded instead), as dlc_infer_and_fold would. */
+dlc_status dlc_settle_node(dlc_graph *g, dlc_node *node);
+/* Clones node's graph attribute attr_name into g once: formal[] feed its
+ * formal inputs, node's implicit inputs its captures (ir/subgraph.h), names
+ * get prefix; the clones are settled and results[] (one per subgraph
+ * output) receive its outputs. */
+dlc_status dlc_inline_node_graph(dlc_graph *g, const dlc_node *node, const char *attr_name, dlc_value *const *formal,
+                                 const char *prefix, dlc_value **results);
+
+/* Sequences and optionals (passes/sequence.c). Their length and presence
+ * are known at compile time, so dlc_infer_and_fold expands each op on them
+ * once its inputs are known: the op's sequence outputs become lists of
+ * tensor values (dlc_value.elems), its tensor outputs are written by tensor
+ * ops (Concat, Slice, Gather, Unsqueeze, Identity) or are constants
+ * (SequenceLength, OptionalHasElement); SequenceMap inlines its body per
+ * element. The node is removed. Errors name the node. */
+bool dlc_is_sequence_node(const dlc_node *node);
+dlc_status dlc_expand_sequence_node(dlc_graph *g, dlc_node *node, bool *out_expanded);
+/* Replaces each graph output that is a sequence or optional by one tensor
+ * output per element: "y[0]", "y[1]"... for a sequence (an optional
+ * sequence too), "y" for a present optional tensor, none when absent. */
+dlc_status dlc_flatten_sequence_outputs(dlc_graph *g);
+
 #endif

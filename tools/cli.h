@@ -50,6 +50,10 @@ typedef struct cli_compile_settings {
     const char *binds[64];
     bool bind_is_file[64];
     int32_t num_binds;
+    /* --sequence NAME=N|none: lengths of sequence inputs, presence of optional ones */
+    dlc_input_sequence sequences[64];
+    char sequence_names[64][256];
+    int32_t num_sequences;
 } cli_compile_settings;
 
 void cli_compile_settings_init(cli_compile_settings *cs);
@@ -58,6 +62,23 @@ bool cli_add_shape(cli_compile_settings *cs, const char *arg);
 /* Records one --bind (is_file) or --bind-value argument; false (message
  * printed) when it is not NAME=... or there are too many. */
 bool cli_add_bind(cli_compile_settings *cs, const char *arg, bool is_file);
+
+/* Parses one --sequence NAME=N (a sequence's length; an optional: present,
+ * an optional sequence of that length) or NAME=none (an absent optional). */
+bool cli_add_sequence(cli_compile_settings *cs, const char *arg);
+
+/* The model's inputs and outputs as ONNX declares them (tools/cli_seq.c). */
+typedef struct cli_io_types {
+    int num_inputs, num_outputs;
+    char **input_names, **output_names;
+    dlc_file_kind *input_kinds, *output_kinds;
+    bool any_sequence; /* some input or output is a sequence or optional */
+} cli_io_types;
+int cli_io_types_read(const char *onnx_path, cli_io_types *out);
+void cli_io_types_free(cli_io_types *io);
+/* The name the artifact gives tensor k of v, a value called base: "base[k]"
+ * in a sequence, "base" for a (present optional) tensor. */
+void cli_element_name(const dlc_owned_value *v, const char *base, int32_t k, char *buf, size_t size);
 
 /* Inputs bound to values for one compile (tools/cli_bind.c). */
 typedef struct cli_bound_inputs {
@@ -86,6 +107,12 @@ typedef struct cli_inputs {
 
 /* Reads every file; on error prints it and returns false. */
 bool cli_inputs_read(cli_inputs *in, char *const *paths, int count);
+/* Reads paths[i] as the model's input i declares (tensor, sequence or
+ * optional) and flattens them into named tensors; the length of each
+ * sequence and presence of each optional not given yet go into cs. in->paths
+ * borrows from paths. Prints the error and returns false on failure. */
+bool cli_inputs_read_typed(cli_inputs *in, char *const *paths, int count, const cli_io_types *io,
+                           cli_compile_settings *cs);
 void cli_inputs_free(cli_inputs *in);
 
 /* For each tensor, the index of the model input it feeds: the input whose

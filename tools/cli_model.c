@@ -66,6 +66,13 @@ static int compile_to_temp(const char *onnx_path, const cli_compile_settings *cs
     dlc_graph *g;
     dlc_status st = dlc_onnx_import_file(onnx_path, &g);
     if (st != DLC_OK) return cli_status_error(st);
+    /* sequence and optional inputs become tensor inputs first, so that the
+     * run's (flattened) tensors match them by name */
+    st = dlc_bind_input_sequences(g, cs->sequences, cs->num_sequences);
+    if (st != DLC_OK) {
+        dlc_graph_free(g);
+        return cli_status_error(st);
+    }
     cli_compile_settings settings = *cs;
     /* inputs that decide output shapes (a Reshape's shape, Slice's starts...)
      * are bound to the values given with --bind, else to the run's inputs;

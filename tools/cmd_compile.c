@@ -19,13 +19,17 @@ static const char usage[] =
     "  --bind NAME=FILE.pb      fix an input to the value in FILE.pb (a shape input: Reshape's\n"
     "                           shape, Slice's starts...); runs refuse any other value (repeatable)\n"
     "  --bind-value NAME=V,...  the same with the value written out (a scalar or a 1-D list)\n"
+    "  --sequence NAME=N|none   the length of a sequence input, or for an optional input: none\n"
+    "                           (absent) or N (present; an optional sequence of length N). Its\n"
+    "                           elements become inputs NAME[0], NAME[1]... (NAME for an optional\n"
+    "                           tensor), shaped with --shape NAME[1]=... (repeatable)\n"
     "  --print-ir               print the IR after the graph passes (stdout)\n"
     "  --print-after-all        print the IR after every pass (stdout)\n"
     "  --emit-llvm FILE         also write the optimized LLVM IR to FILE\n"
     "  -q, --quiet              no progress lines on stderr\n"
     "  -h, --help               this text\n";
 
-enum { OPT_CPU = 256, OPT_SHAPE, OPT_PRINT_IR, OPT_PRINT_AFTER_ALL, OPT_EMIT_LLVM, OPT_BIND, OPT_BIND_VALUE };
+enum { OPT_CPU = 256, OPT_SHAPE, OPT_PRINT_IR, OPT_PRINT_AFTER_ALL, OPT_EMIT_LLVM, OPT_BIND, OPT_BIND_VALUE, OPT_SEQUENCE };
 
 /* model.onnx → model.so beside it. */
 static char *default_output(const char *model_path) {
@@ -46,6 +50,7 @@ int cmd_compile(int argc, char **argv) {
         {"input-shape", required_argument, NULL, OPT_SHAPE},
         {"bind", required_argument, NULL, OPT_BIND},
         {"bind-value", required_argument, NULL, OPT_BIND_VALUE},
+        {"sequence", required_argument, NULL, OPT_SEQUENCE},
         {"print-ir", no_argument, NULL, OPT_PRINT_IR},
         {"print-after-all", no_argument, NULL, OPT_PRINT_AFTER_ALL},
         {"emit-llvm", required_argument, NULL, OPT_EMIT_LLVM},
@@ -75,6 +80,9 @@ int cmd_compile(int argc, char **argv) {
         case OPT_BIND_VALUE:
             if (!cli_add_bind(&cs, optarg, opt == OPT_BIND)) return CLI_USAGE;
             break;
+        case OPT_SEQUENCE:
+            if (!cli_add_sequence(&cs, optarg)) return CLI_USAGE;
+            break;
         case OPT_PRINT_IR: print_ir = true; break;
         case OPT_PRINT_AFTER_ALL: print_after_all = true; break;
         case OPT_EMIT_LLVM: emit_llvm = optarg; break;
@@ -102,6 +110,13 @@ int cmd_compile(int argc, char **argv) {
         fprintf(log, "import   %s: %d nodes, %d inputs, %d outputs (%.3f s)\n", model_path, g->num_nodes,
                 g->num_inputs, g->num_outputs, t1 - t0);
 
+    /* sequence and optional inputs are flattened first: --shape and --bind name their elements */
+    st = dlc_bind_input_sequences(g, cs.sequences, cs.num_sequences);
+    if (st != DLC_OK) {
+        dlc_graph_free(g);
+        free(out_path);
+        return cli_status_error(st);
+    }
     cli_bound_inputs *bound = malloc(sizeof *bound);
     int rc = bound == NULL ? cli_error("out of memory") : cli_bound_inputs_resolve(g, &cs, bound);
     if (rc != CLI_OK) {

@@ -79,59 +79,123 @@ static bool is_dir(const char *path) {
 
 static int data_set_filter(const struct dirent *e) { return strncmp(e->d_name, "test_data_set_", 14) == 0; }
 
-/* Reads prefix_0.pb, prefix_1.pb, ... from folder. */
-static bool read_numbered(const char *folder, const char *prefix, cli_inputs *out) {
-    char **paths = NULL;
-    int count = 0;
-    for (;; count++) {
+/* The files prefix_0.pb, prefix_1.pb, ... of a data set, read. */
+typedef struct numbered {
+    cli_inputs in;
+    char **paths; /* owned; in.paths borrows them */
+    int count;
+} numbered;
+
+static void free_numbered(numbered *n) {
+    cli_inputs_free(&n->in);
+    for (int i = 0; i < n->count; i++) free(n->paths[i]);
+    free(n->paths);
+    memset(n, 0, sizeof *n);
+}
+
+/* Reads prefix_0.pb, prefix_1.pb, ... from folder: as tensors, or when io
+ * is given as the model's inputs declare them (sequences and optionals
+ * flattened into named tensors, their lengths added to cs). */
+static bool read_numbered(const char *folder, const char *prefix, const cli_io_types *io, cli_compile_settings *cs,
+                          numbered *out) {
+    memset(out, 0, sizeof *out);
+    for (;; out->count++) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s_%d.pb", folder, prefix, count);
+        snprintf(path, sizeof path, "%s/%s_%d.pb", folder, prefix, out->count);
         if (!is_file(path)) break;
-        char **p = realloc(paths, (size_t)(count + 1) * sizeof *p);
-        if (p == NULL || (p[count] = strdup(path)) == NULL) {
-            free(p != NULL ? p : paths);
+        char **p = realloc(out->paths, (size_t)(out->count + 1) * sizeof *p);
+        if (p == NULL || (p[out->count] = strdup(path)) == NULL) {
+            if (p != NULL) out->paths = p;
+            free_numbered(out);
             cli_error("out of memory");
             return false;
         }
-        paths = p;
+        out->paths = p;
     }
-    bool ok = cli_inputs_read(out, paths, count);
-    /* out->paths holds the same strings now; free_numbered frees them */
-    if (!ok) {
-        cli_inputs_free(out);
-        for (int i = 0; i < count; i++) free(paths[i]);
-    }
-    free(paths);
+    bool ok = io != NULL ? cli_inputs_read_typed(&out->in, out->paths, out->count, io, cs)
+                         : cli_inputs_read(&out->in, out->paths, out->count);
+    if (!ok) free_numbered(out);
     return ok;
 }
 
-static void free_numbered(cli_inputs *in) {
-    if (in->paths != NULL)
-        for (int i = 0; in->paths[i] != NULL; i++) free(in->paths[i]);
-    cli_inputs_free(in);
+static case_result compare_one(const char *name, const dlc_tensor *got, dlc_tensor *expected, const test_settings *ts,
+                               char *msg, size_t size) {
+    cli_accept_bf16_bits(expected, got->dtype); /* bfloat16 data as uint16 */
+    double rtol, atol;
+    tolerance_for(ts, expected->dtype, &rtol, &atol);
+    return cli_compare_tensors(name, got, expected, rtol, atol, msg, size) ? CASE_PASS : CASE_FAIL;
 }
 
 static case_result compare_outputs(const char *set_dir, const cli_bindings *b, const test_settings *ts, char *msg,
                                    size_t size) {
-    cli_inputs expected;
-    if (!read_numbered(set_dir, "output", &expected)) return CASE_FAIL;
+    numbered expected;
+    if (!read_numbered(set_dir, "output", NULL, NULL, &expected)) return CASE_FAIL;
     case_result result = CASE_PASS;
-    if (expected.count > b->num_outputs) {
-        snprintf(msg, size, "the data set has %d outputs, the model %d", expected.count, b->num_outputs);
+    if (expected.in.count > b->num_outputs) {
+        snprintf(msg, size, "the data set has %d outputs, the model %d", expected.in.count, b->num_outputs);
         result = CASE_FAIL;
-    } else if (expected.count == 0) {
+    } else if (expected.in.count == 0) {
         snprintf(msg, size, "no output_0.pb in %.1900s", set_dir);
         result = CASE_FAIL;
     }
-    for (int o = 0; result == CASE_PASS && o < expected.count; o++) {
-        cli_accept_bf16_bits(&expected.tensors[o].tensor, b->outputs[o].dtype); /* bfloat16 data as uint16 */
-        double rtol, atol;
-        tolerance_for(ts, expected.tensors[o].tensor.dtype, &rtol, &atol);
-        if (!cli_compare_tensors(b->output_infos[o].name, &b->outputs[o], &expected.tensors[o].tensor, rtol, atol, msg,
-                                 size))
-            result = CASE_FAIL;
-    }
+    for (int o = 0; result == CASE_PASS && o < expected.in.count; o++)
+        result = compare_one(b->output_infos[o].name, &b->outputs[o], &expected.in.tensors[o].tensor, ts, msg, size);
     free_numbered(&expected);
+    return result;
+}
+
+/* Whether artifact output name is one of the tensors model output base
+ * flattens into ("base" or "base[k]"). */
+static bool flattened_from(const char *name, const char *base) {
+    size_t n = strlen(base);
+    return strncmp(name, base, n) == 0 && (name[n] == '\0' || name[n] == '[');
+}
+
+/* Outputs of a model with sequences or optionals: each output_N.pb is read
+ * as the model declares output N and compared element by element with the
+ * artifact's outputs of the same names, which must be all there is of it. */
+static case_result compare_typed_outputs(const char *set_dir, const cli_bindings *b, const cli_io_types *io,
+                                         const test_settings *ts, char *msg, size_t size) {
+    case_result result = CASE_PASS;
+    int o = 0;
+    for (; result == CASE_PASS && o < io->num_outputs; o++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%.4000s/output_%d.pb", set_dir, o);
+        if (!is_file(path)) break;
+        dlc_owned_value v;
+        dlc_status st = dlc_value_file_read(path, io->output_kinds[o], &v);
+        if (st != DLC_OK) {
+            cli_status_error(st);
+            return CASE_FAIL;
+        }
+        const char *base = io->output_names[o];
+        int produced = 0;
+        for (int k = 0; k < b->num_outputs; k++) produced += flattened_from(b->output_infos[k].name, base);
+        if (produced != v.count) {
+            snprintf(msg, size, "output '%.200s': expected %s%d element%s, the model gives %d", base,
+                     v.kind == DLC_FILE_OPTIONAL && !v.present ? "an empty optional, " : "", (int)v.count,
+                     v.count == 1 ? "" : "s", produced);
+            result = CASE_FAIL;
+        }
+        for (int32_t k = 0; result == CASE_PASS && k < v.count; k++) {
+            char name[600];
+            cli_element_name(&v, base, k, name, sizeof name);
+            int found = -1;
+            for (int j = 0; j < b->num_outputs && found < 0; j++)
+                if (strcmp(b->output_infos[j].name, name) == 0) found = j;
+            if (found < 0) {
+                snprintf(msg, size, "the model has no output '%.500s'", name);
+                result = CASE_FAIL;
+            } else {
+                result = compare_one(name, &b->outputs[found], &v.elems[k].tensor, ts, msg, size);
+            }
+        }
+        dlc_owned_value_free(&v);
+    }
+    if (result == CASE_PASS && o == 0) {
+        snprintf(msg, size, "no output_0.pb in %.1900s", set_dir);
+        result = CASE_FAIL;
+    }
     return result;
 }
 
@@ -145,28 +209,43 @@ static case_result run_case(const char *dir, const test_settings *ts, char *msg,
         free(sets);
         return CASE_FAIL;
     }
+    /* a model with sequence or optional inputs or outputs: its data files
+     * are read as it declares them, and each data set compiled for its own
+     * lengths (an import error shows again when compiling) */
+    cli_io_types io = {0};
+    bool typed = cli_io_types_read(model_path, &io) == CLI_OK && io.any_sequence;
+    cli_compile_settings *cs = malloc(sizeof *cs);
+    if (cs == NULL) {
+        cli_io_types_free(&io);
+        for (int s = 0; s < num_sets; s++) free(sets[s]);
+        free(sets);
+        snprintf(msg, size, "out of memory");
+        return CASE_FAIL;
+    }
     case_result result = CASE_PASS;
     cli_model model = {0};
     dlc_session *session = NULL;
     for (int s = 0; s < num_sets && result == CASE_PASS; s++) {
         char set_dir[4096];
         snprintf(set_dir, sizeof set_dir, "%s/%s", dir, sets[s]->d_name);
-        cli_inputs inputs;
-        if (!read_numbered(set_dir, "input", &inputs)) {
+        *cs = ts->cs;
+        numbered inputs;
+        if (!read_numbered(set_dir, "input", typed ? &io : NULL, cs, &inputs)) {
             result = CASE_FAIL;
             break;
         }
         /* compile once, binding symbolic dims from the first data set; a
-         * model whose shape inputs were bound to values is compiled again
-         * for every data set, since each may give other values */
-        bool rebind = s > 0 && model.bound[0] != '\0';
+         * model whose shape inputs were bound to values, or whose sequences
+         * were, is compiled again for every data set, since each may give
+         * other values */
+        bool rebind = s > 0 && (model.bound[0] != '\0' || typed);
         if (rebind) {
             dlc_session_free(session);
             session = NULL;
             cli_model_close(&model);
         }
         if (s == 0 || rebind) {
-            if (cli_model_open(model_path, &ts->cs, &inputs, &model) != CLI_OK) {
+            if (cli_model_open(model_path, cs, &inputs.in, &model) != CLI_OK) {
                 result = cli_last_status() == DLC_ERR_UNSUPPORTED ? CASE_UNSUPPORTED : CASE_FAIL;
             } else {
                 dlc_session_options so = {.num_threads = (int32_t)ts->threads};
@@ -178,7 +257,7 @@ static case_result run_case(const char *dir, const test_settings *ts, char *msg,
             }
         }
         cli_bindings b = {0};
-        if (result == CASE_PASS && cli_bindings_prepare(model.model, &inputs, &b) != CLI_OK) result = CASE_FAIL;
+        if (result == CASE_PASS && cli_bindings_prepare(model.model, &inputs.in, &b) != CLI_OK) result = CASE_FAIL;
         if (result == CASE_PASS) {
             dlc_status st = dlc_session_run(session, b.inputs, b.num_inputs, b.outputs, b.num_outputs);
             if (st != DLC_OK) {
@@ -186,7 +265,9 @@ static case_result run_case(const char *dir, const test_settings *ts, char *msg,
                 result = CASE_FAIL;
             }
         }
-        if (result == CASE_PASS) result = compare_outputs(set_dir, &b, ts, msg, size);
+        if (result == CASE_PASS)
+            result = typed ? compare_typed_outputs(set_dir, &b, &io, ts, msg, size)
+                           : compare_outputs(set_dir, &b, ts, msg, size);
         if (result == CASE_FAIL && num_sets > 1) { /* say which data set */
             char inner[MSG_SIZE];
             snprintf(inner, sizeof inner, "%s", msg);
@@ -199,6 +280,8 @@ static case_result run_case(const char *dir, const test_settings *ts, char *msg,
     else if (result == CASE_PASS) msg[0] = '\0';
     if (session != NULL) dlc_session_free(session);
     cli_model_close(&model);
+    cli_io_types_free(&io);
+    free(cs);
     for (int s = 0; s < num_sets; s++) free(sets[s]);
     free(sets);
     return result;

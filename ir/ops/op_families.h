@@ -23,3 +23,4 @@ DLC_OP_FAMILY(roi_align)     /* RoiAlign */
 DLC_OP_FAMILY(tfidf)         /* TfIdfVectorizer */
 DLC_OP_FAMILY(control_flow)  /* If, Loop, Scan (expanded by passes/control_flow.c) */
 DLC_OP_FAMILY(random)        /* RandomUniform, RandomNormal, *Like, Bernoulli, Multinomial */
+DLC_OP_FAMILY(sequence)      /* Sequence*, ConcatFromSequence, SplitToSequence, SequenceMap, Optional* (expanded by passes/sequence.c) */

@@ -719,7 +719,18 @@ Test(frontend_graph, bad_input_types) {
     b->main.inputs[0]->type->value_case = ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE;
     b->main.inputs[0]->type->sequence_type = mb_alloc(b, sizeof(Onnx__TypeProto__Sequence));
     onnx__type_proto__sequence__init(b->main.inputs[0]->type->sequence_type);
-    EXPECT_ERROR(b, NULL, DLC_ERR_UNSUPPORTED, "graph input 'x'", "sequence");
+    EXPECT_ERROR(b, NULL, DLC_ERR_PARSE, "graph input 'x'", "sequence without an element type");
+    mb_free(b);
+    b = matmul_model();
+    Onnx__TypeProto *value_type = mb_alloc(b, sizeof *value_type);
+    *value_type = *b->main.inputs[0]->type; /* map<int64, float tensor> */
+    b->main.inputs[0]->type->value_case = ONNX__TYPE_PROTO__VALUE_MAP_TYPE;
+    b->main.inputs[0]->type->map_type = mb_alloc(b, sizeof(Onnx__TypeProto__Map));
+    onnx__type_proto__map__init(b->main.inputs[0]->type->map_type);
+    b->main.inputs[0]->type->map_type->has_key_type = 1;
+    b->main.inputs[0]->type->map_type->key_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+    b->main.inputs[0]->type->map_type->value_type = value_type;
+    EXPECT_ERROR(b, NULL, DLC_ERR_UNSUPPORTED, "graph input 'x'", "is a map");
     mb_free(b);
     b = matmul_model();
     b->main.inputs[0]->type->tensor_type->elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__STRING;
