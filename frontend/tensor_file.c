@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "frontend/file_bytes.h"
 #include "frontend/proto_depth.h"
@@ -140,6 +141,13 @@ dlc_status dlc_value_file_read(const char *path, dlc_file_kind kind, dlc_owned_v
     const ProtobufCMessageDescriptor *desc =
         kind == DLC_FILE_SEQUENCE ? &onnx__sequence_proto__descriptor : &onnx__optional_proto__descriptor;
     const char *what = kind == DLC_FILE_SEQUENCE ? "SequenceProto" : "OptionalProto";
+    /* a message with no field set is zero bytes: an empty sequence, an absent optional */
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0) {
+        out->present = kind == DLC_FILE_SEQUENCE;
+        out->holds_sequence = kind == DLC_FILE_SEQUENCE;
+        return DLC_OK;
+    }
     dlc_file_bytes bytes;
     DLC_TRY(dlc_file_bytes_map(path, "a sequence or optional file", &bytes));
     dlc_status st = DLC_OK;
