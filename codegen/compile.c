@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codegen/dynamic.h"
 #include "codegen/llvm/llvm_backend.h"
 #include "frontend/onnx_import.h"
 #include "ir/printer.h"
@@ -79,7 +80,7 @@ dlc_status dlc_bind_input_shapes(dlc_graph *g, const dlc_input_shape *shapes, in
 
 /* Code generation needs every size known: name the first symbolic dim of an
  * input (the user can bind it), else the first tensor left without a shape. */
-static dlc_status check_static_shapes(const dlc_graph *g) {
+dlc_status dlc_check_static_shapes(const dlc_graph *g) {
     char shape[256];
     for (int32_t i = 0; i < g->num_inputs; i++) {
         const dlc_value *v = g->inputs[i];
@@ -122,6 +123,8 @@ dlc_status dlc_compile_graph(dlc_graph *g, const dlc_compile_options *opts_in, c
 
     DLC_TRY(dlc_bind_input_sequences(g, opts->input_sequences, opts->num_input_sequences));
     DLC_TRY(dlc_bind_input_shapes(g, opts->input_shapes, opts->num_input_shapes));
+    /* symbolic dims left unbound: one artifact for every size (codegen/dynamic.h) */
+    if (dlc_graph_has_symbolic_inputs(g)) return dlc_compile_dynamic(g, opts, out_path);
     DLC_TRY(dlc_bind_input_values(g, opts->input_values, opts->num_input_values));
     if (opts->log) fprintf(opts->log, "compile: graph '%s', %d nodes\n", g->name ? g->name : "", g->num_nodes);
     DLC_TRY(dlc_infer_and_fold(g));
@@ -135,7 +138,7 @@ dlc_status dlc_compile_graph(dlc_graph *g, const dlc_compile_options *opts_in, c
         .opt_level = opts->opt_level, .print_after_all = opts->print_after_all, .verify_each = verify_each};
     DLC_TRY(dlc_run_passes(g, &pass_opts));
     if (opts->log) fprintf(opts->log, "compile: %d nodes after graph passes\n", g->num_nodes);
-    DLC_TRY(check_static_shapes(g));
+    DLC_TRY(dlc_check_static_shapes(g));
     if (opts->print_ir) dlc_graph_print(g, opts->print_ir);
 
     dlc_memory_plan plan;
@@ -143,7 +146,7 @@ dlc_status dlc_compile_graph(dlc_graph *g, const dlc_compile_options *opts_in, c
     if (opts->log)
         fprintf(opts->log, "compile: arena %llu bytes, weights %llu bytes\n", (unsigned long long)plan.arena_size,
                 (unsigned long long)plan.weights_size);
-    dlc_status st = dlc_llvm_compile(g, &plan, opts, out_path);
+    dlc_status st = dlc_llvm_compile(g, &plan, NULL, opts, out_path);
     dlc_memory_plan_free(&plan);
     return st;
 }

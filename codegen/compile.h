@@ -69,4 +69,7 @@ dlc_status dlc_bind_input_sequences(dlc_graph *g, const dlc_input_sequence *seqs
 /* Applies opts->input_shapes to g's inputs (error names the input and both shapes). */
 dlc_status dlc_bind_input_shapes(dlc_graph *g, const dlc_input_shape *shapes, int32_t count);
 
+/* Fails naming the first input or tensor whose shape is not static. */
+dlc_status dlc_check_static_shapes(const dlc_graph *g);
+
 #endif

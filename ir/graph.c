@@ -101,7 +101,26 @@ void dlc_graph_free(dlc_graph *g) {
     free(g->opsets);
     free(g->name);
     free(g->source_path);
+    for (int32_t i = 0; i < g->num_no_fold; i++) free(g->no_fold[i]);
+    free(g->no_fold);
     free(g);
+}
+
+dlc_status dlc_graph_add_no_fold(dlc_graph *g, const char *name) {
+    if (dlc_graph_is_no_fold(g, name)) return DLC_OK;
+    char **grown = realloc(g->no_fold, ((size_t)g->num_no_fold + 1) * sizeof *grown);
+    if (grown == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "graph: out of memory");
+    g->no_fold = grown;
+    if ((g->no_fold[g->num_no_fold] = copy_string(name)) == NULL)
+        return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "graph: out of memory");
+    g->num_no_fold++;
+    return DLC_OK;
+}
+
+bool dlc_graph_is_no_fold(const dlc_graph *g, const char *name) {
+    for (int32_t i = 0; i < g->num_no_fold; i++)
+        if (strcmp(g->no_fold[i], name) == 0) return true;
+    return false;
 }
 
 /* ---- values ---- */

@@ -142,11 +142,20 @@ struct dlc_graph {
     dlc_opset_import *opsets;
     int32_t num_opsets;
     char *source_path;       /* model file, for messages */
+    /* Names of values whose producing nodes constant folding leaves in place
+     * (codegen/dynamic.c: a result whose size depends on a symbolic dim is
+     * computed at run time). */
+    char **no_fold;
+    int32_t num_no_fold;
 };
 
 /* ---- graphs ---- */
 dlc_status dlc_graph_create(const char *name, dlc_graph **out_graph);
 void dlc_graph_free(dlc_graph *graph);
+
+/* Adds name to g->no_fold (a copy). */
+dlc_status dlc_graph_add_no_fold(dlc_graph *g, const char *name);
+bool dlc_graph_is_no_fold(const dlc_graph *g, const char *name);
 
 /* ---- values ---- */
 dlc_status dlc_graph_add_value(dlc_graph *g, const char *name, dlc_value_kind kind, dlc_dtype dtype,

@@ -49,8 +49,10 @@ static bool op_reads_only_shape(const dlc_node *node) {
 /* Whether node can and should be folded: every present input CONST (or of
  * static shape for Shape/Size), every present output not yet CONST, with a
  * static shape and a size under the cap. */
-static bool node_is_foldable(const dlc_node *node) {
+static bool node_is_foldable(const dlc_graph *g, const dlc_node *node) {
     if (node->schema == NULL || node->schema->lower == NULL || op_is_nondeterministic(node)) return false;
+    for (int32_t o = 0; o < node->num_outputs; o++)
+        if (node->outputs[o] != NULL && dlc_graph_is_no_fold(g, node->outputs[o]->name)) return false;
     bool shape_only = op_reads_only_shape(node);
     int present_inputs = 0;
     for (int32_t i = 0; i < node->num_inputs; i++) {
@@ -93,7 +95,7 @@ static dlc_status shrink_to_actual(dlc_value *v, const int64_t *dims, const char
 
 dlc_status dlc_fold_node(dlc_graph *g, dlc_node *node, bool *out_folded) {
     *out_folded = false;
-    if (!node_is_foldable(node)) return DLC_OK;
+    if (!node_is_foldable(g, node)) return DLC_OK;
     char where[256];
     dlc_node_describe(node, where, sizeof where);
 

@@ -77,7 +77,9 @@ static dlc_status check_descriptor(const dlc_model *model) {
                         model->path, d->abi_version, DLC_VERSION_STRING, DLC_ARTIFACT_ABI_VERSION);
     if (d->num_inputs < 0 || d->num_outputs < 0 || d->num_nodes < 0 || d->run == NULL ||
         (d->num_inputs > 0 && d->inputs == NULL) || (d->num_outputs > 0 && d->outputs == NULL) ||
-        d->arena_alignment < 64 || (d->arena_alignment & (d->arena_alignment - 1)) != 0)
+        d->arena_alignment < 64 || (d->arena_alignment & (d->arena_alignment - 1)) != 0 || d->num_symbols < 0 ||
+        d->num_symbols > DLC_MAX_RANK * 4 ||
+        (d->num_symbols > 0 && (d->shapes == NULL || d->symbol_names == NULL || d->symbol_min == NULL)))
         return dlc_fail(DLC_ERR_PARSE, "model '%s' has a malformed descriptor", model->path);
     return DLC_OK;
 }

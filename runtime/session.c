@@ -10,6 +10,7 @@
 #include "runtime/bound_inputs.h"
 #include "runtime/model_internal.h"
 #include "runtime/status.h"
+#include "runtime/symbols.h"
 
 struct dlc_session {
     const dlc_model *model;
@@ -20,6 +21,10 @@ struct dlc_session {
     /* num_outputs * DLC_ARTIFACT_MAX_RANK: each output's dims after the last
      * successful run (the descriptor's before any), written by the artifact */
     int64_t *output_dims;
+    uint64_t arena_capacity;    /* bytes allocated (a model with symbolic dims grows it) */
+    dlc_tensor_info *in_infos;  /* this run's shapes (symbols resolved) */
+    dlc_tensor_info *out_infos;
+    int64_t symbols[DLC_MAX_RANK * 4];
 };
 
 /* Every output's dims back to the descriptor's (bounds included). */
@@ -38,12 +43,31 @@ static int32_t default_threads(const dlc_model *model) {
     return cpus >= 1 && cpus <= INT32_MAX ? (int32_t)cpus : 1;
 }
 
+/* Makes the arena hold at least size bytes (allocating only to grow). */
+static dlc_status grow_arena(dlc_session *s, uint64_t size) {
+    if (s->arena != NULL && size <= s->arena_capacity) return DLC_OK;
+    /* aligned_alloc wants a multiple of the alignment; never 0 bytes */
+    uint64_t align = s->model->desc->arena_alignment;
+    uint64_t rounded = size > UINT64_MAX - align ? 0 : (size + align - 1) / align * align;
+    if (rounded == 0) rounded = align;
+    void *arena = rounded <= SIZE_MAX && size <= SIZE_MAX - align ? aligned_alloc((size_t)align, (size_t)rounded) : NULL;
+    if (arena == NULL)
+        return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "model '%s': cannot allocate the session's arena of %llu bytes",
+                        s->model->path, (unsigned long long)size);
+    free(s->arena);
+    s->arena = arena;
+    s->arena_capacity = rounded;
+    return DLC_OK;
+}
+
 void dlc_session_free(dlc_session *session) {
     if (session == NULL) return;
     free(session->arena);
     free(session->input_ptrs);
     free(session->output_ptrs);
     free(session->output_dims);
+    free(session->in_infos);
+    free(session->out_infos);
     free(session);
 }
 
@@ -63,19 +87,31 @@ dlc_status dlc_session_create(const dlc_model *model, const dlc_session_options 
     s->input_ptrs = calloc((size_t)desc->num_inputs + 1, sizeof *s->input_ptrs);
     s->output_ptrs = calloc((size_t)desc->num_outputs + 1, sizeof *s->output_ptrs);
     s->output_dims = calloc(((size_t)desc->num_outputs + 1) * DLC_ARTIFACT_MAX_RANK, sizeof *s->output_dims);
-    /* aligned_alloc wants a multiple of the alignment; never 0 bytes */
-    uint64_t align = desc->arena_alignment;
-    uint64_t size = desc->arena_size > UINT64_MAX - align ? 0 : (desc->arena_size + align - 1) / align * align;
-    if (size == 0) size = align;
-    if (desc->arena_size <= SIZE_MAX - align) s->arena = aligned_alloc((size_t)align, (size_t)size);
-    if (s->input_ptrs == NULL || s->output_ptrs == NULL || s->output_dims == NULL || s->arena == NULL) {
+    s->in_infos = calloc((size_t)desc->num_inputs + 1, sizeof *s->in_infos);
+    s->out_infos = calloc((size_t)desc->num_outputs + 1, sizeof *s->out_infos);
+    dlc_status st = s->input_ptrs && s->output_ptrs && s->output_dims && s->in_infos && s->out_infos
+                        ? DLC_OK
+                        : dlc_fail(DLC_ERR_OUT_OF_MEMORY, "session for model '%s'", model->path);
+    if (st == DLC_OK) st = grow_arena(s, desc->arena_size);
+    if (st != DLC_OK) {
         dlc_session_free(s);
-        return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "model '%s': cannot allocate the session's arena of %llu bytes",
-                        model->path, (unsigned long long)desc->arena_size);
+        return st;
     }
     reset_output_dims(s);
     *out_session = s;
     return DLC_OK;
+}
+
+dlc_status dlc_session_reserve(dlc_session *session, const dlc_tensor *inputs, int num_inputs) {
+    if (session == NULL || (num_inputs > 0 && inputs == NULL))
+        return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "dlc_session_reserve: NULL argument");
+    const dlc_model *model = session->model;
+    if (num_inputs != model->desc->num_inputs)
+        return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "model '%s' takes %d inputs, got %d", model->path,
+                        model->desc->num_inputs, num_inputs);
+    uint64_t arena_size;
+    DLC_TRY(dlc_resolve_shapes(model, inputs, session->in_infos, session->out_infos, session->symbols, &arena_size));
+    return grow_arena(session, arena_size);
 }
 
 dlc_status dlc_session_set_num_threads(dlc_session *session, int32_t num_threads) {
@@ -140,7 +176,7 @@ static dlc_status check_tensor(const dlc_model *model, const dlc_tensor *t, cons
 static dlc_status check_output_dims(dlc_session *session) {
     const dlc_model *model = session->model;
     for (int32_t i = 0; i < model->desc->num_outputs; i++) {
-        const dlc_tensor_info *info = &model->outputs[i];
+        const dlc_tensor_info *info = &session->out_infos[i]; /* symbolic dims resolved for this run */
         const int64_t *got = session->output_dims + (size_t)i * DLC_ARTIFACT_MAX_RANK;
         for (int32_t d = 0; d < info->rank; d++) {
             bool bounded = (info->bounded_dims >> d) & 1u;
@@ -179,14 +215,18 @@ dlc_status dlc_session_run(dlc_session *session, const dlc_tensor *inputs, int n
                         model->path, desc->num_inputs, desc->num_outputs, num_inputs, num_outputs);
     if ((num_inputs > 0 && inputs == NULL) || (num_outputs > 0 && outputs == NULL))
         return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "dlc_session_run: inputs or outputs is NULL");
+    /* a model with symbolic dims: their values from the inputs, every size from them */
+    uint64_t arena_size;
+    DLC_TRY(dlc_resolve_shapes(model, inputs, session->in_infos, session->out_infos, session->symbols, &arena_size));
     for (int i = 0; i < num_inputs; i++) {
-        DLC_TRY(check_tensor(model, &inputs[i], &model->inputs[i], "input", false));
+        DLC_TRY(check_tensor(model, &inputs[i], &session->in_infos[i], "input", false));
         session->input_ptrs[i] = inputs[i].data;
     }
     for (int i = 0; i < num_outputs; i++) {
-        DLC_TRY(check_tensor(model, &outputs[i], &model->outputs[i], "output", true));
+        DLC_TRY(check_tensor(model, &outputs[i], &session->out_infos[i], "output", true));
         session->output_ptrs[i] = outputs[i].data;
     }
+    DLC_TRY(grow_arena(session, arena_size));
     DLC_TRY(dlc_check_bound_inputs(model, inputs));
     dlc_artifact_run_args args = {
         .arena = session->arena,
@@ -195,6 +235,7 @@ dlc_status dlc_session_run(dlc_session *session, const dlc_tensor *inputs, int n
         .num_threads = session->num_threads,
         .failed_node = -1,
         .output_dims = session->output_dims,
+        .symbols = desc->num_symbols > 0 ? session->symbols : NULL,
     };
     int32_t rc = desc->run(&args);
     if (rc != 0) {
@@ -207,7 +248,7 @@ dlc_status dlc_session_run(dlc_session *session, const dlc_tensor *inputs, int n
     }
     DLC_TRY(check_output_dims(session));
     for (int i = 0; i < num_outputs; i++) {
-        const dlc_tensor_info *info = &model->outputs[i];
+        const dlc_tensor_info *info = &session->out_infos[i];
         outputs[i].dtype = info->dtype;
         outputs[i].rank = info->rank;
         memset(outputs[i].dims, 0, sizeof outputs[i].dims);
@@ -228,4 +269,31 @@ dlc_status dlc_session_output_shape(const dlc_session *session, int index, int32
     memcpy(out_dims, session->output_dims + (size_t)index * DLC_ARTIFACT_MAX_RANK,
            (size_t)*out_rank * sizeof *out_dims);
     return DLC_OK;
+}
+
+dlc_status dlc_model_infer_outputs(const dlc_model *model, const dlc_tensor *inputs, int num_inputs,
+                                   dlc_tensor *outputs, int num_outputs) {
+    if (model == NULL || (num_inputs > 0 && inputs == NULL) || (num_outputs > 0 && outputs == NULL))
+        return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "dlc_model_infer_outputs: NULL argument");
+    const dlc_artifact_desc *desc = model->desc;
+    if (num_inputs != desc->num_inputs || num_outputs != desc->num_outputs)
+        return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "model '%s' takes %d inputs and %d outputs, got %d and %d",
+                        model->path, desc->num_inputs, desc->num_outputs, num_inputs, num_outputs);
+    dlc_tensor_info *in_infos = calloc((size_t)num_inputs + 1, sizeof *in_infos);
+    dlc_tensor_info *out_infos = calloc((size_t)num_outputs + 1, sizeof *out_infos);
+    int64_t symbols[DLC_MAX_RANK * 4];
+    uint64_t arena_size;
+    dlc_status st = in_infos && out_infos ? DLC_OK : dlc_fail(DLC_ERR_OUT_OF_MEMORY, "dlc_model_infer_outputs");
+    if (st == DLC_OK) st = dlc_resolve_shapes(model, inputs, in_infos, out_infos, symbols, &arena_size);
+    for (int i = 0; i < num_inputs && st == DLC_OK; i++)
+        st = check_tensor(model, &inputs[i], &in_infos[i], "input", false);
+    for (int i = 0; i < num_outputs && st == DLC_OK; i++) {
+        outputs[i].dtype = out_infos[i].dtype;
+        outputs[i].rank = out_infos[i].rank;
+        memset(outputs[i].dims, 0, sizeof outputs[i].dims);
+        memcpy(outputs[i].dims, out_infos[i].dims, (size_t)out_infos[i].rank * sizeof outputs[i].dims[0]);
+    }
+    free(in_infos);
+    free(out_infos);
+    return st;
 }

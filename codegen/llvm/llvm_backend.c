@@ -37,8 +37,8 @@ static dlc_status emit_and_link(LLVMModuleRef module, LLVMTargetMachineRef machi
     return st;
 }
 
-dlc_status dlc_llvm_compile(const dlc_graph *g, const dlc_memory_plan *plan, const dlc_compile_options *opts,
-                            const char *out_path) {
+dlc_status dlc_llvm_compile(const dlc_graph *g, const dlc_memory_plan *plan, const dlc_dyn_plan *dyn,
+                            const dlc_compile_options *opts, const char *out_path) {
     dlc_llvm_target target;
     DLC_TRY(dlc_llvm_target_resolve(opts->cpu, &target));
     log_line(opts, "codegen: target %s%s", target.cpu, target.features[0] ? " (host features)\n" : "\n");
@@ -46,7 +46,7 @@ dlc_status dlc_llvm_compile(const dlc_graph *g, const dlc_memory_plan *plan, con
     dlc_status st = dlc_llvm_target_machine(&target, opts->opt_level, &machine);
     LLVMContextRef ctx = LLVMContextCreate();
     LLVMModuleRef module = NULL;
-    if (st == DLC_OK) st = dlc_llvm_build_module(ctx, g, plan, &target, &module);
+    if (st == DLC_OK) st = dlc_llvm_build_module(ctx, g, plan, dyn, &target, &module);
     if (st == DLC_OK) {
         char level[8];
         snprintf(level, sizeof level, "O%d", opts->opt_level);

@@ -33,6 +33,13 @@ typedef struct module_builder {
     /* by value id: for a value with bounded_dims, the i64[DLC_KMAX_RANK] slot
      * where its producer's kernel reported the actual dims (else NULL) */
     LLVMValueRef *actual_dims;
+    /* dynamic shapes (NULL dyn: a static model) */
+    const dlc_dyn_plan *dyn;
+    LLVMValueRef basis[DLC_POLY_MAX_SYMBOLS][DLC_POLY_MAX_DEGREE + 1]; /* binom(s_k - base, e) in run() */
+    LLVMValueRef *slot_offset;  /* arena offset of each slot, in run() */
+    LLVMValueRef shapes_fn;
+    LLVMValueRef *params_global; /* by node position */
+    LLVMValueRef scratch_offset; /* run(): where run-time-sized workspaces go */
 } module_builder;
 
 static LLVMValueRef const_i32(module_builder *mb, int64_t v) { return LLVMConstInt(mb->i32, (unsigned long long)v, 1); }
@@ -62,6 +69,82 @@ static LLVMValueRef add_constant_global(module_builder *mb, const char *name, LL
     LLVMSetGlobalConstant(global, 1);
     LLVMSetLinkage(global, LLVMPrivateLinkage);
     return global;
+}
+
+/* ---- dynamic shapes: polynomials evaluated at run time ---- */
+
+/* basis[k][e] = binom(symbols[k] - base, e), exact in int64. */
+static void emit_basis(module_builder *mb, LLVMBuilderRef b, LLVMValueRef symbols,
+                       LLVMValueRef basis[DLC_POLY_MAX_SYMBOLS][DLC_POLY_MAX_DEGREE + 1]) {
+    for (int32_t k = 0; k < mb->dyn->space.num_symbols; k++) {
+        LLVMValueRef idx = const_i64(mb, (uint64_t)k);
+        LLVMValueRef s = LLVMBuildLoad2(b, mb->i64, LLVMBuildInBoundsGEP2(b, mb->i64, symbols, &idx, 1, ""), "sym");
+        LLVMValueRef n = LLVMBuildSub(b, s, const_i64(mb, DLC_POLY_BASE), "");
+        LLVMValueRef n1 = LLVMBuildSub(b, n, const_i64(mb, 1), "");
+        LLVMValueRef n2 = LLVMBuildSub(b, n, const_i64(mb, 2), "");
+        LLVMValueRef nn1 = LLVMBuildMul(b, n, n1, "");
+        basis[k][0] = const_i64(mb, 1);
+        basis[k][1] = n;
+        basis[k][2] = LLVMBuildExactSDiv(b, nn1, const_i64(mb, 2), "");
+        basis[k][3] = LLVMBuildExactSDiv(b, LLVMBuildMul(b, nn1, n2, ""), const_i64(mb, 6), "");
+    }
+}
+
+static LLVMValueRef emit_poly(module_builder *mb, LLVMBuilderRef b,
+                              LLVMValueRef basis[DLC_POLY_MAX_SYMBOLS][DLC_POLY_MAX_DEGREE + 1], int32_t poly) {
+    const dlc_poly_space *space = &mb->dyn->space;
+    const dlc_poly *p = &mb->dyn->polys[poly];
+    LLVMValueRef sum = const_i64(mb, (uint64_t)p->c[0]);
+    for (int32_t t = 1; t < space->num_terms; t++) {
+        if (p->c[t] == 0) continue;
+        LLVMValueRef term = const_i64(mb, (uint64_t)p->c[t]);
+        for (int32_t k = 0; k < space->num_symbols; k++)
+            if (space->exps[t][k] > 0) term = LLVMBuildMul(b, term, basis[k][space->exps[t][k]], "");
+        sum = LLVMBuildAdd(b, sum, term, "");
+    }
+    return sum;
+}
+
+/* The parameter block of node pos at this run: the constant global when no
+ * word depends on the symbols, else a stack copy with those words computed. */
+static LLVMValueRef dynamic_params(module_builder *mb, LLVMBuilderRef b, LLVMBuilderRef allocas,
+                                   LLVMValueRef basis[DLC_POLY_MAX_SYMBOLS][DLC_POLY_MAX_DEGREE + 1], int32_t pos,
+                                   LLVMValueRef params_global, size_t params_size) {
+    const dlc_dyn_node *dn = &mb->dyn->nodes[pos];
+    if (dn->num_words == 0) return params_global;
+    LLVMValueRef block = LLVMBuildAlloca(allocas, LLVMArrayType2(mb->i64, params_size / 8), "params");
+    LLVMSetAlignment(block, 16);
+    LLVMBuildMemCpy(b, block, 16, params_global, 16, const_i64(mb, params_size));
+    for (int32_t i = 0; i < dn->num_words; i++) {
+        LLVMValueRef idx = const_i64(mb, (uint64_t)dn->words[i].word);
+        LLVMBuildStore(b, emit_poly(mb, b, basis, dn->words[i].poly), LLVMBuildInBoundsGEP2(b, mb->i64, block, &idx, 1, ""));
+    }
+    return block;
+}
+
+static dlc_status call_workspace_fn(module_builder *mb, LLVMBuilderRef b, const dlc_dyn_node *dn, LLVMValueRef params,
+                                    LLVMValueRef *out_bytes) {
+    LLVMValueRef fn = LLVMGetNamedFunction(mb->module, dn->workspace_fn);
+    if (fn == NULL || LLVMIsDeclaration(fn))
+        return dlc_fail(DLC_ERR_INTERNAL, "codegen: '%s' is not in the kernel library", dn->workspace_fn);
+    *out_bytes = LLVMBuildCall2(b, LLVMGlobalGetValueType(fn), fn, &params, 1, "workspace_bytes");
+    return DLC_OK;
+}
+
+/* Slot offsets, one slot after another, each rounded up to the alignment;
+ * returns the arena size. offsets may be NULL. */
+static LLVMValueRef emit_slot_offsets(module_builder *mb, LLVMBuilderRef b,
+                                      LLVMValueRef basis[DLC_POLY_MAX_SYMBOLS][DLC_POLY_MAX_DEGREE + 1],
+                                      LLVMValueRef *offsets) {
+    LLVMValueRef cursor = const_i64(mb, 0);
+    uint64_t align = mb->plan->alignment;
+    for (int32_t i = 0; i < mb->dyn->num_slots; i++) {
+        if (offsets != NULL) offsets[i] = cursor;
+        LLVMValueRef size = emit_poly(mb, b, basis, mb->dyn->slot_poly[i]);
+        size = LLVMBuildAnd(b, LLVMBuildAdd(b, size, const_i64(mb, align - 1), ""), const_i64(mb, ~(align - 1)), "");
+        cursor = LLVMBuildAdd(b, cursor, size, "slot_end");
+    }
+    return cursor;
 }
 
 static dlc_status parse_kernel_library(LLVMContextRef ctx, LLVMModuleRef *out_module) {
@@ -109,10 +192,18 @@ static LLVMValueRef byte_offset(module_builder *mb, LLVMValueRef base, uint64_t 
 /* Where value v lives during the run. */
 static dlc_status value_pointer(module_builder *mb, const dlc_value *v, LLVMValueRef *out) {
     const dlc_location *loc = &mb->plan->values[v->id];
+    if (mb->dyn != NULL && mb->dyn->value_slot[v->id] >= 0) {
+        LLVMValueRef off = mb->slot_offset[mb->dyn->value_slot[v->id]];
+        *out = LLVMBuildInBoundsGEP2(mb->body, mb->i8, mb->arena, &off, 1, "");
+        return DLC_OK;
+    }
     switch (loc->kind) {
     case DLC_LOC_INPUT: *out = load_pointer_at(mb, mb->inputs, loc->index); return DLC_OK;
     case DLC_LOC_OUTPUT: *out = load_pointer_at(mb, mb->outputs, loc->index); return DLC_OK;
-    case DLC_LOC_WEIGHT: *out = byte_offset(mb, mb->weights, loc->offset); return DLC_OK;
+    case DLC_LOC_WEIGHT:
+        if (mb->dyn != NULL && mb->dyn->value_slot[v->id] >= 0) break; /* a shape vector computed at run time */
+        *out = byte_offset(mb, mb->weights, loc->offset);
+        return DLC_OK;
     case DLC_LOC_ARENA: *out = byte_offset(mb, mb->arena, loc->offset); return DLC_OK;
     case DLC_LOC_NONE: break;
     }
@@ -209,6 +300,7 @@ static dlc_status emit_output_dims(module_builder *mb) {
         LLVMValueRef actual = mb->actual_dims[v->id];
         for (int32_t d = 0; d < v->shape.rank; d++) {
             LLVMValueRef dim = const_i64(mb, (uint64_t)v->shape.dims[d].value);
+            if (mb->dyn != NULL) dim = emit_poly(mb, mb->body, mb->basis, mb->dyn->output_dims[j * DLC_MAX_RANK + d]);
             if (actual != NULL && ((v->bounded_dims >> d) & 1u))
                 dim = LLVMBuildLoad2(mb->body, mb->i64, dims_slot(mb, actual, (uint64_t)d), "actual_dim");
             LLVMBuildStore(mb->body, dim, dims_slot(mb, dims_ptr, (uint64_t)j * DLC_ARTIFACT_MAX_RANK + (uint64_t)d));
@@ -236,6 +328,11 @@ static dlc_status emit_node(module_builder *mb, int32_t pos, dlc_kcall *call) {
     if (st != DLC_OK) return st;
     LLVMValueRef params_global = add_bytes_global(mb, "dlc.params", params, params_size, false, 16);
     free(params);
+    const dlc_dyn_node *dn = mb->dyn != NULL ? &mb->dyn->nodes[pos] : NULL;
+    if (dn != NULL) {
+        mb->params_global[pos] = params_global;
+        params_global = dynamic_params(mb, mb->body, mb->allocas, mb->basis, pos, params_global, params_size);
+    }
 
     LLVMValueRef in_array, out_array;
     DLC_TRY(operand_array(mb, node->inputs, node->num_inputs, &in_array));
@@ -248,10 +345,23 @@ static dlc_status emit_node(module_builder *mb, int32_t pos, dlc_kcall *call) {
     uint64_t ws_size = mb->plan->workspace_size[pos];
     LLVMValueRef workspace = ws_size > 0 ? byte_offset(mb, mb->arena, mb->plan->workspace_offset[pos])
                                          : LLVMConstNull(mb->ptr);
+    LLVMValueRef ws_bytes = const_i64(mb, ws_size);
+    if (dn != NULL) {
+        workspace = LLVMConstNull(mb->ptr);
+        ws_bytes = const_i64(mb, 0);
+        if (dn->workspace_slot >= 0) {
+            LLVMValueRef off = mb->slot_offset[dn->workspace_slot];
+            workspace = LLVMBuildInBoundsGEP2(mb->body, mb->i8, mb->arena, &off, 1, "");
+            ws_bytes = emit_poly(mb, mb->body, mb->basis, dn->workspace_poly);
+        } else if (dn->workspace_fn[0] != '\0') {
+            workspace = LLVMBuildInBoundsGEP2(mb->body, mb->i8, mb->arena, &mb->scratch_offset, 1, "scratch");
+            DLC_TRY(call_workspace_fn(mb, mb->body, dn, params_global, &ws_bytes));
+        }
+    }
     store_field(mb, mb->kctx_type, kctx, 0, mb->num_threads);
     store_field(mb, mb->kctx_type, kctx, 1, const_i32(mb, 0));
     store_field(mb, mb->kctx_type, kctx, 2, workspace);
-    store_field(mb, mb->kctx_type, kctx, 3, const_i64(mb, ws_size));
+    store_field(mb, mb->kctx_type, kctx, 3, ws_bytes);
     store_field(mb, mb->kctx_type, kctx, 4, out_dims);
 
     LLVMValueRef call_args[4] = {params_global, in_array, out_array, kctx};
@@ -277,13 +387,86 @@ static dlc_status emit_output_copies(module_builder *mb) {
         int64_t numel = dlc_value_numel(v), bytes;
         if (numel < 0 || !dlc_mul_size(numel, (int64_t)dlc_dtype_size(v->dtype), &bytes))
             return dlc_fail(DLC_ERR_INTERNAL, "codegen: output '%s' has no static size", v->name);
-        if (bytes == 0) continue;
+        LLVMValueRef size = const_i64(mb, (uint64_t)bytes);
+        if (mb->dyn != NULL) { /* dtype size times the output's dims at this run */
+            size = const_i64(mb, dlc_dtype_size(v->dtype));
+            for (int32_t d = 0; d < v->shape.rank; d++)
+                size = LLVMBuildMul(mb->body, size,
+                                    emit_poly(mb, mb->body, mb->basis, mb->dyn->output_dims[j * DLC_MAX_RANK + d]), "");
+        } else if (bytes == 0) {
+            continue;
+        }
         LLVMValueRef src;
         DLC_TRY(value_pointer(mb, v, &src));
         LLVMValueRef dst = load_pointer_at(mb, mb->outputs, j);
         /* memmove: a caller may pass one buffer as both input and output */
-        LLVMBuildMemMove(mb->body, dst, 1, src, 1, const_i64(mb, (uint64_t)bytes));
+        LLVMBuildMemMove(mb->body, dst, 1, src, 1, size);
     }
+    return DLC_OK;
+}
+
+/* Symbols, slot offsets, and the shape vectors written into their slots. */
+static dlc_status emit_dynamic_prologue(module_builder *mb) {
+    const dlc_dyn_plan *dyn = mb->dyn;
+    LLVMValueRef symbols = LLVMBuildLoad2(mb->body, mb->ptr,
+                                          LLVMBuildStructGEP2(mb->body, mb->run_args_type, mb->args, 6, ""), "symbols");
+    emit_basis(mb, mb->body, symbols, mb->basis);
+    mb->slot_offset = calloc((size_t)dyn->num_slots + 1, sizeof *mb->slot_offset);
+    if (mb->slot_offset == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "codegen: slot offsets");
+    mb->scratch_offset = emit_slot_offsets(mb, mb->body, mb->basis, mb->slot_offset);
+    mb->params_global = calloc((size_t)mb->g->num_nodes + 1, sizeof *mb->params_global);
+    if (mb->params_global == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "codegen: parameter blocks");
+    for (int32_t i = 0; i < dyn->num_consts; i++) {
+        const dlc_dyn_const *c = &dyn->consts[i];
+        LLVMTypeRef elem = c->dtype == DLC_INT64 ? mb->i64 : mb->i32;
+        LLVMValueRef off = mb->slot_offset[c->slot];
+        LLVMValueRef base = LLVMBuildInBoundsGEP2(mb->body, mb->i8, mb->arena, &off, 1, "shape_vector");
+        for (int64_t e = 0; e < c->numel; e++) {
+            LLVMValueRef v = emit_poly(mb, mb->body, mb->basis, c->first_poly + (int32_t)e);
+            if (elem != mb->i64) v = LLVMBuildTrunc(mb->body, v, elem, "");
+            LLVMValueRef idx = const_i64(mb, (uint64_t)e);
+            LLVMBuildStore(mb->body, v, LLVMBuildInBoundsGEP2(mb->body, elem, base, &idx, 1, ""));
+        }
+    }
+    return DLC_OK;
+}
+
+/* shapes(symbols, &arena_size, output_dims) of the descriptor. */
+static dlc_status build_shapes_function(module_builder *mb) {
+    LLVMTypeRef params[3] = {mb->ptr, mb->ptr, mb->ptr};
+    mb->shapes_fn = LLVMAddFunction(mb->module, "dlc_model_shapes", LLVMFunctionType(mb->i32, params, 3, 0));
+    LLVMSetLinkage(mb->shapes_fn, LLVMInternalLinkage);
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(mb->ctx);
+    LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(mb->ctx, mb->shapes_fn, "entry"));
+    LLVMValueRef basis[DLC_POLY_MAX_SYMBOLS][DLC_POLY_MAX_DEGREE + 1];
+    emit_basis(mb, b, LLVMGetParam(mb->shapes_fn, 0), basis);
+    LLVMValueRef arena = emit_slot_offsets(mb, b, basis, NULL), scratch = const_i64(mb, 0);
+    /* the scratch region: the largest run-time-sized workspace */
+    for (int32_t pos = 0; pos < mb->g->num_nodes; pos++) {
+        const dlc_dyn_node *dn = &mb->dyn->nodes[pos];
+        if (dn->workspace_fn[0] == '\0') continue;
+        LLVMTypeRef array = LLVMGlobalGetValueType(mb->params_global[pos]);
+        size_t size = (size_t)LLVMGetArrayLength2(array);
+        LLVMValueRef block = dynamic_params(mb, b, b, basis, pos, mb->params_global[pos], size), bytes;
+        dlc_status st = call_workspace_fn(mb, b, dn, block, &bytes);
+        if (st != DLC_OK) {
+            LLVMDisposeBuilder(b);
+            return st;
+        }
+        LLVMValueRef larger = LLVMBuildICmp(b, LLVMIntSGT, bytes, scratch, "");
+        scratch = LLVMBuildSelect(b, larger, bytes, scratch, "scratch");
+    }
+    LLVMBuildStore(b, LLVMBuildAdd(b, arena, scratch, ""), LLVMGetParam(mb->shapes_fn, 1));
+    LLVMValueRef dims = LLVMGetParam(mb->shapes_fn, 2);
+    int64_t at = 0;
+    for (int32_t j = 0; j < mb->g->num_outputs; j++)
+        for (int32_t d = 0; d < mb->g->outputs[j]->shape.rank; d++) {
+            LLVMValueRef idx = const_i64(mb, (uint64_t)at++);
+            LLVMBuildStore(b, emit_poly(mb, b, basis, mb->dyn->output_dims[j * DLC_MAX_RANK + d]),
+                           LLVMBuildInBoundsGEP2(b, mb->i64, dims, &idx, 1, ""));
+        }
+    LLVMBuildRet(b, const_i32(mb, 0));
+    LLVMDisposeBuilder(b);
     return DLC_OK;
 }
 
@@ -309,6 +492,7 @@ static dlc_status build_run_function(module_builder *mb) {
     mb->outputs = fields[2];
     mb->num_threads = fields[3];
     store_field(mb, mb->run_args_type, mb->args, 4, const_i32(mb, -1));
+    if (mb->dyn != NULL) DLC_TRY(emit_dynamic_prologue(mb));
 
     dlc_kcall *call = malloc(sizeof *call);
     if (call == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "codegen: kernel call");
@@ -324,15 +508,42 @@ static dlc_status build_run_function(module_builder *mb) {
 }
 
 /* dlc_artifact_tensor for value v. */
+/* Input dims: a symbol, or static; output dims: a polynomial, shown by its
+ * text when not constant. */
+static void tensor_dim(module_builder *mb, const dlc_value *v, int32_t d, LLVMValueRef *dim, LLVMValueRef *name) {
+    *dim = const_i64(mb, (uint64_t)v->shape.dims[d].value);
+    *name = LLVMConstNull(mb->ptr); /* every dim is static once compiled */
+    if (mb->dyn == NULL) return;
+    for (int32_t i = 0; i < mb->g->num_inputs; i++)
+        if (mb->g->inputs[i] == v) {
+            int32_t k = mb->dyn->input_dim_symbol[i * DLC_MAX_RANK + d];
+            if (k < 0) return;
+            *dim = const_i64(mb, (uint64_t)-1);
+            *name = add_string(mb, mb->dyn->symbol_names[k]);
+            return;
+        }
+    for (int32_t j = 0; j < mb->g->num_outputs; j++)
+        if (mb->g->outputs[j] == v) {
+            const dlc_poly *p = &mb->dyn->polys[mb->dyn->output_dims[j * DLC_MAX_RANK + d]];
+            int64_t value;
+            if (dlc_poly_is_const(&mb->dyn->space, p, &value)) {
+                *dim = const_i64(mb, (uint64_t)value);
+                return;
+            }
+            char text[256];
+            dlc_poly_format(&mb->dyn->space, p, (const char *const *)mb->dyn->symbol_names, text, sizeof text);
+            *dim = const_i64(mb, (uint64_t)-1);
+            *name = add_string(mb, text);
+            return;
+        }
+}
+
 static LLVMValueRef tensor_entry(module_builder *mb, const dlc_value *v) {
     int32_t rank = v->shape.rank;
     LLVMValueRef dims_global = LLVMConstNull(mb->ptr), names_global = LLVMConstNull(mb->ptr);
     if (rank > 0) {
         LLVMValueRef dims[DLC_MAX_RANK], names[DLC_MAX_RANK];
-        for (int32_t d = 0; d < rank; d++) {
-            dims[d] = const_i64(mb, (uint64_t)v->shape.dims[d].value);
-            names[d] = LLVMConstNull(mb->ptr); /* every dim is static once compiled */
-        }
+        for (int32_t d = 0; d < rank; d++) tensor_dim(mb, v, d, &dims[d], &names[d]);
         dims_global = add_constant_global(mb, "dlc.dims", LLVMConstArray2(mb->i64, dims, (uint64_t)rank));
         names_global = add_constant_global(mb, "dlc.dim_names", LLVMConstArray2(mb->ptr, names, (uint64_t)rank));
     }
@@ -387,6 +598,18 @@ static dlc_status build_descriptor(module_builder *mb, const dlc_llvm_target *ta
     LLVMValueRef inputs = tensor_table(mb, mb->g->inputs, mb->g->num_inputs);
     LLVMValueRef outputs = tensor_table(mb, mb->g->outputs, mb->g->num_outputs);
     LLVMValueRef node_names = node_name_table(mb);
+    LLVMValueRef symbol_names = LLVMConstNull(mb->ptr), symbol_min = LLVMConstNull(mb->ptr);
+    if (mb->dyn != NULL) {
+        int32_t count = mb->dyn->space.num_symbols;
+        LLVMValueRef names[DLC_POLY_MAX_SYMBOLS], mins[DLC_POLY_MAX_SYMBOLS];
+        for (int32_t k = 0; k < count; k++) {
+            names[k] = add_string(mb, mb->dyn->symbol_names[k]);
+            mins[k] = const_i64(mb, (uint64_t)mb->dyn->symbol_min[k]);
+        }
+        symbol_names = add_constant_global(mb, "dlc.symbol_names", LLVMConstArray2(mb->ptr, names, (uint64_t)count));
+        symbol_min = add_constant_global(mb, "dlc.symbol_min", LLVMConstArray2(mb->i64, mins, (uint64_t)count));
+        DLC_TRY(build_shapes_function(mb));
+    }
     if (inputs == NULL || outputs == NULL || node_names == NULL)
         return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "codegen: descriptor tables");
     LLVMValueRef fields[] = {
@@ -401,13 +624,18 @@ static dlc_status build_descriptor(module_builder *mb, const dlc_llvm_target *ta
         const_i32(mb, mb->g->num_outputs),
         inputs,
         outputs,
-        const_i64(mb, mb->plan->arena_size),
+        const_i64(mb, mb->dyn != NULL ? 0 : mb->plan->arena_size), /* dynamic: from shapes() */
         const_i64(mb, mb->plan->alignment),
         const_i64(mb, mb->plan->weights_size),
         const_i32(mb, mb->g->num_nodes),
         const_i32(mb, 0),
         node_names,
         mb->run_fn,
+        const_i32(mb, mb->dyn != NULL ? mb->dyn->space.num_symbols : 0),
+        const_i32(mb, 0),
+        symbol_names,
+        symbol_min,
+        mb->dyn != NULL ? mb->shapes_fn : LLVMConstNull(mb->ptr),
     };
     LLVMValueRef desc_init = LLVMConstStructInContext(mb->ctx, fields, sizeof fields / sizeof fields[0], 0);
     LLVMValueRef desc = add_constant_global(mb, "dlc.descriptor", desc_init);
@@ -427,9 +655,9 @@ static void init_types(module_builder *mb) {
     mb->i32 = LLVMInt32TypeInContext(mb->ctx);
     mb->i64 = LLVMInt64TypeInContext(mb->ctx);
     mb->ptr = LLVMPointerTypeInContext(mb->ctx, 0);
-    /* dlc_artifact_run_args {arena, inputs, outputs, num_threads, failed_node, output_dims} */
-    LLVMTypeRef run_args[6] = {mb->ptr, mb->ptr, mb->ptr, mb->i32, mb->i32, mb->ptr};
-    mb->run_args_type = LLVMStructTypeInContext(mb->ctx, run_args, 6, 0);
+    /* dlc_artifact_run_args {arena, inputs, outputs, num_threads, failed_node, output_dims, symbols} */
+    LLVMTypeRef run_args[7] = {mb->ptr, mb->ptr, mb->ptr, mb->i32, mb->i32, mb->ptr, mb->ptr};
+    mb->run_args_type = LLVMStructTypeInContext(mb->ctx, run_args, 7, 0);
     /* dlc_kctx {num_threads, reserved, workspace, workspace_size, out_dims} */
     LLVMTypeRef kctx[5] = {mb->i32, mb->i32, mb->ptr, mb->i64, mb->ptr};
     mb->kctx_type = LLVMStructTypeInContext(mb->ctx, kctx, 5, 0);
@@ -441,11 +669,11 @@ static void init_types(module_builder *mb) {
 }
 
 dlc_status dlc_llvm_build_module(LLVMContextRef ctx, const dlc_graph *g, const dlc_memory_plan *plan,
-                                 const dlc_llvm_target *target, LLVMModuleRef *out_module) {
+                                 const dlc_dyn_plan *dyn, const dlc_llvm_target *target, LLVMModuleRef *out_module) {
     *out_module = NULL;
     if (plan->num_values != g->num_values || plan->num_nodes != g->num_nodes)
         return dlc_fail(DLC_ERR_INTERNAL, "codegen: the memory plan is for another graph");
-    module_builder mb = {.ctx = ctx, .g = g, .plan = plan};
+    module_builder mb = {.ctx = ctx, .g = g, .plan = plan, .dyn = dyn};
     mb.actual_dims = calloc((size_t)g->num_values + 1, sizeof *mb.actual_dims);
     if (mb.actual_dims == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "codegen: dims table");
     dlc_status parsed = parse_kernel_library(ctx, &mb.module);
@@ -464,6 +692,8 @@ dlc_status dlc_llvm_build_module(LLVMContextRef ctx, const dlc_graph *g, const d
     LLVMDisposeBuilder(mb.body);
     LLVMDisposeBuilder(mb.allocas);
     free(mb.actual_dims);
+    free(mb.slot_offset);
+    free(mb.params_global);
     if (st != DLC_OK) {
         LLVMDisposeModule(mb.module);
         return st;

@@ -24,7 +24,15 @@
  *
  * Threads: a dlc_model is read-only after loading and may be shared; a
  * dlc_session must be used by one thread at a time. Create one session per
- * thread. dlc_session_run allocates no heap memory.
+ * thread. dlc_session_run allocates no heap memory, except once when a model
+ * compiled with symbolic dims runs a size larger than any before on that
+ * session (dlc_session_reserve sizes it in advance).
+ *
+ * Symbolic dims: a model compiled without --shape for its symbolic input dims
+ * runs any size. dlc_model_input() shows such a dim as dims[i] = -1 with its
+ * name; an output dim that depends on them is -1 with a formula as its name
+ * ("batch", "2*seq"). dlc_model_infer_outputs() gives the output shapes for
+ * given inputs, and dlc_session_run() writes them into the outputs' dims.
  */
 #ifndef DLC_DLC_H
 #define DLC_DLC_H
@@ -130,7 +138,8 @@ typedef struct dlc_session_options {
     int32_t num_threads; /* 0: as many as the OpenMP runtime would use */
 } dlc_session_options;
 
-/* Allocates the session's arena (sized at compile time). options may be NULL. */
+/* Allocates the session's arena (sized at compile time; for a model with
+ * symbolic dims, grown to the largest size run so far). options may be NULL. */
 dlc_status dlc_session_create(const dlc_model *model, const dlc_session_options *options,
                               dlc_session **out_session);
 void dlc_session_free(dlc_session *session);
@@ -152,6 +161,15 @@ dlc_status dlc_session_run(dlc_session *session, const dlc_tensor *inputs, int n
  * out_dims has room for DLC_MAX_RANK entries. */
 dlc_status dlc_session_output_shape(const dlc_session *session, int index, int32_t *out_rank,
                                     int64_t *out_dims);
+/* Output dtypes, ranks and dims (not data) of a run with these inputs (only
+ * their dtype, rank and dims are read). For a model with symbolic dims, fails
+ * naming the input and dim when inputs disagree on a symbol ("input 'mask'
+ * dim 1 'seq' is 19 but input 'ids' gives 'seq' = 7"). */
+dlc_status dlc_model_infer_outputs(const dlc_model *model, const dlc_tensor *inputs, int num_inputs,
+                                   dlc_tensor *outputs, int num_outputs);
+/* Grows the session's arena for a run with inputs of these dims, so that
+ * dlc_session_run with them (or smaller) allocates nothing. */
+dlc_status dlc_session_reserve(dlc_session *session, const dlc_tensor *inputs, int num_inputs);
 
 #ifdef __cplusplus
 }

@@ -21,8 +21,9 @@ extern "C" {
 
 /* 2: dlc_artifact_tensor.bound_value; 3: dlc_artifact_tensor.bounded_dims and
  * dlc_artifact_run_args.output_dims (outputs whose extent is known only after
- * the run, like NonZero's) */
-#define DLC_ARTIFACT_ABI_VERSION 3u
+ * the run, like NonZero's); 4: symbolic dims at run time (run_args.symbols,
+ * the descriptor's symbol table and shapes()) */
+#define DLC_ARTIFACT_ABI_VERSION 4u
 #define DLC_ARTIFACT_ENTRY "dlc_artifact_describe"
 #define DLC_ARTIFACT_MAGIC 0x31434c44u /* "DLC1" little-endian */
 #define DLC_ARTIFACT_MAX_RANK 8 /* stride of dlc_artifact_run_args.output_dims */
@@ -77,6 +78,10 @@ typedef struct dlc_artifact_run_args {
      * [i * DLC_ARTIFACT_MAX_RANK, i * DLC_ARTIFACT_MAX_RANK + rank). They equal
      * the descriptor's dims except where bounded_dims marks a dim. */
     int64_t *output_dims;
+    /* ABI 4: the value of each symbolic dim (desc->num_symbols entries, in
+     * desc->symbol_names order), read from the inputs' dims; NULL when the
+     * model has none. The arena must hold what desc->shapes gives for them. */
+    const int64_t *symbols;
 } dlc_artifact_run_args;
 
 typedef struct dlc_artifact_desc {
@@ -100,6 +105,19 @@ typedef struct dlc_artifact_desc {
     /* Returns 0 on success; otherwise the kernel's error code with
      * args->failed_node set. Inputs must match the descriptor exactly. */
     int32_t (*run)(dlc_artifact_run_args *args);
+    /* ABI 4: symbolic dims, for models compiled once for every size. An
+     * input dim < 0 in the tensor table is the symbol named by its dim_name;
+     * the caller reads each symbol's value from the inputs (they must agree),
+     * checks it against symbol_min, and passes them in run_args.symbols. An
+     * output dim < 0 is a polynomial in the symbols (dim_name shows it).
+     * num_symbols == 0: a fully static model (arena_size holds). */
+    int32_t num_symbols;
+    int32_t reserved2;
+    const char *const *symbol_names;
+    const int64_t *symbol_min;     /* smallest value of each symbol the compile verified */
+    /* For symbol values: the arena bytes a run needs and every output's dims
+     * (output after output, rank entries each). Returns 0. */
+    int32_t (*shapes)(const int64_t *symbols, uint64_t *arena_size, int64_t *output_dims);
 } dlc_artifact_desc;
 
 typedef const dlc_artifact_desc *(*dlc_artifact_describe_fn)(void);
