@@ -120,6 +120,7 @@ static dlc_status run_sample(const dyn_ctx *ctx, const int64_t *symbols, sample 
     dlc_graph *g = out->g;
     dlc_status st = DLC_OK;
     for (int32_t i = 0; i < ctx->num_no_fold && st == DLC_OK; i++) st = dlc_graph_add_no_fold(g, ctx->no_fold[i]);
+    if (st == DLC_OK) st = dlc_bind_input_sequences(g, opts->input_sequences, opts->num_input_sequences);
     if (st == DLC_OK) st = dlc_bind_input_shapes(g, opts->input_shapes, opts->num_input_shapes);
     if (st == DLC_OK) st = bind_symbols(ctx, g, symbols);
     if (st == DLC_OK) st = dlc_bind_input_values(g, opts->input_values, opts->num_input_values);
