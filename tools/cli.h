@@ -54,6 +54,9 @@ typedef struct cli_compile_settings {
     dlc_input_sequence sequences[64];
     char sequence_names[64][256];
     int32_t num_sequences;
+    /* compiling an .onnx for a run: leave symbolic dims symbolic (one
+     * artifact for every size) instead of binding them from the inputs */
+    bool dynamic;
 } cli_compile_settings;
 
 void cli_compile_settings_init(cli_compile_settings *cs);

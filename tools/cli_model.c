@@ -51,7 +51,7 @@ static int bind_from_tensor(const dlc_graph *g, const dlc_value *input, const dl
                 return cli_error("input '%s' (from %s): got %s, the model expects %s", input->name, path, got, want);
         }
     }
-    if (!symbolic || shape_given(settings, input->name)) return CLI_OK;
+    if (!symbolic || shape_given(settings, input->name) || settings->dynamic) return CLI_OK;
     if (settings->num_shapes >= (int32_t)(sizeof settings->shapes / sizeof settings->shapes[0]))
         return cli_error("too many inputs with symbolic shapes");
     dlc_input_shape *s = &settings->shapes[settings->num_shapes++];
@@ -295,14 +295,28 @@ int cli_bindings_prepare(const dlc_model *model, const cli_inputs *inputs, cli_b
         }
     }
 
+    /* a model compiled for every size: the output dims these inputs give
+     * (and a message naming the dim when the inputs disagree) */
+    bool symbolic_outputs = false;
+    for (int o = 0; o < b->num_outputs; o++) {
+        dlc_tensor_info info;
+        if (dlc_model_output(model, o, &info) != DLC_OK) return cli_status_error(DLC_ERR_INTERNAL);
+        for (int32_t d = 0; d < info.rank; d++) symbolic_outputs = symbolic_outputs || info.dims[d] < 0;
+    }
+    if (symbolic_outputs) {
+        dlc_status st = dlc_model_infer_outputs(model, b->inputs, b->num_inputs, b->outputs, b->num_outputs);
+        if (st != DLC_OK) return cli_status_error(st);
+    }
     for (int o = 0; o < b->num_outputs; o++) {
         dlc_tensor_info *info = &b->output_infos[o];
         if (dlc_model_output(model, o, info) != DLC_OK) return cli_status_error(DLC_ERR_INTERNAL);
         dlc_tensor *t = &b->outputs[o];
+        int64_t inferred[DLC_MAX_RANK];
+        memcpy(inferred, t->dims, sizeof inferred);
         t->dtype = info->dtype;
         t->rank = info->rank;
         for (int32_t d = 0; d < info->rank; d++) {
-            t->dims[d] = info->dims[d];
+            t->dims[d] = info->dims[d] >= 0 || !symbolic_outputs ? info->dims[d] : inferred[d];
             if (t->dims[d] < 0 && !resolve_symbol(model, b, info->dim_names[d], &t->dims[d])) {
                 format_info(info, want, sizeof want);
                 return cli_error("output '%s' %s: dim '%s' is not set by any input", info->name, want,

@@ -41,9 +41,13 @@ static const char usage[] =
     "  --seed N                 --ort: input data seed (default 0)\n"
     "  --save DIR               --ort: keep the case (model + inputs + ORT outputs) in DIR\n"
     "  --shape NAME=D0,D1,...   --ort: size of an input with symbolic dims\n"
+    "  --static-shapes          bind symbolic dims from each data set and compile per size\n"
+    "                           (default: one artifact for every size, falling back to this\n"
+    "                           when the model cannot be compiled for every size)\n"
     "  -h, --help               this text\n";
 
-enum { OPT_RTOL = 256, OPT_ATOL, OPT_CPU, OPT_THREADS, OPT_TIMEOUT, OPT_ORT, OPT_SEED, OPT_SAVE, OPT_SHAPE };
+enum { OPT_RTOL = 256, OPT_ATOL, OPT_CPU, OPT_THREADS, OPT_TIMEOUT, OPT_ORT, OPT_SEED, OPT_SAVE, OPT_SHAPE,
+       OPT_STATIC_SHAPES };
 enum { MSG_SIZE = 2048 };
 
 typedef struct test_settings {
@@ -225,10 +229,12 @@ static case_result run_case(const char *dir, const test_settings *ts, char *msg,
     case_result result = CASE_PASS;
     cli_model model = {0};
     dlc_session *session = NULL;
+    bool fell_back = false;
     for (int s = 0; s < num_sets && result == CASE_PASS; s++) {
         char set_dir[4096];
         snprintf(set_dir, sizeof set_dir, "%s/%s", dir, sets[s]->d_name);
         *cs = ts->cs;
+        if (fell_back) cs->dynamic = false;
         numbered inputs;
         if (!read_numbered(set_dir, "input", typed ? &io : NULL, cs, &inputs)) {
             result = CASE_FAIL;
@@ -238,14 +244,21 @@ static case_result run_case(const char *dir, const test_settings *ts, char *msg,
          * model whose shape inputs were bound to values, or whose sequences
          * were, is compiled again for every data set, since each may give
          * other values */
-        bool rebind = s > 0 && (model.bound[0] != '\0' || typed);
+        bool rebind = s > 0 && (model.bound[0] != '\0' || typed || !cs->dynamic);
         if (rebind) {
             dlc_session_free(session);
             session = NULL;
             cli_model_close(&model);
         }
         if (s == 0 || rebind) {
-            if (cli_model_open(model_path, cs, &inputs.in, &model) != CLI_OK) {
+            int opened = cli_model_open(model_path, cs, &inputs.in, &model);
+            if (opened != CLI_OK && cs->dynamic && cli_last_status() == DLC_ERR_UNSUPPORTED) {
+                /* not compilable for every size: bind the sizes of each data set */
+                fell_back = true;
+                cs->dynamic = false;
+                opened = cli_model_open(model_path, cs, &inputs.in, &model);
+            }
+            if (opened != CLI_OK) {
                 result = cli_last_status() == DLC_ERR_UNSUPPORTED ? CASE_UNSUPPORTED : CASE_FAIL;
             } else {
                 dlc_session_options so = {.num_threads = (int32_t)ts->threads};
@@ -278,6 +291,17 @@ static case_result run_case(const char *dir, const test_settings *ts, char *msg,
     }
     if (result == CASE_PASS && model.bound[0] != '\0') snprintf(msg, size, "bound: %s", model.bound);
     else if (result == CASE_PASS) msg[0] = '\0';
+    if (result == CASE_PASS && model.model != NULL && num_sets > 0) { /* say when one artifact ran every size */
+        for (int i = 0; i < dlc_model_num_inputs(model.model) && msg[0] == '\0'; i++) {
+            dlc_tensor_info info;
+            if (dlc_model_input(model.model, i, &info) != DLC_OK) continue;
+            for (int32_t d = 0; d < info.rank; d++)
+                if (info.dims[d] < 0) {
+                    snprintf(msg, size, "one artifact for every size (%d data set%s)", num_sets, num_sets > 1 ? "s" : "");
+                    break;
+                }
+        }
+    }
     if (session != NULL) dlc_session_free(session);
     cli_model_close(&model);
     cli_io_types_free(&io);
@@ -501,11 +525,13 @@ int cmd_test(int argc, char **argv) {
         {"rtol", required_argument, NULL, OPT_RTOL},       {"atol", required_argument, NULL, OPT_ATOL},
         {"cpu", required_argument, NULL, OPT_CPU},         {"jobs", required_argument, NULL, 'j'},
         {"threads", required_argument, NULL, OPT_THREADS}, {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"static-shapes", no_argument, NULL, OPT_STATIC_SHAPES},
         {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0},
     };
     test_settings ts = {.rtol = 1e-3, .atol = 1e-7, .jobs = 1, .threads = 1};
     cli_compile_settings_init(&ts.cs);
     ts.cs.quiet = true; /* a PASS line names the inputs bound to their values */
+    ts.cs.dynamic = true; /* symbolic dims: one artifact for every data set's sizes */
     bool ort = false, tolerance_given = false;
     int64_t seed = 0;
     const char *save_dir = NULL;
@@ -542,6 +568,7 @@ int cmd_test(int argc, char **argv) {
                 return cli_usage_error("test", "--timeout '%s': expected seconds", optarg);
             break;
         case OPT_ORT: ort = true; break;
+        case OPT_STATIC_SHAPES: ts.cs.dynamic = false; break;
         case OPT_SEED:
             if (!cli_parse_int(optarg, 0, INT64_MAX, &seed))
                 return cli_usage_error("test", "--seed '%s': expected a non-negative integer", optarg);
