@@ -1,0 +1,134 @@
+/* One artifact for every size (codegen/dynamic.h): an attention block with
+ * symbolic batch and seq (tests/data/dynamic/gen_dynamic.py) compiled once
+ * matches per-size static compiles at several sizes, reports its output
+ * shapes, names the dim when inputs disagree, and a size that is no
+ * polynomial (floor(n/2)) is refused naming the node. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen/compile.h"
+#include "dlc/dlc.h"
+#include "dlc/dlc_artifact.h"
+#include "model_builders.h"
+#include "runtime/model_internal.h"
+
+#define ATTENTION DLC_SOURCE_DIR "/tests/data/dynamic/attention.onnx"
+#define FLOOR_DIV DLC_SOURCE_DIR "/tests/data/dynamic/floor_div.onnx"
+
+static void compile(const char *onnx, const char *so, int64_t batch, int64_t seq) {
+    dlc_compile_options opts;
+    dlc_compile_options_init(&opts);
+    dlc_input_shape shapes[2] = {{"x", 3, {batch, seq, 8}}, {"mask", 2, {batch, seq}}};
+    if (batch > 0) {
+        opts.input_shapes = shapes;
+        opts.num_input_shapes = 2;
+    }
+    cr_assert_eq(dlc_compile_file(onnx, &opts, so), DLC_OK, "%s", dlc_last_error());
+}
+
+/* y for x/mask of batch x seq (deterministic data, a masked tail). */
+static float *run(dlc_model *model, int64_t batch, int64_t seq, dlc_tensor *out) {
+    size_t nx = (size_t)(batch * seq * 8), nm = (size_t)(batch * seq);
+    float *x = malloc(nx * sizeof *x), *mask = malloc(nm * sizeof *mask), *y = malloc(nx * sizeof *y);
+    for (size_t i = 0; i < nx; i++) x[i] = (float)((i * 37) % 17) / 8.0f - 1.0f;
+    for (size_t i = 0; i < nm; i++) mask[i] = (int64_t)(i % (size_t)seq) == seq - 1 && seq > 1 ? -10000.0f : 0.0f;
+    dlc_tensor in[2] = {{DLC_FLOAT32, 3, {batch, seq, 8}, x, nx * sizeof *x},
+                        {DLC_FLOAT32, 2, {batch, seq}, mask, nm * sizeof *mask}};
+    *out = (dlc_tensor){.data = y, .size_bytes = nx * sizeof *y}; /* type filled in by the run */
+    dlc_session *session;
+    cr_assert_eq(dlc_session_create(model, NULL, &session), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(dlc_session_run(session, in, 2, out, 1), DLC_OK, "%s", dlc_last_error());
+    dlc_session_free(session);
+    free(x);
+    free(mask);
+    return y;
+}
+
+Test(dynamic, one_artifact_matches_static_compiles_at_every_size) {
+    char dir[64], dyn[256], fixed[256];
+    tb_mkdtemp(dir, sizeof dir);
+    snprintf(dyn, sizeof dyn, "%s/dyn.so", dir);
+    snprintf(fixed, sizeof fixed, "%s/fixed.so", dir);
+    compile(ATTENTION, dyn, 0, 0);
+    dlc_model *model;
+    cr_assert_eq(dlc_model_load(dyn, &model), DLC_OK, "%s", dlc_last_error());
+    cr_assert_gt(model->desc->num_symbols, 0);
+    dlc_tensor_info info;
+    cr_assert_eq(dlc_model_input(model, 1, &info), DLC_OK);
+    cr_assert_eq(info.dims[1], -1);
+    cr_assert_str_eq(info.dim_names[1], "seq");
+    const int64_t sizes[][2] = {{1, 1}, {1, 5}, {2, 7}, {3, 19}, {4, 2}};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        int64_t b = sizes[i][0], t = sizes[i][1];
+        dlc_tensor got, want;
+        float *y = run(model, b, t, &got);
+        cr_assert_eq(got.rank, 3);
+        cr_assert(got.dims[0] == b && got.dims[1] == t && got.dims[2] == 8, "output dims [%lld,%lld,%lld]",
+                  (long long)got.dims[0], (long long)got.dims[1], (long long)got.dims[2]);
+        compile(ATTENTION, fixed, b, t);
+        dlc_model *static_model;
+        cr_assert_eq(dlc_model_load(fixed, &static_model), DLC_OK, "%s", dlc_last_error());
+        cr_assert_eq(static_model->desc->num_symbols, 0, "a bound model stays fully static");
+        float *ref = run(static_model, b, t, &want);
+        for (int64_t e = 0; e < b * t * 8; e++) {
+            float d = y[e] - ref[e];
+            cr_assert(d <= 1e-6f && d >= -1e-6f, "size %lldx%lld element %lld: %g vs %g", (long long)b, (long long)t,
+                      (long long)e, y[e], ref[e]);
+        }
+        free(y);
+        free(ref);
+        dlc_model_free(static_model);
+    }
+    dlc_model_free(model);
+    tb_rmdir(dir);
+}
+
+Test(dynamic, output_shapes_before_the_run_and_a_disagreeing_dim_named) {
+    char dir[64], dyn[256];
+    tb_mkdtemp(dir, sizeof dir);
+    snprintf(dyn, sizeof dyn, "%s/dyn.so", dir);
+    compile(ATTENTION, dyn, 0, 0);
+    dlc_model *model;
+    cr_assert_eq(dlc_model_load(dyn, &model), DLC_OK, "%s", dlc_last_error());
+    dlc_tensor in[2] = {{DLC_FLOAT32, 3, {2, 7, 8}, NULL, 0}, {DLC_FLOAT32, 2, {2, 7}, NULL, 0}};
+    dlc_tensor out;
+    float x[2 * 7 * 8] = {0}, m[2 * 19] = {0};
+    in[0].data = x;
+    in[0].size_bytes = sizeof x;
+    in[1].data = m;
+    in[1].size_bytes = sizeof m;
+    cr_assert_eq(dlc_model_infer_outputs(model, in, 2, &out, 1), DLC_OK, "%s", dlc_last_error());
+    cr_assert(out.rank == 3 && out.dims[0] == 2 && out.dims[1] == 7 && out.dims[2] == 8);
+    in[1].dims[1] = 19;
+    cr_assert_eq(dlc_model_infer_outputs(model, in, 2, &out, 1), DLC_ERR_SHAPE_MISMATCH);
+    const char *msg = dlc_last_error();
+    cr_assert(strstr(msg, "input 'mask' dim 1 'seq' is 19 but input 'x' gives 'seq' = 7") != NULL, "%s", msg);
+    dlc_session *session;
+    cr_assert_eq(dlc_session_create(model, NULL, &session), DLC_OK);
+    cr_assert_eq(dlc_session_run(session, in, 2, &out, 1), DLC_ERR_SHAPE_MISMATCH);
+    cr_assert(strstr(dlc_last_error(), "'seq' is 19") != NULL, "%s", dlc_last_error());
+    dlc_session_free(session);
+    dlc_model_free(model);
+    tb_rmdir(dir);
+}
+
+Test(dynamic, a_size_that_is_no_polynomial_is_refused_naming_the_node) {
+    char dir[64], so[256];
+    tb_mkdtemp(dir, sizeof dir);
+    snprintf(so, sizeof so, "%s/fd.so", dir);
+    cr_assert_eq(dlc_compile_file(FLOOR_DIV, NULL, so), DLC_ERR_UNSUPPORTED);
+    const char *msg = dlc_last_error();
+    cr_assert(strstr(msg, "'first_half' (Slice") != NULL, "%s", msg);
+    cr_assert(strstr(msg, "not a polynomial") != NULL, "%s", msg);
+    cr_assert(strstr(msg, "'n'") != NULL && strstr(msg, "--shape") != NULL, "%s", msg);
+    /* bound, it compiles */
+    dlc_compile_options opts;
+    dlc_compile_options_init(&opts);
+    dlc_input_shape shape = {"x", 1, {9}};
+    opts.input_shapes = &shape;
+    opts.num_input_shapes = 1;
+    cr_assert_eq(dlc_compile_file(FLOOR_DIV, &opts, so), DLC_OK, "%s", dlc_last_error());
+    tb_rmdir(dir);
+}
