@@ -1,23 +1,32 @@
 /* generate: text generation with a GPT-2-style decoder, using only dlc.h and libdlcrt.
  *
- *     /usr/bin/python3 scripts/gen_generate_models.py   # writes tests/generated/generate/gpt2_lm.onnx
- *     dlc compile tests/generated/generate/gpt2_lm.onnx --shape input_ids=1,32 -o gpt2_lm.so
- *     example_generate gpt2_lm.so --prompt 5,17,42 -n 16                      # greedy
- *     example_generate gpt2_lm.so --prompt 5,17,42 -n 16 --top-k 5 --temperature 0.8 --seed 7
+ *     /usr/bin/python3 scripts/gen_generate_models.py --dlc build/dlc --context 32
+ *     example_generate tests/generated/generate/gpt2_lm.so --prompt 5,17,42 -n 16          # greedy
+ *     example_generate tests/generated/generate/gpt2_lm_past.so --prompt 5,17,42 -n 16 \
+ *         --top-k 5 --temperature 0.8 --seed 7
  *
- * Runs the decoder token by token, as model.generate does: each step feeds the
- * prompt and the tokens generated so far, reads the logits at the last real
- * position and picks the next token, either the largest logit (greedy, the
- * first index on ties, as torch.argmax) or a draw from the k largest after
- * dividing by the temperature (top-k sampling with this file's own PRNG, so a
- * seed gives the same tokens on every machine). The generated token ids are
- * printed on one line of stdout; timing goes to stderr.
+ * Runs the decoder token by token, as model.generate does: after the prompt,
+ * each step reads the logits that follow the context and picks the next token,
+ * either the largest logit (greedy, the first index on ties, as torch.argmax)
+ * or a draw from the k largest after dividing by the temperature (top-k
+ * sampling with this file's own PRNG, so a seed gives the same tokens on every
+ * machine). The generated token ids are printed on one line of stdout; timing
+ * goes to stderr.
  *
- * The artifact runs one fixed sequence length T (dlc compiles for static
- * shapes), so the input is right-padded with token 0: the decoder's causal mask
- * keeps every position independent of the positions after it, so the logits
- * at the last real position are those of the unpadded sequence. A prompt of P
- * tokens generating N needs P + N - 1 <= T. */
+ * An artifact runs fixed shapes (dlc compiles for static shapes), so a
+ * context of T tokens is handled in one of two forms, chosen by the model's
+ * inputs:
+ *   - right-padded (gpt2_lm: input_ids [1, T] -> logits [1, T, vocab]): every
+ *     step runs the prompt and the tokens so far, padded with token 0; the
+ *     causal mask keeps each position independent of the ones after it, so the
+ *     logits at the last real position are those of the unpadded sequence.
+ *   - past keys/values (gpt2_lm_past: input_ids and position_ids [1, 1],
+ *     attention_mask [1, T], past_X [1, heads, T - 1, head_dim] -> logits
+ *     [1, 1, vocab], present_X [1, heads, T, head_dim]): a fixed-size cache
+ *     whose real entries sit in its last slots (left padding, masked by
+ *     attention_mask); every step runs only the new token and shifts each
+ *     present_X by one slot into past_X, as a static KV cache does.
+ * A prompt of P tokens generating N needs P + N - 1 <= T. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,14 +47,25 @@ typedef struct options {
     int threads;
 } options;
 
-/* The decoder: input_ids int64[1, T] -> logits float32[1, T, vocab]. */
+/* The decoder, in one of two forms (see the comment at the top). */
+typedef enum decoder_form { FORM_PADDED, FORM_CACHE } decoder_form;
+
 typedef struct decoder {
+    decoder_form form;
     dlc_model *model;
     dlc_session *session;
-    int64_t capacity; /* T */
+    int num_inputs, num_outputs;
+    dlc_tensor *inputs, *outputs; /* one buffer per input/output, in the model's order */
+    int64_t capacity;             /* tokens the context can hold */
     int64_t vocab;
-    int64_t *ids;    /* [T], right-padded */
-    float *logits;   /* [T, vocab] */
+    int64_t length;               /* tokens in the context */
+    int ids, logits;              /* input/output indices */
+    /* FORM_CACHE only */
+    int mask, positions;
+    int num_past;
+    int *past, *present; /* past[i] is fed from present[i] */
+    int64_t slots;       /* P: cached slots of a past_* input */
+    int fresh;           /* the logits belong to the last token pushed */
 } decoder;
 
 /* ---- a small PRNG: splitmix64, the same stream on every platform ---------------- */
@@ -108,43 +128,146 @@ static int fail_dlc(const char *what) {
     return 1;
 }
 
-static int decoder_open(decoder *d, const char *path, int threads) {
-    memset(d, 0, sizeof *d);
-    if (dlc_model_load(path, &d->model) != DLC_OK) return fail_dlc("loading the model");
-    dlc_tensor_info in, out;
-    if (dlc_model_num_inputs(d->model) != 1 || dlc_model_num_outputs(d->model) < 1) {
-        fprintf(stderr,
-                "generate: %s: expected one input (input_ids) and logits as output 0; a model with past "
-                "keys/values needs an artifact that runs any past length, so compile gpt2_lm.onnx\n",
-                path);
+static size_t element_count(const dlc_tensor *t) {
+    size_t count = 1;
+    for (int d = 0; d < t->rank; d++) count *= (size_t)t->dims[d];
+    return count;
+}
+
+/* Allocates a zeroed buffer with the shape of info; 0 on success. */
+static int make_tensor(const dlc_tensor_info *info, dlc_tensor *t) {
+    memset(t, 0, sizeof *t);
+    for (int d = 0; d < info->rank; d++) {
+        if (info->dims[d] < 0) {
+            fprintf(stderr,
+                    "generate: '%s' dim %d is the symbolic '%s'; compile with --shape %s=... "
+                    "(see the README's \"Text generation\")\n",
+                    info->name, d, info->dim_names[d] ? info->dim_names[d] : "?", info->name);
+            return 1;
+        }
+    }
+    t->dtype = info->dtype;
+    t->rank = info->rank;
+    memcpy(t->dims, info->dims, sizeof t->dims);
+    t->size_bytes = element_count(t) * dlc_dtype_size(info->dtype);
+    t->data = calloc(t->size_bytes ? t->size_bytes : 1, 1);
+    if (t->data == NULL) {
+        fprintf(stderr, "generate: out of memory (%zu bytes for '%s')\n", t->size_bytes, info->name);
         return 1;
     }
-    if (dlc_model_input(d->model, 0, &in) != DLC_OK || dlc_model_output(d->model, 0, &out) != DLC_OK)
-        return fail_dlc("reading the model's interface");
-    if (in.dtype != DLC_INT64 || in.rank != 2 || in.dims[0] != 1) {
-        fprintf(stderr, "generate: input '%s' must be int64[1, T] token ids (got %s, rank %d)\n", in.name,
-                dlc_dtype_name(in.dtype), in.rank);
-        return 1;
+    return 0;
+}
+
+/* Checks a tensor's dtype and shape; dims of -1 in want match anything. */
+static int expect(const dlc_model *model, int index, int is_input, dlc_dtype dtype, int rank, const int64_t *want) {
+    dlc_tensor_info info;
+    if (is_input) dlc_model_input(model, index, &info);
+    else dlc_model_output(model, index, &info);
+    int ok = info.dtype == dtype && info.rank == rank;
+    for (int d = 0; ok && d < rank; d++) ok = want[d] < 0 || info.dims[d] == want[d];
+    if (ok) return 0;
+    fprintf(stderr, "generate: %s '%s' must be %s[", is_input ? "input" : "output", info.name, dlc_dtype_name(dtype));
+    for (int d = 0; d < rank; d++) {
+        if (want[d] < 0) fprintf(stderr, d ? ", ?" : "?");
+        else fprintf(stderr, d ? ", %lld" : "%lld", (long long)want[d]);
     }
-    if (in.dims[1] < 0) {
-        fprintf(stderr, "generate: input '%s' has a symbolic length '%s'; compile with --shape %s=1,T\n", in.name,
-                in.dim_names[1] ? in.dim_names[1] : "?", in.name);
+    fprintf(stderr, "] here\n");
+    return 1;
+}
+
+static int find(const dlc_model *model, const char *name, int is_input, int *index) {
+    dlc_status st = is_input ? dlc_model_find_input(model, name, index) : dlc_model_find_output(model, name, index);
+    if (st == DLC_OK) return 0;
+    fprintf(stderr, "generate: the model has no %s named '%s'\n", is_input ? "input" : "output", name);
+    return 1;
+}
+
+/* FORM_PADDED: input_ids int64[1, T] -> logits float32[1, T, vocab]. */
+static int open_padded(decoder *d) {
+    const dlc_tensor *ids = &d->inputs[0];
+    if (d->num_inputs != 1 || expect(d->model, 0, 1, DLC_INT64, 2, (int64_t[]){1, -1})) return 1;
+    d->ids = 0;
+    if (find(d->model, "logits", 0, &d->logits) ||
+        expect(d->model, d->logits, 0, DLC_FLOAT32, 3, (int64_t[]){1, ids->dims[1], -1}))
         return 1;
-    }
-    if (out.dtype != DLC_FLOAT32 || out.rank != 3 || out.dims[0] != 1 || out.dims[1] != in.dims[1] ||
-        out.dims[2] < 1) {
-        fprintf(stderr, "generate: output '%s' must be float32[1, %lld, vocab]\n", out.name,
-                (long long)in.dims[1]);
+    d->capacity = ids->dims[1];
+    d->vocab = d->outputs[d->logits].dims[2];
+    return 0;
+}
+
+/* FORM_CACHE: input_ids and position_ids int64[1, 1], attention_mask int64[1, P + 1],
+ * past_X float32[1, heads, P, head_dim] -> logits float32[1, 1, vocab],
+ * present_X float32[1, heads, P + 1, head_dim] for every past_X. */
+static int open_cache(decoder *d) {
+    if (find(d->model, "input_ids", 1, &d->ids) || find(d->model, "attention_mask", 1, &d->mask) ||
+        find(d->model, "position_ids", 1, &d->positions) || find(d->model, "logits", 0, &d->logits))
         return 1;
-    }
-    d->capacity = in.dims[1];
-    d->vocab = out.dims[2];
-    d->ids = calloc((size_t)d->capacity, sizeof *d->ids);
-    d->logits = malloc((size_t)(d->capacity * d->vocab) * sizeof *d->logits);
-    if (d->ids == NULL || d->logits == NULL) {
+    d->past = calloc((size_t)d->num_inputs, sizeof *d->past);
+    d->present = calloc((size_t)d->num_inputs, sizeof *d->present);
+    if (d->past == NULL || d->present == NULL) {
         fprintf(stderr, "generate: out of memory\n");
         return 1;
     }
+    d->slots = d->inputs[d->mask].rank == 2 ? d->inputs[d->mask].dims[1] - 1 : -1;
+    if (expect(d->model, d->ids, 1, DLC_INT64, 2, (int64_t[]){1, 1}) ||
+        expect(d->model, d->positions, 1, DLC_INT64, 2, (int64_t[]){1, 1}) ||
+        expect(d->model, d->mask, 1, DLC_INT64, 2, (int64_t[]){1, -1}) ||
+        expect(d->model, d->logits, 0, DLC_FLOAT32, 3, (int64_t[]){1, 1, -1}))
+        return 1;
+    for (int i = 0; i < d->num_inputs; i++) {
+        if (i == d->ids || i == d->mask || i == d->positions) continue;
+        dlc_tensor_info info;
+        dlc_model_input(d->model, i, &info);
+        char name[256];
+        if (strncmp(info.name, "past_", 5) != 0 || snprintf(name, sizeof name, "present_%s", info.name + 5) >= (int)sizeof name) {
+            fprintf(stderr, "generate: input '%s' is neither input_ids, attention_mask, position_ids nor past_*\n",
+                    info.name);
+            return 1;
+        }
+        int out;
+        if (find(d->model, name, 0, &out)) return 1;
+        const int64_t *dims = info.dims;
+        if (expect(d->model, i, 1, DLC_FLOAT32, 4, (int64_t[]){1, -1, d->slots, -1}) ||
+            expect(d->model, out, 0, DLC_FLOAT32, 4, (int64_t[]){1, dims[1], d->slots + 1, dims[3]}))
+            return 1;
+        d->past[d->num_past] = i;
+        d->present[d->num_past++] = out;
+    }
+    if (d->num_past == 0) {
+        fprintf(stderr, "generate: the model has no past_* inputs\n");
+        return 1;
+    }
+    d->capacity = d->slots + 1;
+    d->vocab = d->outputs[d->logits].dims[2];
+    return 0;
+}
+
+static int decoder_open(decoder *d, const char *path, int threads) {
+    memset(d, 0, sizeof *d);
+    if (dlc_model_load(path, &d->model) != DLC_OK) return fail_dlc("loading the model");
+    d->num_inputs = dlc_model_num_inputs(d->model);
+    d->num_outputs = dlc_model_num_outputs(d->model);
+    if (d->num_inputs < 1 || d->num_outputs < 1) {
+        fprintf(stderr, "generate: %s: expected token ids in and logits out\n", path);
+        return 1;
+    }
+    d->inputs = calloc((size_t)d->num_inputs, sizeof *d->inputs);
+    d->outputs = calloc((size_t)d->num_outputs, sizeof *d->outputs);
+    if (d->inputs == NULL || d->outputs == NULL) {
+        fprintf(stderr, "generate: out of memory\n");
+        return 1;
+    }
+    for (int i = 0; i < d->num_inputs + d->num_outputs; i++) {
+        dlc_tensor_info info;
+        int is_input = i < d->num_inputs, index = is_input ? i : i - d->num_inputs;
+        if ((is_input ? dlc_model_input(d->model, index, &info) : dlc_model_output(d->model, index, &info)) != DLC_OK)
+            return fail_dlc("reading the model's interface");
+        if (make_tensor(&info, is_input ? &d->inputs[index] : &d->outputs[index])) return 1;
+    }
+    int index;
+    d->form = d->num_inputs > 1 && dlc_model_find_input(d->model, "attention_mask", &index) == DLC_OK ? FORM_CACHE
+                                                                                                   : FORM_PADDED;
+    if (d->form == FORM_CACHE ? open_cache(d) : open_padded(d)) return 1;
     dlc_session_options so = {.num_threads = threads};
     if (dlc_session_create(d->model, &so, &d->session) != DLC_OK) return fail_dlc("creating a session");
     return 0;
@@ -153,19 +276,58 @@ static int decoder_open(decoder *d, const char *path, int threads) {
 static void decoder_close(decoder *d) {
     dlc_session_free(d->session);
     dlc_model_free(d->model);
-    free(d->ids);
-    free(d->logits);
+    for (int i = 0; d->inputs != NULL && i < d->num_inputs; i++) free(d->inputs[i].data);
+    for (int i = 0; d->outputs != NULL && i < d->num_outputs; i++) free(d->outputs[i].data);
+    free(d->inputs);
+    free(d->outputs);
+    free(d->past);
+    free(d->present);
 }
 
-/* Runs the decoder on ids[0..length) (the rest stays padding) and returns the
- * logits at position length - 1. */
-static const float *decoder_step(decoder *d, int64_t length) {
-    dlc_tensor in = {.dtype = DLC_INT64, .rank = 2, .dims = {1, d->capacity}, .data = d->ids,
-                     .size_bytes = (size_t)d->capacity * sizeof *d->ids};
-    dlc_tensor out = {.dtype = DLC_FLOAT32, .rank = 3, .dims = {1, d->capacity, d->vocab}, .data = d->logits,
-                      .size_bytes = (size_t)(d->capacity * d->vocab) * sizeof *d->logits};
-    if (dlc_session_run(d->session, &in, 1, &out, 1) != DLC_OK) return NULL;
-    return d->logits + (length - 1) * d->vocab;
+static int decoder_run(decoder *d) {
+    if (dlc_session_run(d->session, d->inputs, d->num_inputs, d->outputs, d->num_outputs) == DLC_OK) return 0;
+    return fail_dlc("running the decoder");
+}
+
+/* Appends a token to the context. FORM_CACHE runs the decoder on it: the
+ * cache holds the last `length` tokens in its last slots, the first slots are
+ * masked; the new token goes in slot P at position `length`; then every
+ * present_X drops its oldest slot and becomes the next past_X. */
+static int decoder_push(decoder *d, int64_t token) {
+    if (d->length >= d->capacity) {
+        fprintf(stderr, "generate: the context is full (%lld tokens)\n", (long long)d->capacity);
+        return 1;
+    }
+    if (d->form == FORM_PADDED) {
+        ((int64_t *)d->inputs[d->ids].data)[d->length++] = token;
+        return 0;
+    }
+    ((int64_t *)d->inputs[d->ids].data)[0] = token;
+    ((int64_t *)d->inputs[d->positions].data)[0] = d->length;
+    int64_t *mask = d->inputs[d->mask].data;
+    for (int64_t slot = 0; slot <= d->slots; slot++) mask[slot] = slot >= d->slots - d->length;
+    if (decoder_run(d)) return 1;
+    for (int i = 0; i < d->num_past; i++) {
+        const dlc_tensor *past = &d->inputs[d->past[i]];
+        int64_t heads = past->dims[1], head_dim = past->dims[3];
+        float *to = past->data;
+        const float *from = d->outputs[d->present[i]].data;
+        for (int64_t h = 0; h < heads; h++)
+            memcpy(to + h * d->slots * head_dim, from + (h * (d->slots + 1) + 1) * head_dim,
+                   (size_t)(d->slots * head_dim) * sizeof *to);
+    }
+    d->length++;
+    d->fresh = 1;
+    return 0;
+}
+
+/* The logits that follow the context, or NULL after an error. FORM_PADDED
+ * runs the whole (right-padded) sequence and reads its last real position. */
+static const float *decoder_logits(decoder *d) {
+    const float *logits = d->outputs[d->logits].data;
+    if (d->form == FORM_CACHE) return d->fresh ? logits : NULL;
+    if (d->length == 0 || decoder_run(d)) return NULL;
+    return logits + (d->length - 1) * d->vocab;
 }
 
 /* ---- the command line ------------------------------------------------------------- */
@@ -265,8 +427,8 @@ int main(int argc, char **argv) {
     if (decoder_open(&d, o.model_path, o.threads)) goto done;
     if (o.num_prompt + o.count - 1 > d.capacity) {
         fprintf(stderr,
-                "generate: %d prompt tokens + %d new ones need a sequence of %d, the artifact runs %lld; "
-                "recompile with --shape input_ids=1,%d\n",
+                "generate: %d prompt tokens + %d new ones need a context of %d tokens, the artifact holds %lld; "
+                "recompile it for %d (see the README's \"Text generation\")\n",
                 o.num_prompt, o.count, o.num_prompt + o.count - 1, (long long)d.capacity,
                 o.num_prompt + o.count - 1);
         goto done;
@@ -277,7 +439,6 @@ int main(int argc, char **argv) {
                     (long long)o.prompt[i], (long long)d.vocab);
             goto done;
         }
-        d.ids[i] = o.prompt[i];
     }
     if (o.top_k > 0) {
         best = malloc((size_t)o.top_k * sizeof *best);
@@ -288,23 +449,23 @@ int main(int argc, char **argv) {
         }
     }
     uint64_t state = o.seed;
-    int64_t length = o.num_prompt;
     double start = seconds_now();
+    for (int i = 0; i < o.num_prompt; i++) /* FORM_CACHE: one run per prompt token */
+        if (decoder_push(&d, o.prompt[i])) goto done;
+    double prompt_done = seconds_now();
     for (int step = 0; step < o.count; step++) {
-        const float *logits = decoder_step(&d, length);
-        if (logits == NULL) {
-            fail_dlc("running the decoder");
-            goto done;
-        }
+        const float *logits = decoder_logits(&d);
+        if (logits == NULL) goto done;
         int64_t next = o.top_k > 0 ? sample_top_k(logits, d.vocab, o.top_k, o.temperature, &state, best, weight)
                                    : argmax(logits, d.vocab);
         printf(step ? " %lld" : "%lld", (long long)next);
-        if (length < d.capacity) d.ids[length++] = next; /* the last token needs no room */
+        if (step + 1 < o.count && decoder_push(&d, next)) goto done; /* the last token needs no run */
     }
     printf("\n");
-    double elapsed = seconds_now() - start;
-    fprintf(stderr, "generate: %d tokens in %.3f s (%.3f ms per token, sequence %lld)\n", o.count, elapsed,
-            1e3 * elapsed / o.count, (long long)d.capacity);
+    double end = seconds_now();
+    fprintf(stderr, "generate: %s, context %lld: prompt %.3f s, %d tokens in %.3f s (%.3f ms per token)\n",
+            d.form == FORM_CACHE ? "past keys/values" : "right-padded", (long long)d.capacity,
+            prompt_done - start, o.count, end - prompt_done, 1e3 * (end - prompt_done) / o.count);
     status = 0;
 done:
     decoder_close(&d);

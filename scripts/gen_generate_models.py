@@ -2,9 +2,14 @@
 """Exports the GPT-2-style decoder used by examples/generate.c, in two forms.
 
     OUT/gpt2_lm.onnx        input_ids int64[1, sequence] -> logits float32[1, sequence, vocab]
-    OUT/gpt2_lm_past.onnx   input_ids int64[1, sequence],
+    OUT/gpt2_lm_past.onnx   input_ids int64[1, sequence], attention_mask int64[1, total_sequence],
+                            position_ids int64[1, sequence],
                             past_key_i / past_value_i float32[1, heads, past_sequence, head_dim]
                             -> logits, present_key_i / present_value_i [1, heads, total_sequence, head_dim]
+
+(total_sequence = past_sequence + sequence; HuggingFace's GPT-2 export with
+use_cache has these inputs.) The attention mask lets a fixed-size cache work:
+compiled for one past length, unused slots are masked (examples/generate.c).
 
 Both come from the same module (scripts/gen_tutorial_models.py: GPT2 and
 GPT2WithPast) with the same seeded random weights (nothing is downloaded;
@@ -13,13 +18,19 @@ a greedy loop over either gives the same tokens. The small variant (vocab 97,
 32 hidden, 2 layers, 4 heads, 64 positions) is for CI; --full is GPT-2 small's
 size (vocab 50257, 768 hidden, 12 layers, 12 heads, 1024 positions, ~500 MB).
 
-    /usr/bin/python3 scripts/gen_generate_models.py [--full] [--out DIR]
+    /usr/bin/python3 scripts/gen_generate_models.py [--full] [--out DIR] [--dlc build/dlc [--context T]]
+
+--dlc also compiles both for a context of T tokens (default 32), binding
+every symbolic dim with --shape: OUT/gpt2_lm.so runs input_ids [1, T] (the
+example right-pads), OUT/gpt2_lm_past.so runs one new token against T - 1
+cached slots (attention_mask [1, T]). examples/generate.c runs either.
 
 Exit status: 0 when both models were written, 1 on failure, 2 when torch
 cannot be imported (callers may treat that as "skip").
 """
 import argparse
 import os
+import subprocess
 import sys
 import warnings
 
@@ -70,10 +81,31 @@ def export(full, out):
                           do_constant_folding=True)
 
 
+def compile_shapes(full, context):
+    """dlc compile --shape flags for both models at a context of `context` tokens."""
+    _, hidden, _, heads, max_pos = tut.gpt2_config(full)
+    if not 2 <= context <= max_pos:
+        raise ValueError(f"--context {context}: the decoder has {max_pos} positions (and needs 2 or more)")
+    past = ["--shape=input_ids=1,1", "--shape=position_ids=1,1", f"--shape=attention_mask=1,{context}"]
+    past += [f"--shape=past_{n}=1,{heads},{context - 1},{hidden // heads}" for n in tut.gpt2_past_names(full)]
+    return {"gpt2_lm": [f"--shape=input_ids=1,{context}"], "gpt2_lm_past": past}
+
+
+def compile_models(dlc, full, out, context):
+    for name, shapes in compile_shapes(full, context).items():
+        args = [dlc, "compile", os.path.join(out, name + ".onnx"), "-o", os.path.join(out, name + ".so"), "-q"]
+        r = subprocess.run(args + shapes, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"{' '.join(args + shapes)}: {(r.stderr or r.stdout).strip()}")
+        print(f"gen_generate_models.py: compiled {out}/{name}.so (context {context})")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--full", action="store_true", help="GPT-2 small's size (large, slow)")
     ap.add_argument("--out", default=None, help="output folder (default tests/generated/generate[_full])")
+    ap.add_argument("--dlc", default=None, help="the dlc binary: also compile both models")
+    ap.add_argument("--context", type=int, default=32, help="tokens the compiled models hold (default 32)")
     a = ap.parse_args()
     if tut.IMPORT_ERROR is not None:
         print(f"gen_generate_models.py: cannot import torch ({tut.IMPORT_ERROR}); "
@@ -84,10 +116,13 @@ def main():
     warnings.filterwarnings("ignore")  # the exporter's tracer warnings are expected here
     try:
         export(a.full, out)
+        print(f"gen_generate_models.py: wrote {out}/gpt2_lm.onnx and {out}/gpt2_lm_past.onnx")
+        sys.stdout.flush()
+        if a.dlc:
+            compile_models(a.dlc, a.full, out, a.context)
     except Exception as e:
-        print(f"gen_generate_models.py: export failed: {type(e).__name__}: {e}", file=sys.stderr)
+        print(f"gen_generate_models.py: failed: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
-    print(f"gen_generate_models.py: wrote {out}/gpt2_lm.onnx and {out}/gpt2_lm_past.onnx")
     return 0
 
 

@@ -275,21 +275,25 @@ if IMPORT_ERROR is None:
 
     class GPT2WithPast(nn.Module):
         """The same decoder (sharing gpt2's modules, so the same weights) with
-        past keys and values, as HuggingFace's exported GPT-2 takes them:
-        input_ids [B, T_new], past_key_i/past_value_i [B, heads, T_past, head_dim]
+        past keys and values, taking what HuggingFace's exported GPT-2 takes:
+        input_ids [B, T_new], attention_mask [B, T_past + T_new] (1: attend,
+        0: a padding slot), position_ids [B, T_new],
+        past_key_i/past_value_i [B, heads, T_past, head_dim]
         -> logits [B, T_new, vocab], present_key_i/present_value_i
-        [B, heads, T_past + T_new, head_dim]. Positions continue at T_past and
-        the causal mask is the [T_past, T_past + T_new) rows of the full one."""
+        [B, heads, T_past + T_new, head_dim]. The causal mask is the
+        [T_past, T_past + T_new) rows of the full one, so cached slots are in
+        time order; the attention mask lets a caller keep a fixed-size cache
+        whose unused slots are masked (left padding), as static shapes need."""
 
         def __init__(self, gpt2):
             super().__init__()
             self.gpt2 = gpt2
 
-        def forward(self, input_ids, *past):
+        def forward(self, input_ids, attention_mask, position_ids, *past):
             g = self.gpt2
-            s, t_past = input_ids.shape[1], past[0].shape[2]
-            pos = torch.arange(t_past, t_past + s, dtype=torch.long).unsqueeze(0)
-            x = g.wte(input_ids) + g.wpe(pos)
+            s = input_ids.shape[1]
+            x = g.wte(input_ids) + g.wpe(position_ids)
+            keep = attention_mask[:, None, None, :].to(torch.bool)
             presents = []
             for i, blk in enumerate(g.blocks):
                 b, _, hid = x.shape
@@ -300,7 +304,7 @@ if IMPORT_ERROR is None:
                 presents += [k, v]
                 t = k.shape[2]
                 att = torch.matmul(q, k.transpose(-1, -2)) / (blk.d ** 0.5)
-                att = att.masked_fill(~blk.causal[:, :, t - s:t, :t], torch.finfo(att.dtype).min)
+                att = att.masked_fill(~(blk.causal[:, :, t - s:t, :t] & keep), torch.finfo(att.dtype).min)
                 y = torch.matmul(torch.softmax(att, -1), v).transpose(1, 2).reshape(b, s, hid)
                 x = x + blk.proj(y)
                 x = x + blk.fc_out(F.gelu(blk.fc(blk.ln2(x)), approximate="tanh"))
@@ -411,9 +415,15 @@ def gpt2_past_names(full):
     return [f"{kind}_{i}" for i in range(layers) for kind in ("key", "value")]
 
 
-def gpt2_past_inputs(full, t_new, t_past):
+def gpt2_past_inputs(full, t_new, t_past, padding=0):
+    """Feeds for GPT2WithPast: t_past cached slots of which the first `padding`
+    are unused (masked), then t_new tokens at positions t_past - padding on."""
     vocab, hidden, _, heads, _ = gpt2_config(full)
-    feeds = {"input_ids": torch.randint(0, vocab, (1, t_new), dtype=torch.long)}
+    mask = torch.ones(1, t_past + t_new, dtype=torch.long)
+    mask[:, :padding] = 0
+    start = t_past - padding
+    feeds = {"input_ids": torch.randint(0, vocab, (1, t_new), dtype=torch.long), "attention_mask": mask,
+             "position_ids": torch.arange(start, start + t_new, dtype=torch.long).unsqueeze(0)}
     for name in gpt2_past_names(full):
         feeds["past_" + name] = torch.randn(1, heads, t_past, hidden // heads)
     return feeds
@@ -424,7 +434,8 @@ def gpt2_past_outputs(full):
 
 
 def gpt2_past_axes(full):
-    axes = {"input_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"}}
+    axes = {"input_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"},
+            "attention_mask": {0: "batch", 1: "total_sequence"}, "position_ids": {0: "batch", 1: "sequence"}}
     for n in gpt2_past_names(full):
         axes["past_" + n] = {0: "batch", 2: "past_sequence"}
         axes["present_" + n] = {0: "batch", 2: "total_sequence"}
@@ -481,9 +492,11 @@ MODELS = [] if IMPORT_ERROR else [
          inputs=lambda f: tokens(1 if f else 2, 128 if f else 12, 50257 if f else 97, mask=False),
          dynamic={"input_ids": TOKENS, "output": TOKENS}),
     # the decoder with past keys/values (HuggingFace's export with use_cache):
-    # 3 new tokens after 5 cached ones, so the mask's offset rows are checked
+    # 3 new tokens after 5 cached slots, the first 2 unused (masked), so the
+    # causal mask's offset rows and the attention mask are both checked
     dict(name="gpt2_decoder_past", opset=15, build=lambda f: GPT2WithPast(GPT2(*gpt2_config(f))),
-         inputs=lambda f: gpt2_past_inputs(f, 3, 5), dynamic=gpt2_past_axes, outputs=gpt2_past_outputs),
+         inputs=lambda f: gpt2_past_inputs(f, 3, 5, padding=2), dynamic=gpt2_past_axes,
+         outputs=gpt2_past_outputs),
     recurrent("lstm", True, 14),
     recurrent("lstm", False, 11),
     recurrent("gru", True, 12),

@@ -7,7 +7,9 @@
 //   node tests/ort/ort_generate.js MODEL.onnx --prompt 1,2,3 --check-topk K --tokens 7,8,9
 //
 // A model with past_* inputs (gpt2_lm_past.onnx) runs the prompt once with
-// empty pasts, then one new token per step, feeding present_* back as past_*;
+// empty pasts, then one new token per step, feeding present_* back as past_*
+// (the cache grows by one each step, an all-ones attention_mask, position_ids
+// continuing after the cache);
 // otherwise every step runs the whole sequence (input_ids [1, T]) and takes the
 // logits at its last position. Greedy picks the first index of the largest
 // logit, as torch.argmax does.
@@ -118,8 +120,15 @@ async function greedyPast(ort, session, prompt, count) {
   }
   const generated = [];
   let feed = prompt.slice();
+  let cached = 0;
   for (let step = 0; step < count; step++) {
-    const out = await session.run({ [session.inputNames[0]]: idsTensor(ort, feed), ...past });
+    // every slot is real here: the mask is all ones, positions continue after the cache
+    const positions = feed.map((_, i) => cached + i);
+    const mask = new Array(cached + feed.length).fill(1);
+    const out = await session.run({
+      input_ids: idsTensor(ort, feed), attention_mask: idsTensor(ort, mask), position_ids: idsTensor(ort, positions), ...past,
+    });
+    cached += feed.length;
     const next = argmax(lastLogits(out[session.outputNames[0]]));
     generated.push(next);
     const present = {};
