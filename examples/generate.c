@@ -1,7 +1,7 @@
 /* generate: text generation with a GPT-2-style decoder, using only dlc.h and libdlcrt.
  *
  *     /usr/bin/python3 scripts/gen_generate_models.py --dlc build/dlc --context 32
- *     example_generate tests/generated/generate/gpt2_lm.so --prompt 5,17,42 -n 16          # greedy
+ *     example_generate tests/generated/generate/gpt2_lm_dynamic.so --prompt 5,17,42 -n 16  # greedy
  *     example_generate tests/generated/generate/gpt2_lm_past.so --prompt 5,17,42 -n 16 \
  *         --top-k 5 --temperature 0.8 --seed 7
  *
@@ -13,11 +13,12 @@
  * machine). The generated token ids are printed on one line of stdout; timing
  * goes to stderr.
  *
- * An artifact runs fixed shapes (dlc compiles for static shapes), so a
- * context of T tokens is handled in one of two forms, chosen by the model's
- * inputs:
- *   - right-padded (gpt2_lm: input_ids [1, T] -> logits [1, T, vocab]): every
- *     step runs the prompt and the tokens so far, padded with token 0; the
+ * The decoder comes in one of three forms, told apart by the artifact's inputs:
+ *   - real lengths (gpt2_lm compiled without --shape: input_ids [1, sequence]
+ *     -> logits [1, sequence, vocab]): every step runs the prompt and the
+ *     tokens so far, at their length.
+ *   - right-padded (gpt2_lm compiled with --shape input_ids=1,T): every step
+ *     runs the prompt and the tokens so far padded with token 0 to T; the
  *     causal mask keeps each position independent of the ones after it, so the
  *     logits at the last real position are those of the unpadded sequence.
  *   - past keys/values (gpt2_lm_past: input_ids and position_ids [1, 1],
@@ -26,7 +27,10 @@
  *     whose real entries sit in its last slots (left padding, masked by
  *     attention_mask); every step runs only the new token and shifts each
  *     present_X by one slot into past_X, as a static KV cache does.
- * A prompt of P tokens generating N needs P + N - 1 <= T. */
+ * With a fixed T, a prompt of P tokens generating N needs P + N - 1 <= T. (The
+ * past model is not run with symbolic dims: to dlc, the attention mask's
+ * length is a symbol of its own, not past + new, so it compiles only with
+ * every dim bound.) */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +63,7 @@ typedef struct decoder {
     int64_t capacity;             /* tokens the context can hold */
     int64_t vocab;
     int64_t length;               /* tokens in the context */
+    int dynamic;                  /* FORM_PADDED compiled with a symbolic length: runs are unpadded */
     int ids, logits;              /* input/output indices */
     /* FORM_CACHE only */
     int mask, positions;
@@ -134,21 +139,13 @@ static size_t element_count(const dlc_tensor *t) {
     return count;
 }
 
-/* Allocates a zeroed buffer with the shape of info; 0 on success. */
-static int make_tensor(const dlc_tensor_info *info, dlc_tensor *t) {
+/* Allocates a zeroed buffer with the shape of info; 0 on success. A symbolic
+ * dim of these decoders is a sequence length, so it is sized for the context. */
+static int make_tensor(const dlc_tensor_info *info, int64_t context, dlc_tensor *t) {
     memset(t, 0, sizeof *t);
-    for (int d = 0; d < info->rank; d++) {
-        if (info->dims[d] < 0) {
-            fprintf(stderr,
-                    "generate: '%s' dim %d is the symbolic '%s'; compile with --shape %s=... "
-                    "(see the README's \"Text generation\")\n",
-                    info->name, d, info->dim_names[d] ? info->dim_names[d] : "?", info->name);
-            return 1;
-        }
-    }
     t->dtype = info->dtype;
     t->rank = info->rank;
-    memcpy(t->dims, info->dims, sizeof t->dims);
+    for (int d = 0; d < info->rank; d++) t->dims[d] = info->dims[d] < 0 ? context : info->dims[d];
     t->size_bytes = element_count(t) * dlc_dtype_size(info->dtype);
     t->data = calloc(t->size_bytes ? t->size_bytes : 1, 1);
     if (t->data == NULL) {
@@ -182,16 +179,23 @@ static int find(const dlc_model *model, const char *name, int is_input, int *ind
     return 1;
 }
 
-/* FORM_PADDED: input_ids int64[1, T] -> logits float32[1, T, vocab]. */
-static int open_padded(decoder *d) {
-    const dlc_tensor *ids = &d->inputs[0];
+/* FORM_PADDED: input_ids int64[1, T] -> logits float32[1, T, vocab]; with T
+ * symbolic (compiled without --shape), every run has the real length. */
+static int open_padded(decoder *d, int64_t context) {
+    dlc_tensor_info ids, logits;
     if (d->num_inputs != 1 || expect(d->model, 0, 1, DLC_INT64, 2, (int64_t[]){1, -1})) return 1;
     d->ids = 0;
-    if (find(d->model, "logits", 0, &d->logits) ||
-        expect(d->model, d->logits, 0, DLC_FLOAT32, 3, (int64_t[]){1, ids->dims[1], -1}))
+    if (find(d->model, "logits", 0, &d->logits)) return 1;
+    dlc_model_input(d->model, d->ids, &ids);
+    dlc_model_output(d->model, d->logits, &logits);
+    d->dynamic = ids.dims[1] < 0;
+    if (expect(d->model, d->logits, 0, DLC_FLOAT32, 3, (int64_t[]){1, d->dynamic ? -1 : ids.dims[1], -1})) return 1;
+    if (logits.dims[2] < 0) {
+        fprintf(stderr, "generate: output '%s' has a symbolic vocabulary size\n", logits.name);
         return 1;
-    d->capacity = ids->dims[1];
-    d->vocab = d->outputs[d->logits].dims[2];
+    }
+    d->capacity = d->dynamic ? context : ids.dims[1];
+    d->vocab = logits.dims[2];
     return 0;
 }
 
@@ -207,6 +211,19 @@ static int open_cache(decoder *d) {
     if (d->past == NULL || d->present == NULL) {
         fprintf(stderr, "generate: out of memory\n");
         return 1;
+    }
+    for (int i = 0; i < d->num_inputs; i++) {
+        dlc_tensor_info info;
+        dlc_model_input(d->model, i, &info);
+        for (int k = 0; k < info.rank; k++) {
+            if (info.dims[k] >= 0) continue;
+            /* to dlc, the mask's length is a symbol of its own, not past + new */
+            fprintf(stderr,
+                    "generate: input '%s' dim %d is the symbolic '%s': a past-keys/values model runs here as a "
+                    "fixed-size cache, compiled with --shape for every input (gen_generate_models.py --dlc)\n",
+                    info.name, k, info.dim_names[k] ? info.dim_names[k] : "?");
+            return 1;
+        }
     }
     d->slots = d->inputs[d->mask].rank == 2 ? d->inputs[d->mask].dims[1] - 1 : -1;
     if (expect(d->model, d->ids, 1, DLC_INT64, 2, (int64_t[]){1, 1}) ||
@@ -242,7 +259,7 @@ static int open_cache(decoder *d) {
     return 0;
 }
 
-static int decoder_open(decoder *d, const char *path, int threads) {
+static int decoder_open(decoder *d, const char *path, int threads, int64_t context) {
     memset(d, 0, sizeof *d);
     if (dlc_model_load(path, &d->model) != DLC_OK) return fail_dlc("loading the model");
     d->num_inputs = dlc_model_num_inputs(d->model);
@@ -262,12 +279,12 @@ static int decoder_open(decoder *d, const char *path, int threads) {
         int is_input = i < d->num_inputs, index = is_input ? i : i - d->num_inputs;
         if ((is_input ? dlc_model_input(d->model, index, &info) : dlc_model_output(d->model, index, &info)) != DLC_OK)
             return fail_dlc("reading the model's interface");
-        if (make_tensor(&info, is_input ? &d->inputs[index] : &d->outputs[index])) return 1;
+        if (make_tensor(&info, context, is_input ? &d->inputs[index] : &d->outputs[index])) return 1;
     }
     int index;
     d->form = d->num_inputs > 1 && dlc_model_find_input(d->model, "attention_mask", &index) == DLC_OK ? FORM_CACHE
                                                                                                    : FORM_PADDED;
-    if (d->form == FORM_CACHE ? open_cache(d) : open_padded(d)) return 1;
+    if (d->form == FORM_CACHE ? open_cache(d) : open_padded(d, context)) return 1;
     dlc_session_options so = {.num_threads = threads};
     if (dlc_session_create(d->model, &so, &d->session) != DLC_OK) return fail_dlc("creating a session");
     return 0;
@@ -326,6 +343,10 @@ static int decoder_push(decoder *d, int64_t token) {
 static const float *decoder_logits(decoder *d) {
     const float *logits = d->outputs[d->logits].data;
     if (d->form == FORM_CACHE) return d->fresh ? logits : NULL;
+    if (d->dynamic) { /* the real length; the run checks the buffers' capacity */
+        d->inputs[d->ids].dims[1] = d->length;
+        d->outputs[d->logits].dims[1] = d->length;
+    }
     if (d->length == 0 || decoder_run(d)) return NULL;
     return logits + (d->length - 1) * d->vocab;
 }
@@ -424,7 +445,7 @@ int main(int argc, char **argv) {
     int64_t *best = NULL;
     double *weight = NULL;
     status = 1;
-    if (decoder_open(&d, o.model_path, o.threads)) goto done;
+    if (decoder_open(&d, o.model_path, o.threads, o.num_prompt + o.count - 1)) goto done;
     if (o.num_prompt + o.count - 1 > d.capacity) {
         fprintf(stderr,
                 "generate: %d prompt tokens + %d new ones need a context of %d tokens, the artifact holds %lld; "
@@ -464,7 +485,7 @@ int main(int argc, char **argv) {
     printf("\n");
     double end = seconds_now();
     fprintf(stderr, "generate: %s, context %lld: prompt %.3f s, %d tokens in %.3f s (%.3f ms per token)\n",
-            d.form == FORM_CACHE ? "past keys/values" : "right-padded", (long long)d.capacity,
+            d.form == FORM_CACHE ? "past keys/values" : d.dynamic ? "real lengths" : "right-padded", (long long)d.capacity,
             prompt_done - start, o.count, end - prompt_done, 1e3 * (end - prompt_done) / o.count);
     status = 0;
 done:

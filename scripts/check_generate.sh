@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Checks the text-generation example (examples/generate.c) against ONNX Runtime:
 #   1. exports the small GPT-2-style decoder, plain and with past keys/values
-#      (scripts/gen_generate_models.py), and compiles both for a context of 32
-#   2. greedy: example_generate's tokens, with either artifact (right-padded;
-#      fixed-size key/value cache), equal ONNX Runtime's greedy loop
+#      (scripts/gen_generate_models.py), and compiles the plain one for every
+#      length and both for a context of 32
+#   2. greedy: example_generate's tokens, with each artifact (real lengths;
+#      right-padded; fixed-size key/value cache), equal ONNX Runtime's greedy loop
 #      (tests/ort/ort_generate.js) over the plain model, and ONNX Runtime's loop
 #      over the past-keys/values model (a cache growing by one) gives them too
 #   3. top-k sampling: the same seed gives the same tokens (in both forms),
@@ -47,6 +48,8 @@ check() { # check DESCRIPTION GOT WANT
 for case in "5,17,42 20" "90 31" "3,1,4,1,5,9,2,6 25"; do
     read -r prompt n <<<"$case"
     want=$("${ort[@]}" "$out/gpt2_lm.onnx" --prompt "$prompt" -n "$n") || exit 1
+    got=$("$gen" "$out/gpt2_lm_dynamic.so" --prompt "$prompt" -n "$n" 2>/dev/null)
+    check "greedy, prompt $prompt, $n tokens: dlc at the real lengths = ONNX Runtime" "$got" "$want"
     got=$("$gen" "$out/gpt2_lm.so" --prompt "$prompt" -n "$n" 2>/dev/null)
     check "greedy, prompt $prompt, $n tokens: dlc right-padded = ONNX Runtime" "$got" "$want"
     got=$("$gen" "$out/gpt2_lm_past.so" --prompt "$prompt" -n "$n" 2>/dev/null)
@@ -59,8 +62,10 @@ prompt=5,17,42
 sample() { "$gen" "$out/gpt2_lm.so" --prompt "$prompt" -n 24 "$@" 2>/dev/null; }
 a=$(sample --top-k 5 --temperature 0.8 --seed 7)
 check "top-k 5, seed 7: the same tokens twice" "$(sample --top-k 5 --temperature 0.8 --seed 7)" "$a"
-check "top-k 5, seed 7: the key/value cache form draws the same tokens" \
-    "$("$gen" "$out/gpt2_lm_past.so" --prompt "$prompt" -n 24 --top-k 5 --temperature 0.8 --seed 7 2>/dev/null)" "$a"
+for so in gpt2_lm_past gpt2_lm_dynamic; do
+    check "top-k 5, seed 7: $so.so draws the same tokens" \
+        "$("$gen" "$out/$so.so" --prompt "$prompt" -n 24 --top-k 5 --temperature 0.8 --seed 7 2>/dev/null)" "$a"
+done
 b=$(sample --top-k 5 --temperature 0.8 --seed 8)
 check "top-k 5: seeds 7 and 8 give different tokens" "$([ "$a" != "$b" ] && echo differ)" differ
 check "top-k 1 is greedy" "$(sample --top-k 1 --seed 3)" "$(sample)"

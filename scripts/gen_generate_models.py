@@ -20,10 +20,12 @@ size (vocab 50257, 768 hidden, 12 layers, 12 heads, 1024 positions, ~500 MB).
 
     /usr/bin/python3 scripts/gen_generate_models.py [--full] [--out DIR] [--dlc build/dlc [--context T]]
 
---dlc also compiles both for a context of T tokens (default 32), binding
-every symbolic dim with --shape: OUT/gpt2_lm.so runs input_ids [1, T] (the
-example right-pads), OUT/gpt2_lm_past.so runs one new token against T - 1
-cached slots (attention_mask [1, T]). examples/generate.c runs either.
+--dlc also compiles them: OUT/gpt2_lm_dynamic.so with the sequence length
+symbolic (one artifact for every length), and for a context of T tokens
+(--context, default 32), binding every symbolic dim with --shape,
+OUT/gpt2_lm.so running input_ids [1, T] (the example right-pads) and
+OUT/gpt2_lm_past.so running one new token against T - 1 cached slots
+(attention_mask [1, T]). examples/generate.c runs any of the three.
 
 Exit status: 0 when both models were written, 1 on failure, 2 when torch
 cannot be imported (callers may treat that as "skip").
@@ -91,13 +93,19 @@ def compile_shapes(full, context):
     return {"gpt2_lm": [f"--shape=input_ids=1,{context}"], "gpt2_lm_past": past}
 
 
+# artifact name -> the model it is compiled from
+SOURCES = {"gpt2_lm": "gpt2_lm", "gpt2_lm_past": "gpt2_lm_past", "gpt2_lm_dynamic": "gpt2_lm"}
+
+
 def compile_models(dlc, full, out, context):
-    for name, shapes in compile_shapes(full, context).items():
-        args = [dlc, "compile", os.path.join(out, name + ".onnx"), "-o", os.path.join(out, name + ".so"), "-q"]
+    shapes_of = compile_shapes(full, context)
+    shapes_of["gpt2_lm_dynamic"] = []  # the sequence length stays symbolic: one artifact for every length
+    for name, shapes in shapes_of.items():
+        args = [dlc, "compile", os.path.join(out, SOURCES[name] + ".onnx"), "-o", os.path.join(out, name + ".so"), "-q"]
         r = subprocess.run(args + shapes, capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError(f"{' '.join(args + shapes)}: {(r.stderr or r.stdout).strip()}")
-        print(f"gen_generate_models.py: compiled {out}/{name}.so (context {context})")
+        print(f"gen_generate_models.py: compiled {out}/{name}.so" + (f" (context {context})" if shapes else ""))
 
 
 def main():
