@@ -10,6 +10,7 @@
 
 #include "ir/op_registry.h"
 #include "kernels/kernel_registry.h"
+#include "passes/autodiff.h"
 #include "passes/pipeline.h"
 #include "runtime/status.h"
 
@@ -203,12 +204,75 @@ static bool all_outputs_const(const dlc_node *node) {
     return any;
 }
 
+/* Values that must stay nodes until a Gradient node is expanded: the CONST
+ * xs it differentiates with respect to, and everything computed from them
+ * (a folded value has no producer for autodiff to walk back through). */
+typedef struct pins {
+    bool *pinned; /* by value id */
+    int32_t cap;
+} pins;
+
+static dlc_status pin(pins *p, const dlc_value *v) {
+    if (v->id >= p->cap) {
+        int32_t cap = v->id * 2 + 64;
+        bool *grown = realloc(p->pinned, (size_t)cap * sizeof *grown);
+        if (grown == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "constant folding: out of memory");
+        memset(grown + p->cap, 0, (size_t)(cap - p->cap) * sizeof *grown);
+        p->pinned = grown;
+        p->cap = cap;
+    }
+    p->pinned[v->id] = true;
+    return DLC_OK;
+}
+
+static bool is_pinned(const pins *p, const dlc_value *v) { return v != NULL && v->id < p->cap && p->pinned[v->id]; }
+
+static dlc_status pin_gradient_sources(const dlc_graph *g, pins *p) {
+    for (int32_t n = 0; n < g->num_nodes; n++) {
+        if (!dlc_is_gradient(g->nodes[n])) continue;
+        dlc_value *xs[64];
+        int32_t count = dlc_gradient_const_xs(g, g->nodes[n], xs, 64);
+        for (int32_t k = 0; k < count; k++) DLC_TRY(pin(p, xs[k]));
+    }
+    return DLC_OK;
+}
+
+/* Pins node's outputs when it reads a pinned value; true when it did. */
+static dlc_status propagate_pins(pins *p, const dlc_node *node, bool *out_pinned) {
+    *out_pinned = false;
+    if (p->cap == 0) return DLC_OK;
+    for (int32_t i = 0; i < node->num_inputs && !*out_pinned; i++) *out_pinned = is_pinned(p, node->inputs[i]);
+    for (int32_t o = 0; o < node->num_outputs && *out_pinned; o++)
+        if (node->outputs[o] != NULL) DLC_TRY(pin(p, node->outputs[o]));
+    return DLC_OK;
+}
+
+static dlc_status infer_and_fold_walk(dlc_graph *g, pins *p);
+
 dlc_status dlc_infer_and_fold(dlc_graph *g) {
+    bool any_gradient;
+    DLC_TRY(dlc_gradient_prepare(g, &any_gradient));
+    pins p = {0};
+    dlc_status st = any_gradient ? pin_gradient_sources(g, &p) : DLC_OK;
+    if (st == DLC_OK) st = infer_and_fold_walk(g, &p);
+    free(p.pinned);
+    return st;
+}
+
+static dlc_status infer_and_fold_walk(dlc_graph *g, pins *p) {
     DLC_TRY(dlc_graph_toposort(g));
     for (int32_t i = 0; i < g->num_nodes; i++) {
         dlc_node *node = g->nodes[i];
         if (node->schema == NULL) DLC_TRY(dlc_node_bind_schema(node));
         if (all_outputs_const(node)) continue; /* folded by an earlier run */
+        if (dlc_is_gradient(node)) {
+            /* replaced by the gradient nodes, appended and inferred already;
+             * the walk goes on at i as for control flow */
+            DLC_TRY(dlc_expand_gradient(g, node));
+            DLC_TRY(dlc_graph_toposort(g));
+            i--;
+            continue;
+        }
         if (dlc_is_control_flow(node)) {
             /* replaced by inferred clones of its subgraph; sorting keeps the
              * nodes before i in place, so the walk goes on at i */
@@ -232,8 +296,9 @@ dlc_status dlc_infer_and_fold(dlc_graph *g) {
         DLC_TRY(dlc_bounded_dims_check_inputs(g, node));
         DLC_TRY(infer_node(g, node));
         dlc_bounded_dims_propagate(node);
-        bool folded;
-        DLC_TRY(dlc_fold_node(g, node, &folded));
+        bool pinned, folded;
+        DLC_TRY(propagate_pins(p, node, &pinned));
+        if (!pinned) DLC_TRY(dlc_fold_node(g, node, &folded));
     }
     /* the artifact's interface holds tensors only */
     DLC_TRY(dlc_flatten_sequence_outputs(g));

@@ -16,7 +16,7 @@ DLC_OP_FAMILY(misc)          /* EyeLike, Shrink */
 DLC_OP_FAMILY(nd_index)      /* GatherND, ScatterND, TopK, ReverseSequence */
 DLC_OP_FAMILY(window)        /* HannWindow, HammingWindow, BlackmanWindow */
 DLC_OP_FAMILY(einsum)        /* Einsum */
-DLC_OP_FAMILY(training)      /* ai.onnx.preview.training: Adagrad, Momentum, Adam */
+DLC_OP_FAMILY(training)      /* ai.onnx.preview.training: Gradient, Adagrad, Momentum, Adam */
 DLC_OP_FAMILY(grid_sample)   /* GridSample */
 DLC_OP_FAMILY(dft)           /* DFT */
 DLC_OP_FAMILY(roi_align)     /* RoiAlign */

@@ -1,4 +1,5 @@
-/* The ai.onnx.preview.training optimizers: Adagrad, Momentum, Adam. Each
+/* The ai.onnx.preview.training ops: Gradient (expanded by passes/autodiff.c)
+ * and the optimizers Adagrad, Momentum, Adam. Each optimizer
  * updates n tensors at once: inputs R (learning rate), T (step count), then
  * n tensors X, n gradients G and the optimizer's n state tensors (Adam: two
  * groups); outputs the new X and the new states. Formulas as in the ONNX spec;
@@ -88,11 +89,30 @@ static dlc_status optimizer_lower(const dlc_graph *g, const dlc_node *node, dlc_
     return DLC_OK;
 }
 
+/* Gradient: passes/gradient_op.c replaces it by the nodes dlc_autodiff
+ * builds before it would be inferred; this rule gives its outputs the xs'
+ * dtypes and shapes for callers that only infer. */
+static dlc_status gradient_infer(dlc_graph *g, dlc_node *node) {
+    (void)g;
+    char where[256];
+    dlc_node_describe(node, where, sizeof where);
+    const dlc_attr *xs = dlc_node_attr(node, "xs");
+    if (xs == NULL || xs->type != DLC_ATTR_STRINGS || xs->count != node->num_outputs || node->num_inputs < xs->count)
+        return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "node %s: the attribute 'xs' must name one value per output", where);
+    for (int32_t k = 0; k < node->num_outputs; k++) {
+        if (node->outputs[k] == NULL || node->inputs[k] == NULL) continue;
+        node->outputs[k]->dtype = node->inputs[k]->dtype;
+        node->outputs[k]->shape = node->inputs[k]->shape;
+    }
+    return DLC_OK;
+}
+
 #define TRAINING_DOMAIN "ai.onnx.preview.training"
 
 const dlc_op_schema dlc_ops_training[] = {
     {"Adagrad", TRAINING_DOMAIN, 1, 5, -1, 2, -1, optimizer_infer, optimizer_lower, NULL},
     {"Momentum", TRAINING_DOMAIN, 1, 5, -1, 2, -1, optimizer_infer, optimizer_lower, NULL},
     {"Adam", TRAINING_DOMAIN, 1, 6, -1, 3, -1, optimizer_infer, optimizer_lower, NULL},
+    {"Gradient", TRAINING_DOMAIN, 1, 1, -1, 1, -1, gradient_infer, NULL, NULL},
     {0},
 };
