@@ -31,7 +31,10 @@ static dlc_status settle(dlc_graph *g, dlc_node *node) {
         return st;
     }
     bool folded;
-    return dlc_fold_node(g, node, &folded);
+    DLC_TRY(dlc_fold_node(g, node, &folded));
+    /* a folded node has done its work: its output is a CONST now */
+    if (folded) dlc_graph_remove_node(g, node);
+    return DLC_OK;
 }
 
 dlc_status dlc_grad_emit(dlc_grad_ctx *c, const char *op_type, int32_t num_inputs, dlc_value *const *inputs,
