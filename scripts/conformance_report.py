@@ -13,6 +13,7 @@ scripts/ort_conformance.sh) and the cases' models (for the op names).
 """
 import argparse
 import collections
+import fnmatch
 import os
 import re
 import sys
@@ -42,6 +43,30 @@ def read_list(path):
         return None
     with open(path, encoding="utf-8") as f:
         return {line.strip() for line in f if line.strip()}
+
+
+# Cases whose expected outputs do not follow from their model and the spec
+# (read off the generators of Debian's onnx 1.12 in
+# onnx/backend/test/case/node/): the reason is printed under the case, so a
+# quirk is not mistaken for a dlc bug. fnmatch patterns.
+TEST_DATA_QUIRKS = [
+    ("node/test_adam_multiple",
+     "test data: the expected values were computed with epsilon=1e-2, which the node does not carry, so the "
+     "spec's default 1e-6 applies (it gives dlc's 0.755959)"),
+    ("node/test_bernoulli*",
+     "test data: the reference draws from numpy's global generator, unseeded and shared with the draws of the "
+     "input; the generator itself says implementations may differ even with a seed"),
+    ("node/test_cast*_FLOAT_to_BFLOAT16*",
+     "test data: the generator truncates float32 to bfloat16 (keeps the high 16 bits); dlc rounds to nearest even"),
+    ("node/test_castlike_*BFLOAT16*",
+     "test data: the model declares 'like' with the output's shape [3,4] but its data holds one element"),
+]
+
+
+def quirk(case):
+    for pattern, why in TEST_DATA_QUIRKS:
+        if fnmatch.fnmatchcase(case, pattern):
+            yield why
 
 
 def shorten(message, case):
@@ -217,6 +242,7 @@ def main():
         out.append("")
         for case, verdict, why in not_passing[op]:
             out.append(f"- `{case}` {verdict}: {why}")
+            out += [f"  - {note}" for note in quirk(case)]
         out.append("")
 
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
