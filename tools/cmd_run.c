@@ -50,8 +50,12 @@ static double element(const dlc_tensor *t, size_t i) {
 static void print_summary(const char *name, const dlc_tensor *t, const char *file) {
     char type[320];
     cli_format_tensor_type(t->dtype, t->rank, t->dims, type, sizeof type);
+    /* the actual dims, not the buffer: an output of data-dependent extent
+     * (NonZero, Unique, ...) fills only part of the buffer sized for its bound */
     size_t elem = dlc_dtype_size(t->dtype);
-    size_t n = elem ? t->size_bytes / elem : 0;
+    size_t n = elem ? 1 : 0;
+    for (int32_t d = 0; d < t->rank; d++) n *= (size_t)t->dims[d];
+    if (elem == 0 || n * elem > t->size_bytes) n = 0;
     printf("output '%s' %s%s%s: [", name, type, file ? " -> " : "", file ? file : "");
     for (size_t i = 0; i < n && i < 6; i++) printf("%s%.6g", i ? ", " : "", element(t, i));
     printf("%s]", n > 6 ? ", ..." : "");

@@ -1,5 +1,5 @@
 /* Indexing and rearranging ops: Slice, Gather, GatherElements,
- * ScatterElements (and Scatter 9-10), OneHot, CumSum, NonZero, Trilu, Pad,
+ * ScatterElements (and Scatter 9-10), OneHot, CumSum, Trilu, Pad,
  * DepthToSpace, SpaceToDepth. Kernels: kernels/tensor.c (strided_copy, pad,
  * trilu, cumsum) and kernels/tensor_index.c (parameter layouts there). */
 #include <stdlib.h>
@@ -318,66 +318,6 @@ static dlc_status cumsum_lower(const dlc_graph *g, const dlc_node *node, dlc_kca
     return dlc_kcall_push_int(call, dlc_node_attr_int(node, "reverse", 0) != 0);
 }
 
-/* ---- NonZero --------------------------------------------------------------------------------- */
-
-/* NonZero's output length depends on the data, so dlc computes it only for
- * a constant input, here, and makes the output a constant. */
-static dlc_status nonzero_infer(dlc_graph *g, dlc_node *node) {
-    char where[256];
-    const dlc_value *x = node->inputs[0];
-    if (x->kind != DLC_VALUE_CONST)
-        return dlc_fail(DLC_ERR_UNSUPPORTED,
-                        "node %s: NonZero of the run-time tensor '%s' has a data-dependent shape, which dlc does not "
-                        "support (only constant inputs)",
-                        WHERE(node), x->name);
-    size_t es = dlc_dtype_size(x->dtype);
-    int64_t n = dlc_value_numel(x);
-    if (es == 0 || n < 0)
-        return dlc_fail(DLC_ERR_UNSUPPORTED, "node %s: NonZero of %s is not supported", WHERE(node),
-                        dlc_dtype_name(x->dtype));
-    int32_t rank = x->shape.rank > 0 ? x->shape.rank : 1;
-    int64_t count = 0;
-    static const unsigned char zero[16] = {0};
-    const unsigned char *bytes = x->data;
-    for (int64_t i = 0; i < n; i++) {
-        const unsigned char *e = bytes + (size_t)i * es;
-        bool nonzero = memcmp(e, zero, es) != 0;
-        /* -0.0 is zero */
-        if (nonzero && (x->dtype == DLC_FLOAT32 || x->dtype == DLC_FLOAT64 || x->dtype == DLC_FLOAT16 ||
-                        x->dtype == DLC_BFLOAT16)) {
-            unsigned char tmp[8];
-            memcpy(tmp, e, es);
-            tmp[es - 1] &= 0x7f;
-            nonzero = memcmp(tmp, zero, es) != 0;
-        }
-        count += nonzero;
-    }
-    int64_t *coords = malloc((size_t)(rank * count > 0 ? rank * count : 1) * sizeof *coords);
-    if (coords == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "node %s: out of memory", WHERE(node));
-    int64_t k = 0;
-    for (int64_t i = 0; i < n; i++) {
-        const unsigned char *e = bytes + (size_t)i * es;
-        unsigned char tmp[16];
-        memcpy(tmp, e, es);
-        if (x->dtype == DLC_FLOAT32 || x->dtype == DLC_FLOAT64 || x->dtype == DLC_FLOAT16 || x->dtype == DLC_BFLOAT16)
-            tmp[es - 1] &= 0x7f;
-        if (memcmp(tmp, zero, es) == 0) continue;
-        int64_t rest = i;
-        for (int32_t d = x->shape.rank - 1; d >= 0; d--) {
-            coords[d * count + k] = rest % x->shape.dims[d].value;
-            rest /= x->shape.dims[d].value;
-        }
-        if (x->shape.rank == 0) coords[k] = 0;
-        k++;
-    }
-    dlc_value *y = node->outputs[0];
-    y->dtype = DLC_INT64;
-    y->shape = (dlc_shape){.rank = 2, .dims = {{rank, 0}, {count, 0}}};
-    dlc_status st = dlc_value_set_const(y, coords, (size_t)(rank * count) * sizeof *coords);
-    free(coords);
-    return st;
-}
-
 /* ---- Trilu -------------------------------------------------------------------------------------- */
 
 static dlc_status trilu_infer(dlc_graph *g, dlc_node *node) {
@@ -584,7 +524,6 @@ const dlc_op_schema dlc_ops_tensor_index[] = {
     {"Scatter", "", 9, 3, 3, 1, 1, scatter_elements_infer, scatter_elements_lower, no_flops},
     {"OneHot", "", 9, 3, 3, 1, 1, onehot_infer, onehot_lower, no_flops, 1u << 1},
     {"CumSum", "", 11, 2, 2, 1, 1, cumsum_infer, cumsum_lower, NULL},
-    {"NonZero", "", 9, 1, 1, 1, 1, nonzero_infer, NULL, no_flops},
     {"Trilu", "", 14, 1, 2, 1, 1, trilu_infer, trilu_lower, no_flops},
     {"Pad", "", 2, 1, 4, 1, 1, pad_infer, pad_lower, no_flops, 1u << 1 | 1u << 2 | 1u << 3},
     {"DepthToSpace", "", 1, 1, 1, 1, 1, depth_to_space_infer, depth_to_space_lower, no_flops},

@@ -833,7 +833,7 @@ Test(tensor_ops, upsample_repeats_pixels) {
     tc_end(&c);
 }
 
-/* ---- OneHot / CumSum / Trilu / NonZero --------------------------------------------------------- */
+/* ---- OneHot / CumSum / Trilu (NonZero: data_dependent_test.c) --------------------------------------------------------- */
 
 Test(tensor_ops, onehot_cumsum_trilu) {
     tcase c;
@@ -873,24 +873,6 @@ Test(tensor_ops, onehot_cumsum_trilu) {
     float m[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, t[9];
     cr_assert_eq(tc_run(&c, (void *[8]){m}, (void *[]){t}, 1), 0);
     expect_floats(t, (float[]){0, 0, 0, 4, 0, 0, 7, 8, 0}, 9, 0);
-    tc_end(&c);
-}
-
-Test(tensor_ops, nonzero_only_of_constants) {
-    tcase c;
-    tc_begin(&c, "NonZero", 13);
-    tc_const(&c, DLC_FLOAT32, 2, (int64_t[]){2, 2}, (float[]){1, 0, -0.0f, 3});
-    tc_node(&c, 1);
-    tc_infer_ok(&c);
-    cr_assert_eq(c.out[0]->kind, DLC_VALUE_CONST);
-    tc_expect_shape(&c, 0, 2, (int64_t[]){2, 2});
-    const int64_t *v = c.out[0]->data;
-    cr_assert(v[0] == 0 && v[1] == 1 && v[2] == 0 && v[3] == 1);
-    tc_end(&c);
-    tc_begin(&c, "NonZero", 13);
-    tc_input(&c, DLC_FLOAT32, 1, (int64_t[]){4});
-    tc_node(&c, 1);
-    tc_infer_fails(&c, "data-dependent");
     tc_end(&c);
 }
 
