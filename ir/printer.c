@@ -8,7 +8,17 @@ enum { PRINT_MAX_CONST_VALUES = 8 };
 
 const char *dlc_value_type_format(const dlc_graph *g, const dlc_value *v, char *buf, size_t size) {
     char shape[256];
-    snprintf(buf, size, "%s%s", dlc_dtype_name(v->dtype), dlc_shape_format(g, &v->shape, shape, sizeof shape));
+    if (v->bounded_dims == 0 || v->shape.rank <= 0) {
+        snprintf(buf, size, "%s%s", dlc_dtype_name(v->dtype), dlc_shape_format(g, &v->shape, shape, sizeof shape));
+        return buf;
+    }
+    /* a data-dependent extent shows its bound: int64[2,<=6] */
+    size_t used = (size_t)snprintf(shape, sizeof shape, "[");
+    for (int32_t d = 0; d < v->shape.rank && used < sizeof shape; d++)
+        used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%s%lld", d ? "," : "",
+                                 (v->bounded_dims >> d) & 1u ? "<=" : "", (long long)v->shape.dims[d].value);
+    if (used < sizeof shape) snprintf(shape + used, sizeof shape - used, "]");
+    snprintf(buf, size, "%s%s", dlc_dtype_name(v->dtype), shape);
     return buf;
 }
 
