@@ -8,8 +8,25 @@ enum { PRINT_MAX_CONST_VALUES = 8 };
 
 const char *dlc_value_type_format(const dlc_graph *g, const dlc_value *v, char *buf, size_t size) {
     char shape[256];
+    dlc_shape_format(g, &v->shape, shape, sizeof shape);
+    const char *dtype = dlc_dtype_name(v->dtype);
+    /* sequences and optionals: their element type, and their length once known */
+    if (v->type == DLC_TYPE_SEQUENCE && v->num_elems >= 0) {
+        snprintf(buf, size, "sequence(%s%s) of %d", dtype, shape, (int)v->num_elems);
+        return buf;
+    }
+    if (v->type == DLC_TYPE_SEQUENCE) {
+        snprintf(buf, size, "sequence(%s%s)", dtype, shape);
+        return buf;
+    }
+    if (v->type == DLC_TYPE_OPTIONAL) {
+        snprintf(buf, size, "optional(%s%s%s%s)%s", v->elem_type == DLC_TYPE_SEQUENCE ? "sequence(" : "", dtype, shape,
+                 v->elem_type == DLC_TYPE_SEQUENCE ? ")" : "",
+                 v->num_elems == 0 ? " absent" : v->num_elems == 1 ? " present" : "");
+        return buf;
+    }
     if (v->bounded_dims == 0 || v->shape.rank <= 0) {
-        snprintf(buf, size, "%s%s", dlc_dtype_name(v->dtype), dlc_shape_format(g, &v->shape, shape, sizeof shape));
+        snprintf(buf, size, "%s%s", dtype, shape);
         return buf;
     }
     /* a data-dependent extent shows its bound: int64[2,<=6] */
@@ -18,7 +35,7 @@ const char *dlc_value_type_format(const dlc_graph *g, const dlc_value *v, char *
         used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%s%lld", d ? "," : "",
                                  (v->bounded_dims >> d) & 1u ? "<=" : "", (long long)v->shape.dims[d].value);
     if (used < sizeof shape) snprintf(shape + used, sizeof shape - used, "]");
-    snprintf(buf, size, "%s%s", dlc_dtype_name(v->dtype), shape);
+    snprintf(buf, size, "%s%s", dtype, shape);
     return buf;
 }
 

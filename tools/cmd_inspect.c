@@ -15,11 +15,13 @@ static const char usage[] =
     "the parameter count and size, the estimated FLOPs of one run and the opsets.\n\n"
     "options:\n"
     "  --shape NAME=D0,D1,...   bind a symbolic input shape first (repeatable)\n"
+    "  --sequence NAME=N|none   a sequence input's length or an optional's presence (see\n"
+    "                           dlc compile --help); needed to infer past such inputs\n"
     "  --ir                     also print the IR after the graph passes\n"
     "  -O LEVEL                 passes for --ir (default 2)\n"
     "  -h, --help               this text\n";
 
-enum { OPT_SHAPE = 256, OPT_IR };
+enum { OPT_SHAPE = 256, OPT_IR, OPT_SEQUENCE };
 
 /* 1234567 → "1,234,567" */
 static const char *group_digits(int64_t v, char *buf, size_t size) {
@@ -118,6 +120,7 @@ int cmd_inspect(int argc, char **argv) {
     static const struct option options[] = {
         {"shape", required_argument, NULL, OPT_SHAPE}, {"input-shape", required_argument, NULL, OPT_SHAPE},
         {"ir", no_argument, NULL, OPT_IR},             {"help", no_argument, NULL, 'h'},
+        {"sequence", required_argument, NULL, OPT_SEQUENCE},
         {NULL, 0, NULL, 0},
     };
     cli_compile_settings cs;
@@ -130,6 +133,9 @@ int cmd_inspect(int argc, char **argv) {
         switch (opt) {
         case OPT_SHAPE:
             if (!cli_add_shape(&cs, optarg)) return CLI_USAGE;
+            break;
+        case OPT_SEQUENCE:
+            if (!cli_add_sequence(&cs, optarg)) return CLI_USAGE;
             break;
         case OPT_IR: print_ir = true; break;
         case 'O':
@@ -156,7 +162,8 @@ int cmd_inspect(int argc, char **argv) {
     int rc = print_histogram(g);
     if (rc == CLI_OK) print_parameters(g);
 
-    st = dlc_bind_input_shapes(g, cs.shapes, cs.num_shapes);
+    st = dlc_bind_input_sequences(g, cs.sequences, cs.num_sequences);
+    if (st == DLC_OK) st = dlc_bind_input_shapes(g, cs.shapes, cs.num_shapes);
     if (st == DLC_OK) st = dlc_infer_and_fold(g);
     if (rc == CLI_OK) {
         print_values("inputs", g, g->inputs, g->num_inputs);

@@ -23,10 +23,14 @@ static const char usage[] =
     "  --shape NAME=D0,D1,...   bind an input shape when compiling an .onnx\n"
     "  --bind NAME=FILE.pb      compile an .onnx with the input fixed to this value\n"
     "  --bind-value NAME=V,...  the same with the value written out (see dlc compile --help)\n"
+    "  --sequence NAME=N|none   a sequence input's length or an optional input's presence (see\n"
+    "                           dlc compile --help); with an .onnx, a SequenceProto or OptionalProto\n"
+    "                           file given for such an input sets it. Sequence outputs are written\n"
+    "                           one tensor per element, named NAME[0], NAME[1]...\n"
     "  -O LEVEL, --cpu CPU      compile options for an .onnx (see dlc compile --help)\n"
     "  -h, --help               this text\n";
 
-enum { OPT_THREADS = 256, OPT_SHAPE, OPT_CPU, OPT_BIND, OPT_BIND_VALUE };
+enum { OPT_THREADS = 256, OPT_SHAPE, OPT_CPU, OPT_BIND, OPT_BIND_VALUE, OPT_SEQUENCE };
 
 static double element(const dlc_tensor *t, size_t i) {
     switch (t->dtype) {
@@ -79,6 +83,7 @@ int cmd_run(int argc, char **argv) {
         {"threads", required_argument, NULL, OPT_THREADS}, {"shape", required_argument, NULL, OPT_SHAPE},
         {"input-shape", required_argument, NULL, OPT_SHAPE}, {"cpu", required_argument, NULL, OPT_CPU},
         {"bind", required_argument, NULL, OPT_BIND},    {"bind-value", required_argument, NULL, OPT_BIND_VALUE},
+        {"sequence", required_argument, NULL, OPT_SEQUENCE},
         {"help", no_argument, NULL, 'h'},               {NULL, 0, NULL, 0},
     };
     cli_compile_settings cs;
@@ -111,6 +116,9 @@ int cmd_run(int argc, char **argv) {
         case OPT_BIND_VALUE:
             if (!cli_add_bind(&cs, optarg, opt == OPT_BIND)) rc = CLI_USAGE;
             break;
+        case OPT_SEQUENCE:
+            if (!cli_add_sequence(&cs, optarg)) rc = CLI_USAGE;
+            break;
         case 'h': fputs(usage, stdout); free(input_paths); return CLI_OK;
         default: rc = cli_usage_error("run", "unknown option or missing value in '%s'", argv[optind - 1]);
         }
@@ -132,7 +140,13 @@ int cmd_run(int argc, char **argv) {
     cli_model model = {0};
     cli_bindings bindings = {0};
     dlc_session *session = NULL;
-    if (!cli_inputs_read(&inputs, input_paths, num_inputs)) rc = CLI_ERROR;
+    /* an .onnx with sequence or optional inputs: files are read as it declares them */
+    cli_io_types io = {0};
+    bool typed = !cli_ends_with(model_path, ".so") && cli_io_types_read(model_path, &io) == CLI_OK && io.any_sequence;
+    if (typed ? !cli_inputs_read_typed(&inputs, input_paths, num_inputs, &io, &cs)
+              : !cli_inputs_read(&inputs, input_paths, num_inputs))
+        rc = CLI_ERROR;
+    cli_io_types_free(&io);
     if (rc == CLI_OK) rc = cli_model_open(model_path, &cs, &inputs, &model);
     if (rc == CLI_OK) rc = cli_bindings_prepare(model.model, &inputs, &bindings);
     if (rc == CLI_OK) {
