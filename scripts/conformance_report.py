@@ -209,7 +209,7 @@ def main():
                    f"**dlc passes {len(dlc_pass)}, ORT passes {len(ort_pass)}, both {len(dlc_pass & ort_pass)}, "
                    f"dlc-only {len(dlc_only)}, ORT-only {len(ort_only)}** (of {total}). The runner "
                    "(`tests/ort/ort_conformance.js`) feeds tensor files only, so cases whose data are sequences or "
-                   "optionals count as ORT failures (dlc does not support those types either); StringNormalizer "
+                   "optionals count as ORT failures (dlc reads them as each model declares them); StringNormalizer "
                    "cases need the en_US.UTF-8 locale installed.")
         out.append("")
         out.append(f"### ORT-only ({len(ort_only)}): ONNX Runtime passes, dlc does not (dlc's reason)")
