@@ -154,6 +154,10 @@ static dlc_status run_sample(const dyn_ctx *ctx, const int64_t *symbols, sample 
         char point[256];
         dlc_fail_context(st, "dynamic shapes: sample %s", format_point(ctx, symbols, point, sizeof point));
         sample_free(out);
+        /* sizes the graph does not fit (a split or a bound shape made for
+         * one size): the model is not compilable for every size, which
+         * callers may answer by binding the sizes (dlc test falls back) */
+        if (st == DLC_ERR_SHAPE_MISMATCH || st == DLC_ERR_INVALID_ARGUMENT) st = DLC_ERR_UNSUPPORTED;
     }
     return st;
 }
