@@ -4,6 +4,10 @@
 #
 #   bash bench/compare.sh [--threads N] [--runs N] [--build DIR] [--zoo DIR] [MODEL...]
 #
+# Also the process CPU time per run of each (all threads together): on a
+# machine shared with other work, wall time counts waiting for a core and CPU
+# time does not, so the CPU ratio is the steadier one at --threads 1.
+#
 # Not a timed test: CI only checks that it runs (use a small --runs there).
 set -euo pipefail
 
@@ -12,6 +16,7 @@ threads=1
 runs=50
 build="$root/build"
 zoo="$root/../shared/zoo"
+[ -d "$zoo" ] || zoo="$root/../../shared/zoo" # a worktree under work/wt/NAME
 models=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -32,9 +37,11 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/dlc-bench-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
 median_of() { sed -n 's/.*median \([0-9.]*\) ms.*/\1/p' "$1" | head -n 1; }
+cpu_of() { sed -n 's/.*cpu \([0-9.]*\) ms\/run.*/\1/p' "$1" | head -n 1; }
+ratio_of() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b }'; }
 
-printf '| model | dlc median (ms) | ONNX Runtime median (ms) | dlc / ORT |\n'
-printf '|---|---:|---:|---:|\n'
+printf '| model | dlc median (ms) | ONNX Runtime median (ms) | dlc / ORT | dlc cpu/run (ms) | ORT cpu/run (ms) | cpu dlc / ORT |\n'
+printf '|---|---:|---:|---:|---:|---:|---:|\n'
 for name in "${models[@]}"; do
     dir="$zoo/$name"
     if [ ! -f "$dir/model.onnx" ]; then
@@ -43,22 +50,22 @@ for name in "${models[@]}"; do
     fi
     inputs=()
     for f in "$dir"/test_data_set_0/input_*.pb; do inputs+=(-i "$f"); done
-    dlc_ms="" ort_ms=""
+    dlc_ms="" ort_ms="" dlc_cpu="" ort_cpu=""
     # an .onnx is compiled on the fly (symbolic dims bound from the stored inputs), then timed
     if "$dlc" bench "$dir/model.onnx" "${inputs[@]}" --threads "$threads" --runs "$runs" >"$work/$name.dlc" 2>"$work/$name.dlc.err"; then
         dlc_ms="$(median_of "$work/$name.dlc")"
+        dlc_cpu="$(cpu_of "$work/$name.dlc")"
     fi
     if node "$root/tests/ort/ort_run.js" "$dir/model.onnx" "${inputs[@]}" --threads "$threads" --runs "$runs" \
         >"$work/$name.ort" 2>"$work/$name.ort.err"; then
         ort_ms="$(median_of "$work/$name.ort")"
+        ort_cpu="$(cpu_of "$work/$name.ort")"
     fi
-    ratio=""
-    if [ -n "$dlc_ms" ] && [ -n "$ort_ms" ]; then
-        ratio="$(awk -v a="$dlc_ms" -v b="$ort_ms" 'BEGIN { if (b > 0) printf "%.2fx", a / b }')"
-    fi
+    ratio="$(ratio_of "$dlc_ms" "$ort_ms" || true)"
+    cpu_ratio="$(ratio_of "$dlc_cpu" "$ort_cpu" || true)"
     [ -n "$dlc_ms" ] || dlc_ms="failed: $(head -c 80 "$work/$name.dlc.err" | tr '\n|' '  ')"
     [ -n "$ort_ms" ] || ort_ms="failed: $(head -c 80 "$work/$name.ort.err" | tr '\n|' '  ')"
-    printf '| %s | %s | %s | %s |\n' "$name" "$dlc_ms" "$ort_ms" "$ratio"
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$dlc_ms" "$ort_ms" "$ratio" "$dlc_cpu" "$ort_cpu" "$cpu_ratio"
 done
 printf '\n%s threads, %s runs each, median latency of one inference; host: %s\n' "$threads" "$runs" \
     "$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ //' || uname -m)"

@@ -28,6 +28,9 @@ void cli_capture_errors(char *buf, size_t size);
 dlc_status cli_last_status(void);
 
 double cli_now_seconds(void);
+/* CPU time of the whole process (all threads): on a loaded machine it counts
+ * the work done, where wall time also counts waiting for a core. */
+double cli_cpu_seconds(void);
 /* "1.2 MiB" into buf. */
 const char *cli_format_bytes(uint64_t bytes, char *buf, size_t size);
 /* "float32[1,3,32,32]" into buf. */

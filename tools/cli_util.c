@@ -58,6 +58,12 @@ double cli_now_seconds(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+double cli_cpu_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 const char *cli_format_bytes(uint64_t bytes, char *buf, size_t size) {
     if (bytes < 1024) snprintf(buf, size, "%" PRIu64 " B", bytes);
     else if (bytes < ((uint64_t)1 << 20)) snprintf(buf, size, "%.1f KiB", (double)bytes / 1024.0);

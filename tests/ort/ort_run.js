@@ -109,16 +109,19 @@ async function main() {
   if (args.runs > 0) {
     for (let i = 0; i < args.warmup; i++) results = await session.run(feeds);
     const times = [];
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < args.runs; i++) {
       const t0 = process.hrtime.bigint();
       results = await session.run(feeds);
       times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
+    const cpu = process.cpuUsage(cpu0);
+    const cpuMs = (cpu.user + cpu.system) / 1e3 / args.runs;
     times.sort((a, b) => a - b);
     const n = times.length;
     const median = n % 2 ? times[(n - 1) / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
     console.log(`ort ${args.model}: threads ${args.threads}, runs ${n}: median ${median.toFixed(4)} ms  ` +
-      `p90 ${percentile(times, 90).toFixed(4)} ms  p99 ${percentile(times, 99).toFixed(4)} ms  min ${times[0].toFixed(4)} ms`);
+      `p90 ${percentile(times, 90).toFixed(4)} ms  p99 ${percentile(times, 99).toFixed(4)} ms  min ${times[0].toFixed(4)} ms  cpu ${cpuMs.toFixed(4)} ms/run`);
   }
 
   const writeOutputs = (dir) => {
