@@ -68,9 +68,48 @@ static bool conv_is_depthwise(const conv_geom *g) { return g->Cg == 1 && g->grou
 
 /* ---- conv, float32, GEMM path -------------------------------------------------- */
 
+/* Spatial dims of the zero-padded copy of the input the GEMM path reads: the
+ * leading pads plus whatever the last window reaches past the end. The
+ * im2col packing then needs no bounds checks (gemm.c). */
+static void conv_padded_dims(const conv_geom *g, int64_t dims[3]) {
+    for (int i = 0; i < 3; i++) {
+        int64_t reach = (g->out[i] - 1) * g->stride[i] + (g->kernel[i] - 1) * g->dil[i] + 1;
+        dims[i] = max64(g->in[i] + g->pad[i], reach);
+    }
+}
+
+static bool conv_needs_padding(const conv_geom *g) {
+    int64_t dims[3];
+    conv_padded_dims(g, dims);
+    for (int i = 0; i < 3; i++)
+        if (g->pad[i] != 0 || dims[i] != g->in[i]) return true;
+    return false;
+}
+
+/* Bytes of the padded copy of all N images (0 when the input is read as is). */
+static int64_t conv_padded_bytes(const conv_geom *g) {
+    if (conv_is_pointwise(g) || !conv_needs_padding(g)) return 0;
+    int64_t dims[3];
+    conv_padded_dims(g, dims);
+    return (g->N * g->C * dims[0] * dims[1] * dims[2] * 4 + 63) / 64 * 64;
+}
+
+static void conv_pad_input(const conv_geom *g, const float *x, float *dst) {
+    int64_t d[3];
+    conv_padded_dims(g, d);
+    memset(dst, 0, (size_t)(g->N * g->C * d[0] * d[1] * d[2]) * 4);
+    for (int64_t nc = 0; nc < g->N * g->C; nc++)
+        for (int64_t z = 0; z < g->in[0]; z++)
+            for (int64_t y = 0; y < g->in[1]; y++)
+                memcpy(dst + ((nc * d[0] + z + g->pad[0]) * d[1] + y + g->pad[1]) * d[2] + g->pad[2],
+                       x + ((nc * g->in[0] + z) * g->in[1] + y) * g->in[2], (size_t)g->in[2] * 4);
+}
+
 typedef struct conv_job {
     const conv_geom *g;
     const float *x, *w, *b;
+    const float *xpad; /* the padded input, or NULL */
+    int64_t xpad_dims[3];
     float *y;
     const dlc_kctx *ctx;
     char *workspace;
@@ -88,13 +127,17 @@ static void conv_gemm_one(const conv_job *job, int64_t n, int64_t gi, bool threa
     dlc_gemm_operand b = {x, g->in_plane, 1, NULL};
     if (!conv_is_pointwise(g)) {
         view = (dlc_im2col){.x = x, .channels = g->Cg};
+        if (job->xpad != NULL) {
+            int64_t plane = job->xpad_dims[0] * job->xpad_dims[1] * job->xpad_dims[2];
+            view.x = job->xpad + (n * g->C + gi * g->Cg) * plane;
+        }
         for (int i = 0; i < 3; i++) {
-            view.in[i] = g->in[i];
+            view.in[i] = job->xpad != NULL ? job->xpad_dims[i] : g->in[i];
             view.kernel[i] = g->kernel[i];
             view.out[i] = g->out[i];
             view.stride[i] = g->stride[i];
             view.dilation[i] = g->dil[i];
-            view.pad[i] = g->pad[i];
+            view.pad[i] = job->xpad != NULL ? 0 : g->pad[i];
         }
         b.im2col = &view;
     }
@@ -218,7 +261,7 @@ int64_t dlc_kernel_conv_workspace(const dlc_kparams *p) {
     if (dlc_kp_out(p, 0)->dtype != DLC_KT_FLOAT32) return 0;
     conv_geom g = conv_geometry(p, false);
     if (conv_is_depthwise(&g)) return 0;
-    return dlc_sgemm_workspace(g.Mg, g.out_plane, g.Cg * g.kvol);
+    return conv_padded_bytes(&g) + dlc_sgemm_workspace(g.Mg, g.out_plane, g.Cg * g.kvol);
 }
 
 int32_t dlc_kernel_conv(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {
@@ -236,6 +279,17 @@ int32_t dlc_kernel_conv(const dlc_kparams *p, void *const *inputs, void *const *
         dlc_parallel_for(ctx, g.N * g.M, max64(1, 65536 / max64(1, g.out_plane * g.kvol)), depthwise_range, &job);
         return DLC_KOK;
     }
+    int64_t pad_bytes = conv_padded_bytes(&g);
+    if (pad_bytes > 0) {
+        conv_pad_input(&g, job.x, ctx->workspace);
+        job.xpad = ctx->workspace;
+        conv_padded_dims(&g, job.xpad_dims);
+    }
+    dlc_kctx gemm_ctx = *ctx; /* the GEMMs get the rest of the workspace */
+    gemm_ctx.workspace = (char *)ctx->workspace + pad_bytes;
+    gemm_ctx.workspace_size = ctx->workspace_size - pad_bytes;
+    job.ctx = &gemm_ctx;
+    job.workspace = gemm_ctx.workspace;
     conv_gemm(&job);
     return DLC_KOK;
 }

@@ -9,13 +9,22 @@
 
 #include <stdbool.h>
 
-/* MR x NR accumulators: 6 x 32 floats = 12 zmm or 24 ymm registers, which
- * leaves room for the B row and the A broadcast with AVX-512 (32 registers)
- * in either vector width, and enough independent FMAs to hide latency. */
+/* Two register tiles, chosen per product (gemm_pick_tile):
+ *  - 6 x 32: 12 zmm (or 24 ymm) accumulators, the B row in two vectors and
+ *    one A broadcast at a time; the default.
+ *  - 12 x 16: 12 zmm accumulators over a 16-wide B row, for narrow products
+ *    (convolutions on 4x4 feature maps, N = 16) where 32 columns would waste
+ *    half the FMAs on padding.
+ * Either leaves room for B and the broadcasts in AVX-512's 32 registers and
+ * keeps 12 independent FMA chains to hide latency. Panels are packed for the
+ * chosen tile; buffers are sized for the larger of both. */
 #define GEMM_MR 6
 #define GEMM_NR 32
+#define GEMM_MR_NARROW 12
+#define GEMM_NR_NARROW 16
+#define GEMM_MR_MAX 12
 #define GEMM_KC 256
-#define GEMM_MC 120  /* multiple of MR; MC x KC floats = 120 KiB, an L2 share */
+#define GEMM_MC 120  /* multiple of both MRs; MC x KC floats = 120 KiB, an L2 share */
 #define GEMM_NC 1024 /* widest column block of one task; KC x NC = 1 MiB */
 #define GEMM_ALIGN 64
 
@@ -27,7 +36,7 @@ static int64_t ceil_div(int64_t x, int64_t m) { return (x + m - 1) / m; }
 /* Floats of the A and B packing buffers of one thread. */
 static void buffer_floats(int64_t M, int64_t N, int64_t K, int64_t *a_floats, int64_t *b_floats) {
     int64_t kc = max64(1, min64(K, GEMM_KC));
-    int64_t mc = min64(round_up(max64(M, 1), GEMM_MR), GEMM_MC);
+    int64_t mc = min64(round_up(max64(M, 1), GEMM_MR_MAX), GEMM_MC);
     int64_t nc = min64(round_up(max64(N, 1), GEMM_NR), GEMM_NC);
     *a_floats = round_up(mc * kc, GEMM_ALIGN / 4);
     *b_floats = round_up(kc * nc, GEMM_ALIGN / 4);
@@ -45,54 +54,56 @@ int64_t dlc_sgemm_workspace(int64_t M, int64_t N, int64_t K) {
 
 /* ---- packing --------------------------------------------------------- */
 
-/* A[i0:i0+mc, k0:k0+kc] * alpha into MR-row panels: panel p holds rows
- * p*MR.. as kc columns of MR values (zero rows pad the last panel). */
+/* A[i0:i0+mc, k0:k0+kc] * alpha into mr-row panels: panel p holds rows
+ * p*mr.. as kc columns of mr values (zero rows pad the last panel). */
 static void pack_a(const dlc_gemm_operand *A, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float alpha,
-                   float *restrict dst) {
-    for (int64_t ip = 0; ip < mc; ip += GEMM_MR) {
-        int64_t rows = min64(GEMM_MR, mc - ip);
+                   int64_t mr, float *restrict dst) {
+    for (int64_t ip = 0; ip < mc; ip += mr) {
+        int64_t rows = min64(mr, mc - ip);
         float *restrict panel = dst + ip * kc;
         const float *src = A->data + (i0 + ip) * A->row_stride + k0 * A->col_stride;
-        if (rows == GEMM_MR) {
-            for (int64_t k = 0; k < kc; k++)
-                for (int r = 0; r < GEMM_MR; r++)
-                    panel[k * GEMM_MR + r] = alpha * src[r * A->row_stride + k * A->col_stride];
+        for (int64_t k = 0; k < kc; k++)
+            for (int64_t r = 0; r < mr; r++)
+                panel[k * mr + r] = r < rows ? alpha * src[r * A->row_stride + k * A->col_stride] : 0.0f;
+    }
+}
+
+static void pack_b_dense(const dlc_gemm_operand *B, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int64_t nr,
+                         float *restrict dst) {
+    for (int64_t jp = 0; jp < nc; jp += nr) {
+        int64_t cols = min64(nr, nc - jp);
+        float *restrict panel = dst + jp * kc;
+        const float *src = B->data + k0 * B->row_stride + (j0 + jp) * B->col_stride;
+        if (cols == nr && B->col_stride == 1) {
+            for (int64_t k = 0; k < kc; k++) memcpy(panel + k * nr, src + k * B->row_stride, (size_t)nr * 4);
+        } else if (B->row_stride == 1) {
+            /* transposed B: walk each column contiguously */
+            for (int64_t c = 0; c < nr; c++)
+                for (int64_t k = 0; k < kc; k++)
+                    panel[k * nr + c] = c < cols ? src[c * B->col_stride + k] : 0.0f;
         } else {
             for (int64_t k = 0; k < kc; k++)
-                for (int r = 0; r < GEMM_MR; r++)
-                    panel[k * GEMM_MR + r] = r < rows ? alpha * src[r * A->row_stride + k * A->col_stride] : 0.0f;
+                for (int64_t c = 0; c < nr; c++)
+                    panel[k * nr + c] = c < cols ? src[k * B->row_stride + c * B->col_stride] : 0.0f;
         }
     }
 }
 
-static void pack_b_dense(const dlc_gemm_operand *B, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
-                         float *restrict dst) {
-    for (int64_t jp = 0; jp < nc; jp += GEMM_NR) {
-        int64_t cols = min64(GEMM_NR, nc - jp);
-        float *restrict panel = dst + jp * kc;
-        const float *src = B->data + k0 * B->row_stride + (j0 + jp) * B->col_stride;
-        if (cols == GEMM_NR && B->col_stride == 1) {
-            for (int64_t k = 0; k < kc; k++) memcpy(panel + k * GEMM_NR, src + k * B->row_stride, GEMM_NR * 4);
-        } else if (B->row_stride == 1) {
-            /* transposed B: walk each column contiguously */
-            for (int c = 0; c < GEMM_NR; c++)
-                for (int64_t k = 0; k < kc; k++)
-                    panel[k * GEMM_NR + c] = c < cols ? src[c * B->col_stride + k] : 0.0f;
-        } else {
-            for (int64_t k = 0; k < kc; k++)
-                for (int c = 0; c < GEMM_NR; c++)
-                    panel[k * GEMM_NR + c] = c < cols ? src[k * B->row_stride + c * B->col_stride] : 0.0f;
-        }
-    }
+static bool im2col_unpadded(const dlc_im2col *v) {
+    for (int i = 0; i < 3; i++)
+        if (v->pad[i] != 0 || (v->out[i] - 1) * v->stride[i] + (v->kernel[i] - 1) * v->dilation[i] >= v->in[i])
+            return false;
+    return true;
 }
 
 /* Gathers the im2col rows k0..k0+kc, columns j0..j0+nc straight from the
  * convolution input, one output row (fixed oz, oy) run at a time. */
-static void pack_b_im2col(const dlc_im2col *v, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float *restrict dst) {
+static void pack_b_im2col_general(const dlc_im2col *v, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int64_t nr,
+                                  float *restrict dst) {
     const int64_t ID = v->in[0], IH = v->in[1], IW = v->in[2];
     const int64_t KD = v->kernel[0], KH = v->kernel[1], KW = v->kernel[2];
     const int64_t OH = v->out[1], OW = v->out[2];
-    const int64_t nc_padded = round_up(nc, GEMM_NR);
+    const int64_t nc_padded = round_up(nc, nr);
     for (int64_t k = 0; k < kc; k++) {
         int64_t kk = k0 + k;
         int64_t kx = kk % KW, t = kk / KW;
@@ -114,7 +125,7 @@ static void pack_b_im2col(const dlc_im2col *v, int64_t k0, int64_t kc, int64_t j
                 int64_t col = jj + r;
                 int64_t ix = ix0 + r * v->stride[2];
                 float value = row_inside && ix >= 0 && ix < IW ? row[ix] : 0.0f;
-                dst[(col / GEMM_NR) * kc * GEMM_NR + k * GEMM_NR + col % GEMM_NR] = value;
+                dst[(col / nr) * kc * nr + k * nr + col % nr] = value;
             }
             jj += run;
             ox = 0;
@@ -123,42 +134,100 @@ static void pack_b_im2col(const dlc_im2col *v, int64_t k0, int64_t kc, int64_t j
                 oz++;
             }
         }
-        for (int64_t col = nc; col < nc_padded; col++) dst[(col / GEMM_NR) * kc * GEMM_NR + k * GEMM_NR + col % GEMM_NR] = 0.0f;
+        for (int64_t col = nc; col < nc_padded; col++) dst[(col / nr) * kc * nr + k * nr + col % nr] = 0.0f;
     }
 }
 
-static void pack_b(const dlc_gemm_operand *B, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float *restrict dst) {
-    if (B->im2col != NULL) pack_b_im2col(B->im2col, k0, kc, j0, nc, dst);
-    else pack_b_dense(B, k0, kc, j0, nc, dst);
-}
-
-/* ---- micro-kernel ------------------------------------------------------- */
-
-/* C[0:mr, 0:nr] (=|+=) A panel x B panel. first: this is the first K slice,
- * so beta applies (beta == 0 overwrites without reading C). */
-static void micro_kernel(int64_t kc, const float *restrict a, const float *restrict b, float *restrict c,
-                         int64_t ldc, int64_t mr, int64_t nr, float beta, int first) {
-    float acc[GEMM_MR][GEMM_NR];
-    for (int i = 0; i < GEMM_MR; i++)
-        for (int j = 0; j < GEMM_NR; j++) acc[i][j] = 0.0f;
-    for (int64_t k = 0; k < kc; k++) {
-        const float *restrict ak = a + k * GEMM_MR;
-        const float *restrict bk = b + k * GEMM_NR;
-        for (int i = 0; i < GEMM_MR; i++) {
-            float ai = ak[i];
-            for (int j = 0; j < GEMM_NR; j++) acc[i][j] += ai * bk[j];
+/* The same for a view that never reads outside the input (the conv kernel
+ * pads the input into its workspace first): no bounds checks. Each panel's
+ * columns split into runs along one output row, found once per panel; every
+ * im2col row is then a few strided copies (plain copies at stride 1). */
+static void pack_b_im2col_inside(const dlc_im2col *v, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int64_t nr,
+                                 float *restrict dst) {
+    const int64_t IH = v->in[1], IW = v->in[2], OH = v->out[1], OW = v->out[2];
+    const int64_t KH = v->kernel[1], KW = v->kernel[2], sx = v->stride[2];
+    int64_t run_col[GEMM_NR + 1], run_base[GEMM_NR + 1];
+    for (int64_t jp = 0; jp < nc; jp += nr) {
+        int64_t cols = min64(nr, nc - jp);
+        float *restrict panel = dst + jp * kc;
+        /* runs of this panel: columns run_col[r]..run_col[r+1], input offset run_base[r] */
+        int64_t runs = 0;
+        for (int64_t c = 0; c < cols;) {
+            int64_t j = j0 + jp + c;
+            int64_t ox = j % OW, oy = (j / OW) % OH, oz = j / (OW * OH);
+            run_col[runs] = c;
+            run_base[runs] = (oz * v->stride[0] * IH + oy * v->stride[1]) * IW + ox * sx;
+            runs++;
+            c += min64(OW - ox, cols - c);
+        }
+        run_col[runs] = cols;
+        int64_t kx = k0 % KW, ky = (k0 / KW) % KH, kz = (k0 / (KW * KH)) % v->kernel[0];
+        int64_t ch = k0 / (KW * KH * v->kernel[0]);
+        for (int64_t k = 0; k < kc; k++) {
+            const float *src = v->x + ((ch * v->in[0] + kz * v->dilation[0]) * IH + ky * v->dilation[1]) * IW +
+                               kx * v->dilation[2];
+            float *restrict row = panel + k * nr;
+            for (int64_t r = 0; r < runs; r++) {
+                const float *s = src + run_base[r];
+                int64_t c0 = run_col[r], n = run_col[r + 1] - c0;
+                if (sx == 1)
+                    for (int64_t i = 0; i < n; i++) row[c0 + i] = s[i];
+                else
+                    for (int64_t i = 0; i < n; i++) row[c0 + i] = s[i * sx];
+            }
+            for (int64_t c = cols; c < nr; c++) row[c] = 0.0f;
+            if (++kx == KW) {
+                kx = 0;
+                if (++ky == KH) {
+                    ky = 0;
+                    if (++kz == v->kernel[0]) {
+                        kz = 0;
+                        ch++;
+                    }
+                }
+            }
         }
     }
-    if (mr == GEMM_MR && nr == GEMM_NR) {
+}
+
+static void pack_b(const dlc_gemm_operand *B, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int64_t nr,
+                   float *restrict dst) {
+    if (B->im2col == NULL) pack_b_dense(B, k0, kc, j0, nc, nr, dst);
+    else if (im2col_unpadded(B->im2col)) pack_b_im2col_inside(B->im2col, k0, kc, j0, nc, nr, dst);
+    else pack_b_im2col_general(B->im2col, k0, kc, j0, nc, nr, dst);
+}
+
+/* ---- micro-kernels ------------------------------------------------------- */
+
+/* C[0:mr, 0:nr] (=|+=) A x B panel, A element (i, k) at a[i * a_rs + k * a_cs]
+ * (a packed panel: a_rs 1, a_cs MR; a row-major A read in place: a_rs lda,
+ * a_cs 1). first: this is the first K slice, so beta applies (beta == 0
+ * overwrites without reading C). Instantiated per tile and A layout with
+ * constant sizes, so clang keeps the accumulators in registers. */
+static inline __attribute__((always_inline)) void micro_kernel_body(int MR, int NR, int64_t kc, const float *restrict a,
+                                                                   int64_t a_rs, int64_t a_cs, const float *restrict b,
+                                                                   float *restrict c, int64_t ldc, int64_t mr,
+                                                                   int64_t nr, float beta, int first) {
+    float acc[GEMM_MR_MAX][GEMM_NR];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) acc[i][j] = 0.0f;
+    for (int64_t k = 0; k < kc; k++) {
+        const float *restrict bk = b + k * NR;
+        for (int i = 0; i < MR; i++) {
+            float ai = a[i * a_rs + k * a_cs];
+            for (int j = 0; j < NR; j++) acc[i][j] += ai * bk[j];
+        }
+    }
+    if (mr == MR && nr == NR) {
         if (!first) {
-            for (int i = 0; i < GEMM_MR; i++)
-                for (int j = 0; j < GEMM_NR; j++) c[i * ldc + j] += acc[i][j];
+            for (int i = 0; i < MR; i++)
+                for (int j = 0; j < NR; j++) c[i * ldc + j] += acc[i][j];
         } else if (beta == 0.0f) {
-            for (int i = 0; i < GEMM_MR; i++)
-                for (int j = 0; j < GEMM_NR; j++) c[i * ldc + j] = acc[i][j];
+            for (int i = 0; i < MR; i++)
+                for (int j = 0; j < NR; j++) c[i * ldc + j] = acc[i][j];
         } else {
-            for (int i = 0; i < GEMM_MR; i++)
-                for (int j = 0; j < GEMM_NR; j++) c[i * ldc + j] = beta * c[i * ldc + j] + acc[i][j];
+            for (int i = 0; i < MR; i++)
+                for (int j = 0; j < NR; j++) c[i * ldc + j] = beta * c[i * ldc + j] + acc[i][j];
         }
         return;
     }
@@ -171,6 +240,28 @@ static void micro_kernel(int64_t kc, const float *restrict a, const float *restr
         }
 }
 
+typedef void (*micro_kernel_fn)(int64_t kc, const float *restrict a, int64_t lda, const float *restrict b,
+                                float *restrict c, int64_t ldc, int64_t mr, int64_t nr, float beta, int first);
+
+static void mk_6x32_packed(int64_t kc, const float *restrict a, int64_t lda, const float *restrict b,
+                           float *restrict c, int64_t ldc, int64_t mr, int64_t nr, float beta, int first) {
+    (void)lda;
+    micro_kernel_body(GEMM_MR, GEMM_NR, kc, a, 1, GEMM_MR, b, c, ldc, mr, nr, beta, first);
+}
+static void mk_6x32_direct(int64_t kc, const float *restrict a, int64_t lda, const float *restrict b,
+                           float *restrict c, int64_t ldc, int64_t mr, int64_t nr, float beta, int first) {
+    micro_kernel_body(GEMM_MR, GEMM_NR, kc, a, lda, 1, b, c, ldc, mr, nr, beta, first);
+}
+static void mk_12x16_packed(int64_t kc, const float *restrict a, int64_t lda, const float *restrict b,
+                            float *restrict c, int64_t ldc, int64_t mr, int64_t nr, float beta, int first) {
+    (void)lda;
+    micro_kernel_body(GEMM_MR_NARROW, GEMM_NR_NARROW, kc, a, 1, GEMM_MR_NARROW, b, c, ldc, mr, nr, beta, first);
+}
+static void mk_12x16_direct(int64_t kc, const float *restrict a, int64_t lda, const float *restrict b,
+                            float *restrict c, int64_t ldc, int64_t mr, int64_t nr, float beta, int first) {
+    micro_kernel_body(GEMM_MR_NARROW, GEMM_NR_NARROW, kc, a, lda, 1, b, c, ldc, mr, nr, beta, first);
+}
+
 /* ---- driver --------------------------------------------------------------- */
 
 typedef struct gemm_problem {
@@ -179,6 +270,9 @@ typedef struct gemm_problem {
     const dlc_gemm_operand *A, *B;
     float *C;
     int64_t ldc;
+    int64_t mr, nr;             /* the register tile */
+    bool direct_a;              /* full row panels of A are read in place, not packed */
+    micro_kernel_fn packed_kernel, direct_kernel;
     /* task grid: m_tasks x n_tasks blocks of at most task_m x task_n */
     int64_t task_m, task_n, m_tasks, n_tasks;
     int64_t slots;
@@ -186,20 +280,47 @@ typedef struct gemm_problem {
     int64_t slot_bytes, a_floats;
 } gemm_problem;
 
+/* The tile wasting the fewest multiply-adds on padding; 6 x 32 on ties. */
+static void gemm_pick_tile(gemm_problem *p) {
+    int64_t wide = round_up(p->M, GEMM_MR) * round_up(p->N, GEMM_NR);
+    int64_t narrow = round_up(p->M, GEMM_MR_NARROW) * round_up(p->N, GEMM_NR_NARROW);
+    if (narrow < wide) {
+        p->mr = GEMM_MR_NARROW, p->nr = GEMM_NR_NARROW;
+        p->packed_kernel = mk_12x16_packed, p->direct_kernel = mk_12x16_direct;
+    } else {
+        p->mr = GEMM_MR, p->nr = GEMM_NR;
+        p->packed_kernel = mk_6x32_packed, p->direct_kernel = mk_6x32_direct;
+    }
+    /* A row-major A needs no packing: the micro-kernel broadcasts from mr
+     * rows in place (mr sequential streams), so constant weights are never
+     * copied at run time. Only the last, partial row panel is packed. */
+    p->direct_a = p->A->col_stride == 1 && p->alpha == 1.0f;
+}
+
 static void gemm_block(const gemm_problem *p, int64_t i_begin, int64_t i_end, int64_t j_begin, int64_t j_end,
                        float *abuf, float *bbuf) {
+    const int64_t mr = p->mr, nr = p->nr, lda = p->A->row_stride;
     for (int64_t jc = j_begin; jc < j_end; jc += GEMM_NC) {
         int64_t nc = min64(GEMM_NC, j_end - jc);
         for (int64_t pc = 0; pc < p->K; pc += GEMM_KC) {
             int64_t kc = min64(GEMM_KC, p->K - pc);
-            pack_b(p->B, pc, kc, jc, nc, bbuf);
+            pack_b(p->B, pc, kc, jc, nc, nr, bbuf);
             for (int64_t ic = i_begin; ic < i_end; ic += GEMM_MC) {
                 int64_t mc = min64(GEMM_MC, i_end - ic);
-                pack_a(p->A, ic, mc, pc, kc, p->alpha, abuf);
-                for (int64_t jr = 0; jr < nc; jr += GEMM_NR)
-                    for (int64_t ir = 0; ir < mc; ir += GEMM_MR)
-                        micro_kernel(kc, abuf + ir * kc, bbuf + jr * kc, p->C + (ic + ir) * p->ldc + jc + jr, p->ldc,
-                                     min64(GEMM_MR, mc - ir), min64(GEMM_NR, nc - jr), p->beta, pc == 0);
+                /* rows [ic, ic + direct) are read in place, the rest packed */
+                int64_t direct = p->direct_a ? mc / mr * mr : 0;
+                if (direct < mc) pack_a(p->A, ic + direct, mc - direct, pc, kc, p->alpha, mr, abuf + direct * kc);
+                for (int64_t jr = 0; jr < nc; jr += nr)
+                    for (int64_t ir = 0; ir < mc; ir += mr) {
+                        float *c = p->C + (ic + ir) * p->ldc + jc + jr;
+                        int64_t rows = min64(mr, mc - ir), cols = min64(nr, nc - jr);
+                        if (ir < direct)
+                            p->direct_kernel(kc, p->A->data + (ic + ir) * lda + pc, lda, bbuf + jr * kc, c, p->ldc,
+                                             rows, cols, p->beta, pc == 0);
+                        else
+                            p->packed_kernel(kc, abuf + ir * kc, 0, bbuf + jr * kc, c, p->ldc, rows, cols, p->beta,
+                                             pc == 0);
+                    }
             }
         }
     }
@@ -323,11 +444,11 @@ static int try_gemv(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float 
 static void plan_tasks(gemm_problem *p, int64_t threads) {
     int64_t M = p->M, N = p->N;
     int64_t n_tasks = ceil_div(N, GEMM_NC);
-    if (n_tasks < threads) n_tasks = min64(threads, ceil_div(N, GEMM_NR));
+    if (n_tasks < threads) n_tasks = min64(threads, ceil_div(N, p->nr));
     int64_t m_tasks = 1;
-    if (n_tasks < threads) m_tasks = min64(ceil_div(threads, n_tasks), ceil_div(M, GEMM_MR));
-    p->task_n = round_up(ceil_div(N, n_tasks), GEMM_NR);
-    p->task_m = round_up(ceil_div(M, m_tasks), GEMM_MR);
+    if (n_tasks < threads) m_tasks = min64(ceil_div(threads, n_tasks), ceil_div(M, p->mr));
+    p->task_n = round_up(ceil_div(N, n_tasks), p->nr);
+    p->task_m = round_up(ceil_div(M, m_tasks), p->mr);
     p->n_tasks = ceil_div(N, p->task_n);
     p->m_tasks = ceil_div(M, p->task_m);
 }
@@ -350,6 +471,7 @@ void dlc_sgemm(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float alpha
     threads = min64(threads, min64(DLC_GEMM_MAX_THREADS, max64(1, workspace_size / p.slot_bytes)));
     /* below ~1 MFLOP per thread the fork costs more than it saves */
     threads = min64(threads, max64(1, M * N * K / (1 << 19)));
+    gemm_pick_tile(&p);
     plan_tasks(&p, threads);
     p.slots = min64(threads, p.m_tasks * p.n_tasks);
     dlc_parallel_for(ctx, p.slots, 1, run_slots, &p);

@@ -130,6 +130,16 @@ Test(conv, pointwise_and_large_reductions) {
     check_conv((conv_spec){2, 1, 64, 33, 1, {15, 14}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 2});
 }
 
+Test(conv, narrow_feature_maps_take_the_narrow_tile) {
+    /* 4x4 maps: N = 16 output pixels picks the 12 x 16 tile; M > MC and not
+     * a multiple of 12, K = 40 * 9 > KC; padded copies of the input in both
+     * thread counts, with a stride, asymmetric pads and a dilation */
+    check_conv((conv_spec){2, 1, 40, 130, 1, {4, 4}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 1});
+    check_conv((conv_spec){2, 2, 40, 130, 1, {4, 4}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 0, 2});
+    check_conv((conv_spec){2, 1, 24, 50, 1, {8, 9}, {3, 3}, {2, 2}, {1, 2}, {1, 0, 2, 3}, NULL, 1, 2});
+    check_conv((conv_spec){3, 1, 6, 14, 2, {5, 4, 6}, {3, 2, 3}, {1, 2, 1}, {2, 1, 1}, {2, 1, 1, 1, 0, 2}, NULL, 1, 2});
+}
+
 Test(conv, one_and_three_dimensional) {
     check_conv((conv_spec){1, 2, 3, 4, 1, {17}, {4}, {2}, {2}, {1, 2}, NULL, 1, 1});
     check_conv((conv_spec){1, 1, 4, 4, 4, {20}, {3}, {1}, {1}, {0}, "SAME_LOWER", 1, 1});

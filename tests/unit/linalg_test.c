@@ -74,6 +74,16 @@ Test(gemm, blocks_larger_than_the_cache_tiles) {
     check_gemm((gemm_case){64, 1100, 64, 0, 1, 1.0, 0.0, -1, {0, 0}, 3});
 }
 
+Test(gemm, narrow_products_and_unpacked_a) {
+    /* N <= 16 picks the 12 x 16 tile; row-major A with alpha 1 is read in
+     * place except its last partial row panel; alpha != 1 packs all of A */
+    check_gemm((gemm_case){130, 16, 300, 0, 0, 1.0, 0.0, -1, {0, 0}, 1});
+    check_gemm((gemm_case){130, 16, 300, 0, 0, 1.0, 1.0, 1, {16, 0}, 2});
+    check_gemm((gemm_case){29, 13, 40, 0, 1, 1.0, 0.0, -1, {0, 0}, 2});
+    check_gemm((gemm_case){29, 13, 40, 0, 0, 0.5, 0.0, -1, {0, 0}, 1});
+    check_gemm((gemm_case){127, 45, 600, 0, 0, 1.0, 0.0, -1, {0, 0}, 2});
+}
+
 Test(gemm, matrix_vector_shapes) {
     check_gemm((gemm_case){1, 1000, 257, 0, 1, 1.0, 1.0, 1, {1000, 0}, 2}); /* FC layer, batch 1 */
     check_gemm((gemm_case){1, 300, 70, 0, 0, 2.0, 1.0, 2, {1, 300}, 2});
