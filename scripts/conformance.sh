@@ -9,7 +9,8 @@
 # simple cases (about a minute on 2 cores), prints cases that dropped out
 # (and fails) and cases that newly pass (--update records them). --report
 # also rewrites docs/conformance.md from these results (per-op table and the
-# ONNX Runtime comparison, scripts/conformance_report.py). The `real` cases
+# ONNX Runtime comparison, scripts/conformance_report.py; the results are kept
+# in DIR/conformance-results.txt). The `real` cases
 # need model downloads and are not run.
 set -uo pipefail
 
@@ -29,7 +30,9 @@ done
 
 suite="$root/tests/generated/backend"
 list="$root/tests/conformance/passing.txt"
-results="$root/tests/generated/conformance-results.txt"
+# beside the build, so that checkouts sharing one generated suite (worktrees
+# with tests/generated linked) never write one results file at once
+results="$build/conformance-results.txt"
 mkdir -p "$root/tests/generated"
 
 [ -x "$build/dlc" ] || { echo "conformance.sh: no $build/dlc (build first, or --build DIR)" >&2; exit 1; }

@@ -6,7 +6,7 @@ ONNX Runtime on the same cases.
     /usr/bin/python3 scripts/conformance_report.py [--results FILE] [--out FILE]
 
 Reads the `dlc test` lines scripts/conformance.sh leaves in
-tests/generated/conformance-results.txt (run `bash scripts/conformance.sh
+build/conformance-results.txt (run `bash scripts/conformance.sh
 --report` to do both), ONNX Runtime's pass list tests/conformance/ort_passing.txt
 (and its reasons from tests/generated/ort-results.txt when present; both from
 scripts/ort_conformance.sh) and the cases' models (for the op names).
@@ -141,7 +141,7 @@ def md_list(cases, reasons=None, limit=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--results", default=os.path.join(ROOT, "tests", "generated", "conformance-results.txt"))
+    ap.add_argument("--results", default=os.path.join(ROOT, "build", "conformance-results.txt"))
     ap.add_argument("--ort-list", default=os.path.join(ROOT, "tests", "conformance", "ort_passing.txt"))
     ap.add_argument("--ort-results", default=os.path.join(ROOT, "tests", "generated", "ort-results.txt"))
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "conformance.md"))
