@@ -6,7 +6,13 @@ exported with torch.onnx.export (opsets 11..17, varied across models) and
 turned into a backend-test case by ONNX Runtime:
 
     OUT/<name>/model.onnx
-    OUT/<name>/test_data_set_0/input_N.pb, output_N.pb   (outputs: ONNX Runtime's)
+    OUT/<name>/test_data_set_K/input_N.pb, output_N.pb   (outputs: ONNX Runtime's)
+
+Every model is exported with dynamic axes (batch for the CNNs; batch and
+sequence for the BERT/GPT-2-style models and the RNNs; past and total
+sequence too for gpt2_decoder_past), and its data sets differ in every
+dynamic axis (set 0 has the export's own sizes), so `dlc test OUT` checks
+that one artifact, compiled without --shape, runs every size.
 
 Families: torchvision resnet18/resnet50, mobilenet_v2, vgg11, squeezenet1_0,
 densenet121, shufflenet_v2_x0_5, googlenet; the ONNX export tutorial's
@@ -27,10 +33,11 @@ files, minutes to export; not for CI.
     /usr/bin/python3 scripts/gen_tutorial_models.py [--full] [--out DIR] [--only NAME,...]
     /usr/bin/python3 scripts/gen_tutorial_models.py --errors build/dlc [--out DIR] [--only ...]
 
---errors runs each generated case through `dlc run` and prints the worst
-absolute difference and the worst difference relative to the largest
-reference magnitude of each output (a summary for reports; `dlc test` is the
-pass/fail check).
+--errors compiles each generated case once without --shape (`dlc compile`;
+per data set through `dlc run model.onnx` when that fails), runs every data
+set and prints the worst absolute difference and the worst difference
+relative to the largest reference magnitude of each output, over all data
+sets (a summary for reports; `dlc test` is the pass/fail check).
 
 Exit status: 0 when every model was written (or checked), 1 otherwise,
 2 when torch/torchvision cannot be imported (callers may treat that as
@@ -374,11 +381,23 @@ BATCH = {0: "batch"}
 TOKENS = {0: "batch", 1: "sequence"}
 
 
+# Data sets per model: the first is the export's own example (the sizes the
+# errors are reported at); the others change every dynamic axis, so `dlc test`
+# shows one artifact running all of them.
+BATCHES = ((1, 2, 3), (1, 2))  # (small, full)
+
+
+def batched(make):
+    """inputs(full, i) and num_sets(full) for a model whose only dynamic axis is
+    the batch; make(full, batch) gives the feeds."""
+    return dict(inputs=lambda f, i: make(f, BATCHES[1 if f else 0][i]),
+                num_sets=lambda f: len(BATCHES[1 if f else 0]), dynamic={"input": BATCH, "output": BATCH})
+
+
 def vision(name, opset, small, full, size_small, size_full):
     """A torchvision classifier; dynamic batch, as the torchvision export tutorial does."""
     return dict(name=name, opset=opset, build=lambda f: (full if f else small)(),
-                inputs=lambda f: image(1, size_full if f else size_small),
-                dynamic={"input": BATCH, "output": BATCH})
+                **batched(lambda f, n: image(n, size_full if f else size_small)))
 
 
 def small_vgg11():
@@ -394,15 +413,18 @@ def small_vgg11():
 def recurrent(kind, batch_first, opset):
     name = f"{kind}_{'batch_first' if batch_first else 'seq_first'}"
 
-    def inputs(f):
-        n, s, feat = (4, 64, 64) if f else (1, 7, 8)
+    sizes = (((4, 64), (2, 37)), ((1, 7), (2, 5), (3, 10)))  # (batch, sequence): full, small
+
+    def inputs(f, i):
+        (n, s), feat = sizes[0 if f else 1][i], 64 if f else 8
         shape = (n, s, feat) if batch_first else (s, n, feat)
         return {"input": torch.rand(*shape) * 2 - 1}
 
     axes = {0: "batch", 1: "sequence"} if batch_first else {0: "sequence", 1: "batch"}
     return dict(name=name, opset=opset,
                 build=lambda f: Recurrent(kind, 64 if f else 8, 256 if f else 16, batch_first),
-                inputs=inputs, dynamic={"input": axes, "output": axes})
+                inputs=inputs, num_sets=lambda f: len(sizes[0 if f else 1]),
+                dynamic={"input": axes, "output": axes})
 
 
 def gpt2_config(full):
@@ -442,11 +464,19 @@ def gpt2_past_axes(full):
     return axes
 
 
+# (new tokens, cached slots, unused cached slots) of gpt2_decoder_past's data sets
+PAST_SIZES = ((3, 5, 2), (1, 6, 3), (2, 3, 0))
+# (batch, sequence) of each data set of the token models: (small, full)
+BERT_SIZES = (((2, 16), (1, 7), (3, 11)), ((1, 128), (2, 45)))
+GPT2_SIZES = (((2, 12), (1, 5), (3, 9)), ((1, 128), (2, 45)))
+
+
 def bert(name, opset):
     # full: BERT-base (vocab 30522, 768 hidden, 12 layers, 12 heads) at sequence 128
     return dict(name=name, opset=opset,
                 build=lambda f: BertClassifier(30522, 768, 12, 12, 512) if f else BertClassifier(100, 32, 2, 2, 64),
-                inputs=lambda f: tokens(1 if f else 2, 128 if f else 16, 30522 if f else 100),
+                inputs=lambda f, i: tokens(*BERT_SIZES[1 if f else 0][i], 30522 if f else 100),
+                num_sets=lambda f: len(BERT_SIZES[1 if f else 0]),
                 dynamic={"input_ids": TOKENS, "attention_mask": TOKENS, "output": BATCH})
 
 
@@ -471,31 +501,32 @@ MODELS = [] if IMPORT_ERROR else [
            lambda: torchvision.models.GoogLeNet(num_classes=10, aux_logits=False, init_weights=True),
            lambda: torchvision.models.GoogLeNet(aux_logits=False, init_weights=True), 64, 224),
     dict(name="super_resolution", opset=11, build=lambda f: SuperResolutionNet(),
-         inputs=lambda f: {"input": torch.rand(1, 1, 224 if f else 24, 224 if f else 24)},
-         dynamic={"input": BATCH, "output": BATCH}),
+         **batched(lambda f, n: {"input": torch.rand(n, 1, 224 if f else 24, 224 if f else 24)})),
     # torchvision's segmentation tutorial model: Hardswish/Hardsigmoid, ASPP with
     # a global pool branch, bilinear resize back to the input's size
     dict(name="deeplabv3_mobilenet_v3", opset=14,
          build=lambda f: Segmenter(torchvision.models.segmentation.deeplabv3_mobilenet_v3_large(
              weights=None, weights_backbone=None, num_classes=21 if f else 4, aux_loss=False)),
-         inputs=lambda f: image(1, 520 if f else 64), dynamic={"input": BATCH, "output": BATCH}),
+         **batched(lambda f, n: image(n, 520 if f else 64))),
     dict(name="yolo_detector", opset=13, build=lambda f: YoloDetector(w=32 if f else 8, classes=80 if f else 4),
-         inputs=lambda f: image(1, 640 if f else 64), dynamic={"input": BATCH, "output": BATCH}),
+         **batched(lambda f, n: image(n, 640 if f else 64))),
     dict(name="unet_convtranspose", opset=12, build=lambda f: UNet(w=64 if f else 8, depth=4 if f else 3),
-         inputs=lambda f: image(1, 256 if f else 36), dynamic={"input": BATCH, "output": BATCH}),
+         **batched(lambda f, n: image(n, 256 if f else 36))),
     dict(name="unet_bilinear", opset=11,
          build=lambda f: UNet(w=64 if f else 8, depth=4 if f else 3, bilinear=True),
-         inputs=lambda f: image(1, 256 if f else 36), dynamic={"input": BATCH, "output": BATCH}),
+         **batched(lambda f, n: image(n, 256 if f else 36))),
     bert("bert_encoder", 14),
     bert("bert_encoder_opset17", 17),
     dict(name="gpt2_decoder", opset=15, build=lambda f: GPT2(*gpt2_config(f)),
-         inputs=lambda f: tokens(1 if f else 2, 128 if f else 12, 50257 if f else 97, mask=False),
+         inputs=lambda f, i: tokens(*GPT2_SIZES[1 if f else 0][i], 50257 if f else 97, mask=False),
+         num_sets=lambda f: len(GPT2_SIZES[1 if f else 0]),
          dynamic={"input_ids": TOKENS, "output": TOKENS}),
     # the decoder with past keys/values (HuggingFace's export with use_cache):
-    # 3 new tokens after 5 cached slots, the first 2 unused (masked), so the
-    # causal mask's offset rows and the attention mask are both checked
+    # first 3 new tokens after 5 cached slots, the first 2 unused (masked), so
+    # the causal mask's offset rows and the attention mask are both checked
     dict(name="gpt2_decoder_past", opset=15, build=lambda f: GPT2WithPast(GPT2(*gpt2_config(f))),
-         inputs=lambda f: gpt2_past_inputs(f, 3, 5, padding=2), dynamic=gpt2_past_axes,
+         inputs=lambda f, i: gpt2_past_inputs(f, *PAST_SIZES[i]), num_sets=lambda f: len(PAST_SIZES),
+         dynamic=gpt2_past_axes,
          outputs=gpt2_past_outputs),
     recurrent("lstm", True, 14),
     recurrent("lstm", False, 11),
@@ -521,30 +552,48 @@ def randomize_norms(model):
                     m.running_var.uniform_(0.5, 1.5)
 
 
+def write_inputs(feeds, folder):
+    os.makedirs(folder, exist_ok=True)
+    paths = []
+    for i, (name, value) in enumerate(feeds.items()):
+        paths.append(os.path.join(folder, f"input_{i}.pb"))
+        with open(paths[-1], "wb") as f:
+            f.write(numpy_helper.from_array(value.numpy(), name).SerializeToString())
+    return paths
+
+
+def ort_outputs(onnx_path, inputs, folder):
+    """ONNX Runtime's outputs for one data set, written next to its inputs."""
+    args = ["node", ORT_RUN, onnx_path, "-o", folder]
+    for pb in inputs:
+        args += ["-i", pb]
+    r = subprocess.run(args, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("ONNX Runtime: " + (r.stderr or r.stdout).strip())
+
+
 def export_case(spec, full, out_dir, tmp):
+    """Exports at data set 0's sizes (dynamic axes symbolic), then writes every
+    data set's inputs and ONNX Runtime's outputs."""
     torch.manual_seed(0)
     model = spec["build"](full).eval()
     randomize_norms(model)
     torch.manual_seed(1)
-    feeds = spec["inputs"](full)
+    sets = [spec["inputs"](full, i) for i in range(spec["num_sets"](full))]
     # names that depend on the size (one per layer) are given as functions of it
     per_size = lambda v: v(full) if callable(v) else v  # noqa: E731
     onnx_path = os.path.join(tmp, spec["name"] + ".onnx")
     with torch.no_grad():
-        torch.onnx.export(model, tuple(feeds.values()), onnx_path, opset_version=spec["opset"],
-                          input_names=list(feeds), output_names=per_size(spec.get("outputs", ["output"])),
+        torch.onnx.export(model, tuple(sets[0].values()), onnx_path, opset_version=spec["opset"],
+                          input_names=list(sets[0]), output_names=per_size(spec.get("outputs", ["output"])),
                           dynamic_axes=per_size(spec["dynamic"]), do_constant_folding=True)
-    args = ["node", ORT_RUN, onnx_path]
-    for i, (name, value) in enumerate(feeds.items()):
-        pb = os.path.join(tmp, f"{spec['name']}_input_{i}.pb")
-        with open(pb, "wb") as f:
-            f.write(numpy_helper.from_array(value.numpy(), name).SerializeToString())
-        args += ["-i", pb]
     case = os.path.join(out_dir, spec["name"])
     shutil.rmtree(case, ignore_errors=True)
-    r = subprocess.run(args + ["--make-case", case], capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError("ONNX Runtime: " + (r.stderr or r.stdout).strip())
+    os.makedirs(case)
+    shutil.copyfile(onnx_path, os.path.join(case, "model.onnx"))
+    for i, feeds in enumerate(sets):
+        folder = os.path.join(case, f"test_data_set_{i}")
+        ort_outputs(onnx_path, write_inputs(feeds, folder), folder)
 
 
 def load_outputs(folder):
@@ -558,24 +607,35 @@ def load_outputs(folder):
     return outs
 
 
-def check_errors(dlc, case, tmp):
-    """Worst |dlc - ORT| per model, absolute and relative to max |ORT|."""
-    data = os.path.join(case, "test_data_set_0")
-    inputs = sorted(f for f in os.listdir(data) if f.startswith("input_"))
-    got_dir = os.path.join(tmp, os.path.basename(case))
-    args = [dlc, "run", os.path.join(case, "model.onnx"), "-o", got_dir]
-    for f in inputs:
-        args += ["-i", os.path.join(data, f)]
+def run_dlc(args):
     r = subprocess.run(args, capture_output=True, text=True)
-    if r.returncode != 0:
-        return None, (r.stderr or r.stdout).strip().splitlines()[-1:]
+    return r.returncode == 0, (r.stderr or r.stdout).strip().splitlines()[-1:]
+
+
+def check_errors(dlc, case, tmp):
+    """Worst |dlc - ORT| per model over its data sets, absolute and relative to
+    max |ORT|; and how it was compiled."""
+    name = os.path.basename(case)
+    artifact = os.path.join(tmp, name + ".so")
+    compiled, why = run_dlc([dlc, "compile", os.path.join(case, "model.onnx"), "-o", artifact, "-q"])
+    how = "one artifact" if compiled else f"per data set ({' '.join(why)})"
     worst_abs = worst_rel = 0.0
-    for want, got in zip(load_outputs(data), load_outputs(got_dir)):
-        diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
-        scale = max(float(np.abs(want).max()), 1e-30)
-        worst_abs = max(worst_abs, float(diff.max()))
-        worst_rel = max(worst_rel, float(diff.max()) / scale)
-    return (worst_abs, worst_rel), None
+    sets = sorted(d for d in os.listdir(case) if d.startswith("test_data_set_"))
+    for s in sets:
+        data = os.path.join(case, s)
+        got_dir = os.path.join(tmp, name, s)
+        args = [dlc, "run", artifact if compiled else os.path.join(case, "model.onnx"), "-o", got_dir]
+        for f in sorted(f for f in os.listdir(data) if f.startswith("input_")):
+            args += ["-i", os.path.join(data, f)]
+        ok, why = run_dlc(args)
+        if not ok:
+            return None, [s + ":"] + why, how
+        for want, got in zip(load_outputs(data), load_outputs(got_dir)):
+            diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
+            scale = max(float(np.abs(want).max()), 1e-30)
+            worst_abs = max(worst_abs, float(diff.max()))
+            worst_rel = max(worst_rel, float(diff.max()) / scale)
+    return (worst_abs, worst_rel, len(sets)), None, how
 
 
 def main():
@@ -609,12 +669,14 @@ def main():
         for spec in specs:
             start = time.time()
             if a.errors:
-                errs, why = check_errors(a.errors, os.path.join(out, spec["name"]), tmp)
+                errs, why, how = check_errors(a.errors, os.path.join(out, spec["name"]), tmp)
                 if errs is None:
                     failures += 1
-                    print(f"{spec['name']:24s} FAILED: {' '.join(why)}")
+                    print(f"{spec['name']:24s} FAILED ({how}): {' '.join(why)}")
                 else:
-                    print(f"{spec['name']:24s} worst abs {errs[0]:.3g}  worst rel {errs[1]:.3g}")
+                    print(f"{spec['name']:24s} worst abs {errs[0]:.3g}  worst rel {errs[1]:.3g}  "
+                          f"({errs[2]} data sets, {how}, {time.time() - start:.1f} s)")
+                sys.stdout.flush()
                 continue
             try:
                 os.makedirs(out, exist_ok=True)

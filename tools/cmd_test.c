@@ -230,6 +230,7 @@ static case_result run_case(const char *dir, const test_settings *ts, char *msg,
     cli_model model = {0};
     dlc_session *session = NULL;
     bool fell_back = false;
+    char why_static[640] = ""; /* why one artifact could not run every size */
     for (int s = 0; s < num_sets && result == CASE_PASS; s++) {
         char set_dir[4096];
         snprintf(set_dir, sizeof set_dir, "%s/%s", dir, sets[s]->d_name);
@@ -252,10 +253,13 @@ static case_result run_case(const char *dir, const test_settings *ts, char *msg,
         }
         if (s == 0 || rebind) {
             int opened = cli_model_open(model_path, cs, &inputs.in, &model);
-            if (opened != CLI_OK && cs->dynamic && cli_last_status() == DLC_ERR_UNSUPPORTED) {
-                /* not compilable for every size: bind the sizes of each data set */
+            if (opened != CLI_OK && cs->dynamic && cli_last_status() != DLC_OK) {
+                /* not compilable for every size (unsupported, or the samples
+                 * of its symbols fail to infer): bind each data set's sizes,
+                 * and say so on the PASS line */
                 fell_back = true;
                 cs->dynamic = false;
+                snprintf(why_static, sizeof why_static, "%s", msg);
                 opened = cli_model_open(model_path, cs, &inputs.in, &model);
             }
             if (opened != CLI_OK) {
@@ -290,6 +294,8 @@ static case_result run_case(const char *dir, const test_settings *ts, char *msg,
         free_numbered(&inputs);
     }
     if (result == CASE_PASS && model.bound[0] != '\0') snprintf(msg, size, "bound: %s", model.bound);
+    else if (result == CASE_PASS && fell_back)
+        snprintf(msg, size, "compiled per data set: no one artifact for every size: %s", why_static);
     else if (result == CASE_PASS) msg[0] = '\0';
     if (result == CASE_PASS && model.model != NULL && num_sets > 0) { /* say when one artifact ran every size */
         for (int i = 0; i < dlc_model_num_inputs(model.model) && msg[0] == '\0'; i++) {
