@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "codegen/llvm/llvm_backend.h"
-#include "frontend/onnx_import.h"
 #include "ir/op_registry.h"
 #include "ir/printer.h"
 #include "kernels/dlc_kernel.h"
@@ -36,9 +36,14 @@ typedef struct sample {
     dlc_graph *g;
     dlc_memory_plan plan;
     node_record *nodes;
+    /* by value id: a weight whose data equalled the base sample's and was
+     * freed (a large model would otherwise hold its weights once per sample) */
+    bool *released;
 } sample;
 
 typedef struct dyn_ctx {
+    int32_t num_samples;  /* pipeline runs so far, and their time (for the log) */
+    double sample_seconds;
     const dlc_graph *g0;
     const dlc_compile_options *opts;
     int32_t num_symbols;
@@ -79,6 +84,7 @@ static void sample_free(sample *s) {
         dlc_graph_free(s->g);
     }
     free(s->nodes);
+    free(s->released);
     dlc_memory_plan_free(&s->plan);
     memset(s, 0, sizeof *s);
 }
@@ -111,17 +117,32 @@ static dlc_status bind_symbols(const dyn_ctx *ctx, dlc_graph *g, const int64_t *
     return st;
 }
 
+static double seconds_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static dlc_status run_sample_timed(const dyn_ctx *ctx, const int64_t *symbols, sample *out);
+
 /* The whole pipeline at one assignment of the symbols. */
-static dlc_status run_sample(const dyn_ctx *ctx, const int64_t *symbols, sample *out) {
+static dlc_status run_sample(dyn_ctx *ctx, const int64_t *symbols, sample *out) {
+    double start = seconds_now();
+    dlc_status st = run_sample_timed(ctx, symbols, out);
+    ctx->num_samples++;
+    ctx->sample_seconds += seconds_now() - start;
+    return st;
+}
+
+static dlc_status run_sample_timed(const dyn_ctx *ctx, const int64_t *symbols, sample *out) {
     memset(out, 0, sizeof *out);
     memcpy(out->symbols, symbols, sizeof out->symbols);
     const dlc_compile_options *opts = ctx->opts;
-    DLC_TRY(dlc_onnx_import_file(ctx->g0->source_path, &out->g));
+    /* g0 is the imported graph with sequences and --shape bound already */
+    DLC_TRY(dlc_graph_clone_sharing_data(ctx->g0, &out->g));
     dlc_graph *g = out->g;
     dlc_status st = DLC_OK;
     for (int32_t i = 0; i < ctx->num_no_fold && st == DLC_OK; i++) st = dlc_graph_add_no_fold(g, ctx->no_fold[i]);
-    if (st == DLC_OK) st = dlc_bind_input_sequences(g, opts->input_sequences, opts->num_input_sequences);
-    if (st == DLC_OK) st = dlc_bind_input_shapes(g, opts->input_shapes, opts->num_input_shapes);
     if (st == DLC_OK) st = bind_symbols(ctx, g, symbols);
     if (st == DLC_OK) st = dlc_bind_input_values(g, opts->input_values, opts->num_input_values);
     if (st == DLC_OK) st = dlc_infer_and_fold(g);
@@ -160,6 +181,43 @@ static dlc_status run_sample(const dyn_ctx *ctx, const int64_t *symbols, sample 
         if (st == DLC_ERR_SHAPE_MISMATCH || st == DLC_ERR_INVALID_ARGUMENT) st = DLC_ERR_UNSUPPORTED;
     }
     return st;
+}
+
+static bool is_int_dtype(dlc_dtype t);
+
+/* ---- constants shared with the base sample ---- */
+
+/* Whether value id of s holds the same bytes as base_v (of the base sample). */
+static bool same_data(const sample *s, int32_t id, const dlc_value *base_v) {
+    const dlc_value *w = s->g->values[id];
+    if (w->nbytes != base_v->nbytes) return false;
+    if ((s->released != NULL && s->released[id]) || w->data == base_v->data) return true; /* borrowed */
+    return memcmp(w->data, base_v->data, w->nbytes) == 0;
+}
+
+/* Frees s's copies of the large weights the base sample holds too (folded
+ * ones: those of the model are borrowed from it already): only constants
+ * that differ between samples are read from s later. */
+static dlc_status release_shared_constants(const sample *base, sample *s) {
+    enum { MIN_RELEASED_BYTES = 4096 };
+    const dlc_graph *a = base->g;
+    dlc_graph *b = s->g;
+    if ((s->released = calloc((size_t)b->num_values + 1, sizeof *s->released)) == NULL)
+        return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "dynamic shapes: out of memory");
+    for (int32_t id = 0; id < a->num_values && id < b->num_values; id++) {
+        const dlc_value *v = a->values[id];
+        dlc_value *w = b->values[id];
+        if (v == NULL || w == NULL || base->plan.values[id].kind != DLC_LOC_WEIGHT ||
+            s->plan.values[id].kind != DLC_LOC_WEIGHT || w->data == NULL || w->data_borrowed ||
+            w->nbytes < MIN_RELEASED_BYTES ||
+            is_int_dtype(w->dtype) || /* fitted element by element where they vary */
+            w->nbytes != v->nbytes || memcmp(w->data, v->data, v->nbytes) != 0)
+            continue;
+        free(w->data);
+        w->data = NULL;
+        s->released[id] = true;
+    }
+    return DLC_OK;
 }
 
 /* ---- structure ---- */
@@ -264,7 +322,7 @@ static dlc_status find_varying_constants(dyn_ctx *ctx, const sample *samples, in
         for (int32_t t = 1; t < count; t++) {
             const dlc_value *w = samples[t].g->values[id];
             if (w->nbytes != v->nbytes) size_varies = true;
-            else if (memcmp(w->data, v->data, v->nbytes) != 0) data_varies = true;
+            else if (!same_data(&samples[t], id, v)) data_varies = true;
         }
         if (!size_varies && (!data_varies || is_int_dtype(v->dtype))) continue;
         char **grown = realloc(ctx->no_fold, ((size_t)ctx->num_no_fold + 1) * sizeof *grown);
@@ -398,7 +456,7 @@ static dlc_status fit_values(const sample *samples, int32_t count, dlc_dyn_plan 
         } else if (kind == DLC_LOC_WEIGHT && is_int_dtype(v->dtype)) {
             bool varies = false;
             for (int32_t t = 1; t < count && !varies; t++)
-                varies = memcmp(samples[t].g->values[id]->data, v->data, v->nbytes) != 0;
+                varies = !same_data(&samples[t], id, v);
             if (!varies) continue;
             dlc_dyn_const *grown = realloc(plan->consts, ((size_t)plan->num_consts + 1) * sizeof *grown);
             if (grown == NULL) {
@@ -493,7 +551,7 @@ static dlc_status verify_sample(const dyn_ctx *ctx, const sample *base, const sa
         const dlc_dyn_const *c = NULL;
         for (int32_t i = 0; i < plan->num_consts; i++)
             if (plan->consts[i].value_id == id) c = &plan->consts[i];
-        if (w->nbytes != v->nbytes || (c == NULL && memcmp(w->data, v->data, v->nbytes) != 0)) {
+        if (w->nbytes != v->nbytes || (c == NULL && !same_data(s, id, v))) {
             char p0[256], p1[256];
             return dlc_fail(DLC_ERR_UNSUPPORTED,
                             "dynamic shapes: constant '%s' differs between %s and %s; bind the symbolic dims with "
@@ -677,13 +735,21 @@ static dlc_status execute(const sample *base, const dlc_dyn_plan *plan, const in
     const sample *prog = generic ? base : s;
     const dlc_graph *g = prog->g;
     void **buffers = calloc((size_t)g->num_values + 1, sizeof *buffers);
-    dlc_status st = buffers ? DLC_OK : dlc_fail(DLC_ERR_OUT_OF_MEMORY, "dynamic shapes: out of memory");
+    bool *owned = calloc((size_t)g->num_values + 1, sizeof *owned);
+    dlc_status st = buffers && owned ? DLC_OK : dlc_fail(DLC_ERR_OUT_OF_MEMORY, "dynamic shapes: out of memory");
     for (int32_t id = 0; id < g->num_values && st == DLC_OK; id++) {
         const dlc_value *v = g->values[id];
         if (v == NULL || prog->plan.values[id].kind == DLC_LOC_NONE) continue;
         const dlc_location *loc = &prog->plan.values[id];
+        bool fitted = false; /* a shape vector written from its polynomials below */
+        for (int32_t i = 0; generic && i < plan->num_consts; i++) fitted = fitted || plan->consts[i].value_id == id;
+        if (loc->kind == DLC_LOC_WEIGHT && !fitted) { /* kernels read weights in place, as folding does */
+            buffers[id] = v->data;
+            continue;
+        }
         int64_t bytes = generic ? generic_bytes(base, plan, size_poly, s, id, s->symbols) : value_bytes(v);
         if (loc->kind == DLC_LOC_WEIGHT && !generic) bytes = (int64_t)v->nbytes;
+        owned[id] = true;
         if (bytes < 0 || (buffers[id] = calloc(1, (size_t)bytes + 64)) == NULL) {
             st = dlc_fail(DLC_ERR_OUT_OF_MEMORY, "dynamic shapes: size-1 check buffers");
             break;
@@ -744,8 +810,10 @@ static dlc_status execute(const sample *base, const dlc_dyn_plan *plan, const in
             st = dlc_fail(DLC_ERR_OUT_OF_MEMORY, "dynamic shapes: size-1 check");
         else memcpy(outputs[j], buffers[v->id], (size_t)output_bytes[j]);
     }
-    for (int32_t id = 0; buffers != NULL && id < g->num_values; id++) free(buffers[id]);
+    for (int32_t id = 0; buffers != NULL && owned != NULL && id < g->num_values; id++)
+        if (owned[id]) free(buffers[id]);
     free(buffers);
+    free(owned);
     return st;
 }
 
@@ -820,13 +888,15 @@ static dlc_status same_results(const sample *base, const dlc_dyn_plan *plan, con
  * symbol may still be 1 when either the size-1 pipeline matches every fit,
  * or running the general program at size 1 computes what the size-1
  * pipeline computes (checked natively, the other symbols at two points);
- * else runs need it >= 2. */
-static void check_size_one(const dyn_ctx *ctx, const sample *base, dlc_dyn_plan *plan, const int32_t *size_poly) {
+ * else runs need it >= 2. The other symbols stay small there: running a
+ * model natively, twice per point, is most of what compiling for every size
+ * adds (BERT-base: 4 s at the verification points, under 2 s at these). */
+static void check_size_one(dyn_ctx *ctx, const sample *base, dlc_dyn_plan *plan, const int32_t *size_poly) {
+    static const int64_t others[2][DLC_POLY_MAX_SYMBOLS] = {{3, 4, 5, 6}, {4, 3, 6, 5}};
     for (int32_t k = 0; k < ctx->num_symbols; k++) {
-        const int32_t points[2] = {0, 2};
         for (int32_t p = 0; p < 2 && plan->symbol_min[k] == 1; p++) {
             int64_t symbols[DLC_POLY_MAX_SYMBOLS];
-            memcpy(symbols, verify_points[points[p]], sizeof symbols);
+            memcpy(symbols, others[p], sizeof symbols);
             symbols[k] = 1;
             sample s;
             char why[512] = "";
@@ -886,6 +956,7 @@ static dlc_status sample_rounds(dyn_ctx *ctx, dlc_dyn_plan *plan, sample *sample
             if (t < num_fit) dlc_poly_fit_point(&space, t, symbols);
             else memcpy(symbols, verify_points[t - num_fit], sizeof symbols);
             dlc_status st = run_sample(ctx, symbols, &samples[t]);
+            if (st == DLC_OK && t > 0) st = release_shared_constants(&samples[0], &samples[t]);
             if (st != DLC_OK) {
                 free_samples(samples, t);
                 return st;
@@ -916,9 +987,6 @@ static dlc_status sample_rounds(dyn_ctx *ctx, dlc_dyn_plan *plan, sample *sample
 }
 
 dlc_status dlc_compile_dynamic(dlc_graph *g, const dlc_compile_options *opts, const char *out_path) {
-    if (g->source_path == NULL) /* samples are imported afresh from the file; name the dim to bind instead */
-        return dlc_fail_context(dlc_check_static_shapes(g),
-                                "one artifact for every size needs the model file (this graph has none)");
     dyn_ctx ctx = {.g0 = g, .opts = opts};
     DLC_TRY(collect_symbols(g, &ctx));
     dlc_poly_space space;
@@ -935,11 +1003,14 @@ dlc_status dlc_compile_dynamic(dlc_graph *g, const dlc_compile_options *opts, co
     int32_t *size_poly = NULL;
     dlc_status st = sample_rounds(&ctx, &plan, samples, num_fit, &size_poly);
     if (st == DLC_OK) st = layout_arena(&samples[0], size_poly, &plan);
+    double size_one_start = seconds_now();
     if (st == DLC_OK) check_size_one(&ctx, &samples[0], &plan, size_poly);
+    double size_one_seconds = seconds_now() - size_one_start;
     if (st == DLC_OK && opts->print_ir) dlc_graph_print(samples[0].g, opts->print_ir);
     if (st == DLC_OK && opts->log)
-        fprintf(opts->log, "compile: dynamic: %d polynomials, %d arena slots, %d shape vectors computed at run time\n",
-                plan.num_polys, plan.num_slots, plan.num_consts);
+        fprintf(opts->log, "compile: dynamic: %d polynomials, %d arena slots, %d shape vectors computed at run time "
+                "(%d pipeline samples, %.2f s; size-1 checks %.2f s)\n",
+                plan.num_polys, plan.num_slots, plan.num_consts, ctx.num_samples, ctx.sample_seconds, size_one_seconds);
     if (st == DLC_OK) st = dlc_llvm_compile(samples[0].g, &samples[0].plan, &plan, opts, out_path);
     free(size_poly);
     dlc_dyn_plan_free(&plan);

@@ -82,7 +82,7 @@ static void node_free(dlc_node *n) {
 void dlc_value_free(dlc_value *v) {
     if (v == NULL) return;
     free(v->name);
-    free(v->data);
+    if (!v->data_borrowed) free(v->data);
     free(v->elems);
     free(v);
 }
@@ -241,8 +241,9 @@ dlc_status dlc_value_set_const(dlc_value *v, const void *data, size_t nbytes) {
     DLC_TRY(check_const_size(v->name, v->dtype, &v->shape, nbytes));
     void *copy = copy_aligned(data, nbytes);
     if (copy == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "constant '%s': cannot allocate %zu bytes", v->name, nbytes);
-    free(v->data);
+    if (!v->data_borrowed) free(v->data);
     v->data = copy;
+    v->data_borrowed = false;
     v->nbytes = nbytes;
     v->kind = DLC_VALUE_CONST;
     v->producer = NULL;
@@ -315,7 +316,7 @@ dlc_status dlc_graph_add_node(dlc_graph *g, const char *name, const char *op_typ
     return DLC_OK;
 }
 
-static dlc_status attr_copy(dlc_attr *dst, const dlc_attr *src) {
+dlc_status dlc_attr_copy(dlc_attr *dst, const dlc_attr *src) {
     memset(dst, 0, sizeof *dst);
     dst->type = src->type;
     dst->i = src->i;
@@ -351,11 +352,7 @@ static dlc_status attr_copy(dlc_attr *dst, const dlc_attr *src) {
         if (dlc_value_create_detached_const(t->name, t->dtype, &t->shape, t->data, t->nbytes, &dst->tensor) != DLC_OK)
             goto fail;
     }
-    if (src->graph != NULL) {
-        /* Subgraphs are moved, not copied: the importer hands ownership over. */
-        return dlc_fail(DLC_ERR_INTERNAL, "attribute '%s': graph attributes cannot be copied; use dlc_node_add_attr_take",
-                        src->name);
-    }
+    if (src->graph != NULL && dlc_graph_clone(src->graph, &dst->graph) != DLC_OK) goto fail;
     return DLC_OK;
 oom:
     dlc_fail(DLC_ERR_OUT_OF_MEMORY, "attribute '%s': out of memory", src->name ? src->name : "");
@@ -373,7 +370,7 @@ dlc_status dlc_node_add_attr(dlc_node *node, const dlc_attr *attr) {
         node->attrs[node->num_attrs++] = *attr;
         return DLC_OK;
     }
-    DLC_TRY(attr_copy(&node->attrs[node->num_attrs], attr));
+    DLC_TRY(dlc_attr_copy(&node->attrs[node->num_attrs], attr));
     node->num_attrs++;
     return DLC_OK;
 }

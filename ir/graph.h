@@ -59,8 +59,10 @@ typedef struct dlc_value {
     dlc_shape shape;
     dlc_node *producer;     /* for INTERMEDIATE */
     int32_t producer_output;
-    void *data;             /* for CONST: dense row-major bytes, 64-byte aligned */
+    void *data;             /* for CONST: dense row-major bytes, 64-byte aligned; never
+                             * written in place (dlc_value_set_const replaces it) */
     size_t nbytes;
+    bool data_borrowed;     /* data belongs to another graph (dlc_graph_clone_sharing_data) */
     int32_t num_uses;       /* node inputs reading it (kept by dlc_graph_update_uses) */
     bool is_graph_output;
     /* Bit d set: shape.dims[d] is an upper bound, the actual extent is known
@@ -152,6 +154,14 @@ struct dlc_graph {
 /* ---- graphs ---- */
 dlc_status dlc_graph_create(const char *name, dlc_graph **out_graph);
 void dlc_graph_free(dlc_graph *graph);
+/* A deep copy (values with their data, nodes, attributes with subgraphs,
+ * symbols, no_fold) sharing nothing with src; ids and node order are kept,
+ * so a value or node of the copy has the id of its original (ir/graph_clone.c). */
+dlc_status dlc_graph_clone(const dlc_graph *src, dlc_graph **out_graph);
+/* The same, except that constants borrow src's data instead of copying it:
+ * src must outlive the copy (codegen/dynamic.c samples a model's pipeline
+ * many times without holding its weights once per sample). */
+dlc_status dlc_graph_clone_sharing_data(const dlc_graph *src, dlc_graph **out_graph);
 
 /* Adds name to g->no_fold (a copy). */
 dlc_status dlc_graph_add_no_fold(dlc_graph *g, const char *name);
@@ -182,6 +192,8 @@ dlc_status dlc_graph_symbol(dlc_graph *g, const char *name, int32_t *out_sym);
 dlc_status dlc_graph_add_node(dlc_graph *g, const char *name, const char *op_type, const char *domain,
                               int32_t opset, int32_t num_inputs, dlc_value *const *inputs,
                               int32_t num_outputs, dlc_value *const *outputs, dlc_node **out_node);
+/* A deep copy of attr into dst (a subgraph is cloned); dst is cleared on failure. */
+dlc_status dlc_attr_copy(dlc_attr *dst, const dlc_attr *src);
 /* Appends a copy of attr (deep) to node. */
 dlc_status dlc_node_add_attr(dlc_node *node, const dlc_attr *attr);
 /* Removes the node (its outputs lose their producer). */

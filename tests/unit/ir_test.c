@@ -160,3 +160,92 @@ Test(ir_value, const_size_is_checked_and_read_back) {
     cr_assert_float_eq(first, 1.0, 0);
     dlc_graph_free(g);
 }
+
+/* dlc_graph_clone: same ids, names, shapes, data, attributes (a subgraph
+ * too), symbols and no_fold; nothing shared, so editing or freeing one
+ * leaves the other intact. */
+Test(ir_graph, clone_is_deep_and_keeps_ids) {
+    dlc_graph *g;
+    cr_assert_eq(dlc_graph_create("g", &g), DLC_OK);
+    int32_t sym;
+    cr_assert_eq(dlc_graph_symbol(g, "batch", &sym), DLC_OK);
+    dlc_value *x = add_tensor(g, "x", DLC_VALUE_INPUT);
+    x->shape.dims[0] = (dlc_dim){-1, sym};
+    const float w[6] = {1, 2, 3, 4, 5, 6};
+    dlc_shape s = shape2(2, 3);
+    dlc_value *c;
+    cr_assert_eq(dlc_graph_add_const(g, "w", DLC_FLOAT32, &s, w, sizeof w, &c), DLC_OK);
+    dlc_value *y = add_tensor(g, "y", DLC_VALUE_INTERMEDIATE);
+    dlc_node *n;
+    dlc_value *ins[2] = {x, c};
+    cr_assert_eq(dlc_graph_add_node(g, "add", "Add", "", 14, 2, ins, 1, &y, &n), DLC_OK);
+    dlc_attr ints = {.name = "axes", .type = DLC_ATTR_INTS, .ints = (int64_t[]){0, 1}, .count = 2};
+    cr_assert_eq(dlc_node_add_attr(n, &ints), DLC_OK);
+    dlc_graph *sub;
+    cr_assert_eq(dlc_graph_create("body", &sub), DLC_OK);
+    add_tensor(sub, "inner", DLC_VALUE_INPUT);
+    dlc_attr body = {.name = strdup("body"), .type = DLC_ATTR_GRAPH, .graph = sub};
+    cr_assert_eq(dlc_node_add_attr(n, &body), DLC_OK); /* moves sub into the node */
+    g->outputs = malloc(sizeof *g->outputs);
+    g->outputs[0] = y;
+    g->num_outputs = 1;
+    cr_assert_eq(dlc_graph_add_no_fold(g, "y"), DLC_OK);
+    dlc_graph_update_uses(g);
+
+    dlc_graph *k;
+    cr_assert_eq(dlc_graph_clone(g, &k), DLC_OK);
+    cr_assert_eq(k->num_values, g->num_values);
+    cr_assert_eq(k->num_nodes, 1);
+    cr_assert_eq(k->num_inputs, 1);
+    cr_assert_eq(k->inputs[0], k->values[x->id]);
+    cr_assert_neq(k->inputs[0], x);
+    cr_assert_str_eq(k->symbols[k->inputs[0]->shape.dims[0].sym], "batch");
+    const dlc_node *m = k->nodes[0];
+    cr_assert_neq(m, n);
+    cr_assert_eq(m->id, n->id);
+    cr_assert_eq(m->inputs[1], k->values[c->id]);
+    cr_assert_eq(m->outputs[0]->producer, m);
+    cr_assert_eq(k->outputs[0], m->outputs[0]);
+    cr_assert(k->outputs[0]->is_graph_output);
+    cr_assert_neq(k->values[c->id]->data, c->data);
+    cr_assert_eq(memcmp(k->values[c->id]->data, w, sizeof w), 0);
+    cr_assert_eq(((uintptr_t)k->values[c->id]->data) % 64, 0);
+    cr_assert_eq(m->num_attrs, 2);
+    cr_assert_eq(m->attrs[0].ints[1], 1);
+    cr_assert_neq(m->attrs[0].ints, n->attrs[0].ints);
+    cr_assert_neq(m->attrs[1].graph, sub);
+    cr_assert_str_eq(m->attrs[1].graph->inputs[0]->name, "inner");
+    cr_assert(dlc_graph_is_no_fold(k, "y"));
+    cr_assert_eq(dlc_graph_verify(k), DLC_OK);
+
+    ((float *)k->values[c->id]->data)[0] = 42; /* the copy is its own */
+    cr_assert_eq(((const float *)c->data)[0], 1);
+    dlc_graph_free(g);
+    cr_assert_eq(dlc_graph_verify(k), DLC_OK);
+    cr_assert_str_eq(k->nodes[0]->attrs[1].graph->name, "body");
+    dlc_graph_free(k);
+}
+
+/* dlc_graph_clone_sharing_data: constants borrow the source's data; freeing
+ * the copy leaves it, replacing a copy's constant does not touch it. */
+Test(ir_graph, clone_sharing_data_borrows_constants) {
+    dlc_graph *g;
+    cr_assert_eq(dlc_graph_create("g", &g), DLC_OK);
+    const float w[6] = {1, 2, 3, 4, 5, 6}, other[6] = {7, 8, 9, 10, 11, 12};
+    dlc_shape s = shape2(2, 3);
+    dlc_value *c;
+    cr_assert_eq(dlc_graph_add_const(g, "w", DLC_FLOAT32, &s, w, sizeof w, &c), DLC_OK);
+    dlc_graph *k1, *k2;
+    cr_assert_eq(dlc_graph_clone_sharing_data(g, &k1), DLC_OK);
+    cr_assert_eq(dlc_graph_clone_sharing_data(g, &k2), DLC_OK);
+    cr_assert(k1->values[c->id]->data_borrowed);
+    cr_assert_eq(k1->values[c->id]->data, c->data);
+    cr_assert_eq(dlc_value_set_const(k2->values[c->id], other, sizeof other), DLC_OK);
+    cr_assert_not(k2->values[c->id]->data_borrowed);
+    cr_assert_eq(((const float *)c->data)[0], 1);
+    cr_assert_eq(((const float *)k2->values[c->id]->data)[0], 7);
+    dlc_graph_free(k1); /* must not free g's data (ASan builds would report it) */
+    dlc_graph_free(k2);
+    cr_assert_eq(((const float *)c->data)[5], 6);
+    dlc_graph_free(g);
+}
