@@ -624,6 +624,7 @@ def check_errors(dlc, case, tmp):
     for s in sets:
         data = os.path.join(case, s)
         got_dir = os.path.join(tmp, name, s)
+        os.makedirs(got_dir, exist_ok=True)
         args = [dlc, "run", artifact if compiled else os.path.join(case, "model.onnx"), "-o", got_dir]
         for f in sorted(f for f in os.listdir(data) if f.startswith("input_")):
             args += ["-i", os.path.join(data, f)]
