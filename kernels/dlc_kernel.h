@@ -112,11 +112,25 @@ static inline int64_t dlc_kdtype_size(int32_t dtype) {
 }
 
 /* ---- Threads ------------------------------------------------------------
- * Runs body(ctx, begin, end) over [0, n) split into contiguous chunks across
- * ctx->num_threads threads (libgomp's GOMP_parallel underneath, so the
- * bitcode needs no OpenMP codegen). Runs inline when n is small or one thread. */
+ * Runs body(arg, begin, end) over [0, n) split into contiguous chunks of at
+ * least min_chunk indices, on up to ctx->num_threads threads (the worker pool
+ * of kernels/parallel.c). A body must compute each index independently of
+ * the split, so results do not depend on the thread count. Callers choose
+ * min_chunk so that one chunk is worth handing to another thread.
+ *
+ * The serial case is inline here so that a direct call of body remains,
+ * which LLVM specializes on the kernel's constant parameters. */
 typedef void (*dlc_parallel_body)(void *arg, int64_t begin, int64_t end);
-void dlc_parallel_for(const dlc_kctx *ctx, int64_t n, int64_t min_chunk, dlc_parallel_body body, void *arg);
+void dlc_parallel_run(int64_t threads, int64_t n, int64_t min_chunk, dlc_parallel_body body, void *arg);
+static inline void dlc_parallel_for(const dlc_kctx *ctx, int64_t n, int64_t min_chunk, dlc_parallel_body body,
+                                    void *arg) {
+    if (n <= 0) return;
+    int64_t threads = ctx != NULL && ctx->num_threads > 1 ? ctx->num_threads : 1;
+    if (min_chunk < 1) min_chunk = 1;
+    if (threads > n / min_chunk) threads = n / min_chunk;
+    if (threads <= 1) body(arg, 0, n);
+    else dlc_parallel_run(threads, n, min_chunk, body, arg);
+}
 
 /* ---- Half precision ---------------------------------------------------- */
 static inline float dlc_bits_to_f32(uint32_t bits) {

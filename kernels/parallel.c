@@ -1,36 +1,203 @@
+/* dlc_parallel_for: a small persistent worker pool, one per loaded artifact.
+ *
+ * Why not OpenMP: GOMP_parallel splits the range statically and ends in a
+ * barrier, so the caller waits for every team thread to be scheduled, run its
+ * share and arrive. On a machine whose cores are busy with other work a
+ * woken worker may not get a core for milliseconds, and every kernel call
+ * paid that (a 6 us MLP took 12 ms at 2 threads). Here the range is cut into
+ * chunks that threads claim one at a time, the caller included: the caller
+ * only ever waits for chunks a worker has actually started, never for a
+ * worker that has not shown up, so a late worker costs nothing.
+ *
+ * Results do not depend on which thread runs a chunk, nor on the thread
+ * count: callers' bodies compute each index independently of the split.
+ *
+ * Claiming: one 64-bit word holds (epoch, free seats, next chunk). A job is
+ * published by bumping the epoch; a worker takes a seat and then chunks with
+ * compare-and-swap on that epoch, so a worker that wakes up late, after its
+ * job ended, fails its CAS and never touches a finished job's (stack) data.
+ *
+ * Waiting: idle workers spin a bounded while (back-to-back kernels of one
+ * run find them awake), then sleep on a futex; the caller wakes sleepers only
+ * when there are any. Workers start lazily, at the first call that wants
+ * them, and stop in the artifact's destructor (dlclose, exit), so no thread
+ * runs code that is being unmapped. Only libc is used (pthreads and futex
+ * are part of glibc's libc.so). A call made while the pool is busy (another
+ * session running in parallel, or a body calling dlc_parallel_for) runs on
+ * its own thread, inline. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* syscall() for the futex */
+#endif
 #include "kernels/dlc_kernel.h"
 
-/* libgomp's entry point (stable ABI since GCC 4.9): runs fn(data) on
- * num_threads threads, the caller being thread 0. Calling it directly keeps
- * OpenMP code generation out of the kernel bitcode and uses gcc's runtime. */
-extern void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
-extern int omp_get_thread_num(void);
-extern int omp_get_num_threads(void);
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-typedef struct parallel_job {
-    dlc_parallel_body body;
-    void *arg;
-    int64_t n;
-} parallel_job;
+#define POOL_MAX_WORKERS 63
+/* Chunks per thread: a few, so a slow (descheduled) thread's share moves to
+ * the others, not so many that claiming costs show. */
+#define POOL_CHUNKS_PER_THREAD 4
+/* Polls (each a pause instruction, ~10-40 ns) before an idle worker sleeps:
+ * about 100-300 us, longer than the gap between two kernels of one run. */
+#define POOL_SPIN 8192
 
-static void run_share(void *data) {
-    const parallel_job *job = data;
-    int64_t threads = omp_get_num_threads();
-    int64_t t = omp_get_thread_num();
-    int64_t begin = job->n * t / threads;
-    int64_t end = job->n * (t + 1) / threads;
-    if (begin < end) job->body(job->arg, begin, end);
+/* word layout: epoch (bits 40..63) | seats (bits 32..39) | next chunk (0..31) */
+#define W_EPOCH(w) ((w) >> 40)
+#define W_SEATS(w) (((w) >> 32) & 0xffu)
+#define W_NEXT(w) ((w) & 0xffffffffu)
+#define W_MAKE(e, s, n) (((uint64_t)(e) << 40) | ((uint64_t)(s) << 32) | (uint64_t)(n))
+
+typedef struct pool_state {
+    _Atomic uint64_t word;
+    _Atomic(dlc_parallel_body) body;
+    _Atomic(void *) arg;
+    _Atomic int64_t n, chunks;
+    _Atomic int64_t done;    /* chunks finished in this job */
+    atomic_uint wake;        /* futex word: bumped per published job and at shutdown */
+    atomic_int sleepers;
+    atomic_int busy;         /* a caller owns the pool */
+    atomic_bool stopping;
+    int workers;             /* started; changed only by the owning caller */
+    pthread_t threads[POOL_MAX_WORKERS];
+} pool_state;
+
+static pool_state pool;
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
 }
 
-void dlc_parallel_for(const dlc_kctx *ctx, int64_t n, int64_t min_chunk, dlc_parallel_body body, void *arg) {
-    if (n <= 0) return;
-    int64_t threads = ctx != NULL && ctx->num_threads > 1 ? ctx->num_threads : 1;
-    if (min_chunk < 1) min_chunk = 1;
-    if (threads > n / min_chunk) threads = n / min_chunk;
-    if (threads <= 1) {
+static void futex_wait(atomic_uint *addr, unsigned expected) {
+    syscall(SYS_futex, (void *)addr, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+}
+static void futex_wake(atomic_uint *addr, int count) {
+    syscall(SYS_futex, (void *)addr, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
+}
+
+static void run_chunk(dlc_parallel_body body, void *arg, int64_t n, int64_t chunks, int64_t c) {
+    body(arg, n * c / chunks, n * (c + 1) / chunks);
+    atomic_fetch_add(&pool.done, 1);
+}
+
+/* Claims and runs chunks of the job of epoch `epoch` until none are left or
+ * the epoch moves on. take_seat: a worker first takes one of the seats. */
+static void work_on(uint64_t epoch, bool take_seat) {
+    uint64_t w = atomic_load(&pool.word);
+    if (take_seat) {
+        for (;;) {
+            if (W_EPOCH(w) != epoch || W_SEATS(w) == 0 || (int64_t)W_NEXT(w) >= atomic_load(&pool.chunks)) return;
+            if (atomic_compare_exchange_weak(&pool.word, &w, w - W_MAKE(0, 1, 0))) break;
+        }
+    }
+    /* body/arg/n were stored before the epoch was published; a successful
+     * claim on this epoch proves they still belong to it */
+    dlc_parallel_body body = atomic_load(&pool.body);
+    void *arg = atomic_load(&pool.arg);
+    int64_t n = atomic_load(&pool.n), chunks = atomic_load(&pool.chunks);
+    w = atomic_load(&pool.word);
+    for (;;) {
+        if (W_EPOCH(w) != epoch || (int64_t)W_NEXT(w) >= chunks) return;
+        if (atomic_compare_exchange_weak(&pool.word, &w, w + 1)) run_chunk(body, arg, n, chunks, (int64_t)W_NEXT(w));
+    }
+}
+
+static void *worker_main(void *unused) {
+    (void)unused;
+    unsigned seen = atomic_load(&pool.wake);
+    while (!atomic_load(&pool.stopping)) {
+        unsigned now = atomic_load(&pool.wake);
+        for (int spin = 0; now == seen && spin < POOL_SPIN; spin++) {
+            cpu_relax();
+            now = atomic_load(&pool.wake);
+        }
+        if (now == seen) {
+            atomic_fetch_add(&pool.sleepers, 1);
+            futex_wait(&pool.wake, seen); /* returns at once if wake moved on */
+            atomic_fetch_sub(&pool.sleepers, 1);
+            continue;
+        }
+        seen = now;
+        work_on(W_EPOCH(atomic_load(&pool.word)), true);
+    }
+    return NULL;
+}
+
+/* A forked child has none of the parent's threads: it starts its own. */
+static void pool_after_fork_child(void) {
+    pool.workers = 0;
+    atomic_store(&pool.sleepers, 0);
+    atomic_store(&pool.busy, 0);
+}
+
+/* Starts workers up to `want` (the caller owns the pool); returns how many run. */
+static int ensure_workers(int want) {
+    if (want > POOL_MAX_WORKERS) want = POOL_MAX_WORKERS;
+    static bool fork_handler;
+    if (!fork_handler && want > pool.workers) fork_handler = pthread_atfork(NULL, NULL, pool_after_fork_child) == 0;
+    while (pool.workers < want) {
+        pthread_attr_t attr;
+        if (pthread_attr_init(&attr) != 0) break;
+        pthread_attr_setstacksize(&attr, 1u << 20); /* kernels keep little on the stack */
+        int rc = pthread_create(&pool.threads[pool.workers], &attr, worker_main, NULL);
+        pthread_attr_destroy(&attr);
+        if (rc != 0) break;
+        pool.workers++;
+    }
+    return pool.workers;
+}
+
+__attribute__((destructor)) static void pool_shutdown(void) {
+    if (pool.workers == 0) return;
+    atomic_store(&pool.stopping, true);
+    atomic_fetch_add(&pool.wake, 1);
+    futex_wake(&pool.wake, INT_MAX);
+    for (int i = 0; i < pool.workers; i++) pthread_join(pool.threads[i], NULL);
+    pool.workers = 0;
+}
+
+/* dlc_parallel_for's threaded case: threads >= 2, n / min_chunk >= threads. */
+void dlc_parallel_run(int64_t threads, int64_t n, int64_t min_chunk, dlc_parallel_body body, void *arg) {
+    int expected = 0;
+    if (threads <= 1 || !atomic_compare_exchange_strong(&pool.busy, &expected, 1)) {
         body(arg, 0, n);
         return;
     }
-    parallel_job job = {body, arg, n};
-    GOMP_parallel(run_share, &job, (unsigned)threads, 0);
+    int64_t helpers = ensure_workers((int)(threads - 1 < POOL_MAX_WORKERS ? threads - 1 : POOL_MAX_WORKERS));
+    if (helpers == 0) {
+        atomic_store(&pool.busy, 0);
+        body(arg, 0, n);
+        return;
+    }
+    int64_t chunks = threads * POOL_CHUNKS_PER_THREAD;
+    if (chunks > n / min_chunk) chunks = n / min_chunk;
+    if (chunks > INT32_MAX) chunks = INT32_MAX;
+    if (helpers > 255) helpers = 255;
+
+    /* close the previous epoch (no chunk claimable) before its fields change */
+    uint64_t epoch = (W_EPOCH(atomic_load(&pool.word)) + 1) & 0xffffffu;
+    atomic_store(&pool.word, W_MAKE(epoch, 0, 0xffffffffu));
+    atomic_store(&pool.body, body);
+    atomic_store(&pool.arg, arg);
+    atomic_store(&pool.n, n);
+    atomic_store(&pool.chunks, chunks);
+    atomic_store(&pool.done, 0);
+    atomic_store(&pool.word, W_MAKE(epoch, helpers, 0));
+    atomic_fetch_add(&pool.wake, 1);
+    if (atomic_load(&pool.sleepers) > 0) futex_wake(&pool.wake, (int)helpers);
+
+    work_on(epoch, false);
+    /* every chunk is claimed; wait for those still running elsewhere */
+    for (int spin = 0; atomic_load(&pool.done) < chunks; spin++) {
+        if (spin < 4096) cpu_relax();
+        else sched_yield();
+    }
+    atomic_store(&pool.busy, 0);
 }
