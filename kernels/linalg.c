@@ -101,37 +101,61 @@ int32_t dlc_kernel_gemm(const dlc_kparams *p, void *const *inputs, void *const *
 
 /* ---- matmul ------------------------------------------------------------------ */
 
+/* Each operand may be read through a permutation of its stored dims (ints,
+ * see ir/ops/linalg.c): a Transpose folded into the MatMul. Everything is
+ * then described by element strides: rows and columns of each matrix and
+ * each batch dim (0 where the operand broadcasts). */
 typedef struct matmul_dims {
     int64_t M, N, K;
     int32_t batch_rank;
     int64_t batch[DLC_KMAX_RANK];
     int64_t a_stride[DLC_KMAX_RANK], b_stride[DLC_KMAX_RANK]; /* per batch dim, 0 when broadcast */
     int64_t batches;
-    int64_t a_matrix, b_matrix; /* elements of one matrix */
+    int64_t a_rs, a_cs, b_rs, b_cs; /* matrix element strides */
 } matmul_dims;
+
+/* The operand's dims and strides as the MatMul sees them. Returns the ints consumed. */
+static int32_t operand_view(const dlc_ktensor *t, const int64_t *ints, int64_t *dims, int64_t *strides) {
+    int64_t stored[DLC_KMAX_RANK];
+    int64_t step = 1;
+    for (int32_t d = t->rank - 1; d >= 0; d--) {
+        stored[d] = step;
+        step *= t->dims[d];
+    }
+    int32_t n = ints != NULL ? (int32_t)ints[0] : 0;
+    for (int32_t d = 0; d < t->rank; d++) {
+        int32_t src = n > 0 ? (int32_t)ints[1 + d] : d;
+        dims[d] = t->dims[src];
+        strides[d] = stored[src];
+    }
+    return ints != NULL ? 1 + n : 0;
+}
 
 static matmul_dims matmul_shape(const dlc_kparams *p) {
     const dlc_ktensor *a = dlc_kp_in(p, 0), *b = dlc_kp_in(p, 1), *y = dlc_kp_out(p, 0);
+    const int64_t *ints = p->num_ints > 0 ? dlc_kp_ints(p) : NULL;
+    int64_t ad[DLC_KMAX_RANK], as[DLC_KMAX_RANK], bd[DLC_KMAX_RANK], bs[DLC_KMAX_RANK];
+    int32_t used = operand_view(a, ints, ad, as);
+    operand_view(b, ints != NULL ? ints + used : NULL, bd, bs);
     matmul_dims d;
     memset(&d, 0, sizeof d);
-    d.M = a->rank == 1 ? 1 : a->dims[a->rank - 2];
-    d.K = a->dims[a->rank - 1];
-    d.N = b->rank == 1 ? 1 : b->dims[b->rank - 1];
-    d.a_matrix = d.M * d.K;
-    d.b_matrix = d.K * d.N;
-    d.batch_rank = y->rank - (a->rank > 1) - (b->rank > 1);
-    int32_t a_batch_rank = a->rank > 2 ? a->rank - 2 : 0, b_batch_rank = b->rank > 2 ? b->rank - 2 : 0;
-    int64_t a_step = d.a_matrix, b_step = d.b_matrix;
+    int32_t ra = a->rank, rb = b->rank;
+    d.M = ra == 1 ? 1 : ad[ra - 2];
+    d.K = ad[ra - 1];
+    d.N = rb == 1 ? 1 : bd[rb - 1];
+    d.a_cs = as[ra - 1];
+    d.a_rs = ra == 1 ? 0 : as[ra - 2];
+    d.b_rs = rb == 1 ? bs[0] : bs[rb - 2];
+    d.b_cs = rb == 1 ? 0 : bs[rb - 1];
+    d.batch_rank = y->rank - (ra > 1) - (rb > 1);
+    int32_t a_batch_rank = ra > 2 ? ra - 2 : 0, b_batch_rank = rb > 2 ? rb - 2 : 0;
     d.batches = 1;
     for (int32_t i = d.batch_rank - 1; i >= 0; i--) {
         d.batch[i] = y->dims[i];
         d.batches *= d.batch[i];
         int32_t ai = i - (d.batch_rank - a_batch_rank), bi = i - (d.batch_rank - b_batch_rank);
-        int64_t a_dim = ai >= 0 ? a->dims[ai] : 1, b_dim = bi >= 0 ? b->dims[bi] : 1;
-        d.a_stride[i] = a_dim == 1 ? 0 : a_step;
-        d.b_stride[i] = b_dim == 1 ? 0 : b_step;
-        a_step *= a_dim;
-        b_step *= b_dim;
+        d.a_stride[i] = ai >= 0 && ad[ai] != 1 ? as[ai] : 0;
+        d.b_stride[i] = bi >= 0 && bd[bi] != 1 ? bs[bi] : 0;
     }
     return d;
 }
@@ -146,10 +170,11 @@ static void batch_offsets(const matmul_dims *d, int64_t batch, int64_t *a_off, i
     }
 }
 
-/* B shared by every batch and A's batches contiguous: one tall product. */
+/* B shared by every batch and A's rows, batch after batch, evenly spaced:
+ * one tall product. */
 static int matmul_folds_batches(const matmul_dims *d) {
     if (d->batches <= 1) return 0;
-    int64_t expect = d->a_matrix;
+    int64_t expect = d->M * d->a_rs;
     for (int32_t i = d->batch_rank - 1; i >= 0; i--) {
         if (d->b_stride[i] != 0 || (d->batch[i] != 1 && d->a_stride[i] != expect)) return 0;
         expect *= d->batch[i];
@@ -181,7 +206,8 @@ static void matmul_batch_slots(void *arg, int64_t begin, int64_t end) {
         for (int64_t batch = d->batches * slot / job->slots; batch < d->batches * (slot + 1) / job->slots; batch++) {
             int64_t a_off, b_off;
             batch_offsets(d, batch, &a_off, &b_off);
-            dlc_gemm_operand a = {job->a + a_off, d->K, 1, NULL}, b = {job->b + b_off, d->N, 1, NULL};
+            dlc_gemm_operand a = {job->a + a_off, d->a_rs, d->a_cs, NULL};
+            dlc_gemm_operand b = {job->b + b_off, d->b_rs, d->b_cs, NULL};
             dlc_sgemm_single(d->M, d->N, d->K, 1.0f, &a, &b, 0.0f, job->y + batch * d->M * d->N, d->N, ws);
         }
     }
@@ -189,7 +215,7 @@ static void matmul_batch_slots(void *arg, int64_t begin, int64_t end) {
 
 static void matmul_f32(const matmul_dims *d, const float *a, const float *b, float *y, const dlc_kctx *ctx) {
     if (matmul_folds_batches(d) || d->batches == 1) {
-        dlc_gemm_operand ga = {a, d->K, 1, NULL}, gb = {b, d->N, 1, NULL};
+        dlc_gemm_operand ga = {a, d->a_rs, d->a_cs, NULL}, gb = {b, d->b_rs, d->b_cs, NULL};
         dlc_sgemm(ctx, d->M * d->batches, d->N, d->K, 1.0f, &ga, &gb, 0.0f, y, d->N, ctx->workspace,
                   ctx->workspace_size);
         return;
@@ -207,7 +233,7 @@ static void matmul_f32(const matmul_dims *d, const float *a, const float *b, flo
     for (int64_t batch = 0; batch < d->batches; batch++) {
         int64_t a_off, b_off;
         batch_offsets(d, batch, &a_off, &b_off);
-        dlc_gemm_operand ga = {a + a_off, d->K, 1, NULL}, gb = {b + b_off, d->N, 1, NULL};
+        dlc_gemm_operand ga = {a + a_off, d->a_rs, d->a_cs, NULL}, gb = {b + b_off, d->b_rs, d->b_cs, NULL};
         dlc_sgemm(ctx, d->M, d->N, d->K, 1.0f, &ga, &gb, 0.0f, y + batch * d->M * d->N, d->N, ctx->workspace,
                   ctx->workspace_size);
     }
@@ -223,12 +249,14 @@ static void matmul_generic(const matmul_dims *d, int32_t t, const void *a, const
                 if (floating) {
                     double sum = 0.0;
                     for (int64_t k = 0; k < d->K; k++)
-                        sum += dlc_kload_f(a, t, a_off + i * d->K + k) * dlc_kload_f(b, t, b_off + k * d->N + j);
+                        sum += dlc_kload_f(a, t, a_off + i * d->a_rs + k * d->a_cs) *
+                               dlc_kload_f(b, t, b_off + k * d->b_rs + j * d->b_cs);
                     dlc_kstore_f(y, t, y_off + i * d->N + j, sum);
                 } else {
                     uint64_t sum = 0;
                     for (int64_t k = 0; k < d->K; k++)
-                        sum += dlc_kload_u(a, t, a_off + i * d->K + k) * dlc_kload_u(b, t, b_off + k * d->N + j);
+                        sum += dlc_kload_u(a, t, a_off + i * d->a_rs + k * d->a_cs) *
+                               dlc_kload_u(b, t, b_off + k * d->b_rs + j * d->b_cs);
                     dlc_kstore_u(y, t, y_off + i * d->N + j, sum);
                 }
             }

@@ -15,6 +15,7 @@ typedef struct pass_entry {
 static const pass_entry passes[] = {
     {"fold-batchnorm", 1, dlc_pass_fold_batchnorm},
     {"eliminate-identity", 1, dlc_pass_eliminate_identity},
+    {"fold-transpose-matmul", 1, dlc_pass_fold_transpose_matmul},
     {"dead-code", 1, dlc_pass_dead_code},
 };
 

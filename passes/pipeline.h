@@ -26,6 +26,8 @@ dlc_status dlc_pass_fold_batchnorm(dlc_graph *g, bool *out_changed);
 dlc_status dlc_pass_dead_code(dlc_graph *g, bool *out_changed);
 /* Removes Identity, and Dropout at inference whose mask nobody reads. */
 dlc_status dlc_pass_eliminate_identity(dlc_graph *g, bool *out_changed);
+/* A Transpose feeding a MatMul becomes a permuted (strided) read of its input. */
+dlc_status dlc_pass_fold_transpose_matmul(dlc_graph *g, bool *out_changed);
 
 /* Folds one inferred node whose inputs are all CONST by running its native
  * kernel; its outputs become CONST (the node stays; callers remove it).

@@ -91,13 +91,43 @@ static int64_t gemm_flops(const dlc_node *node) {
 
 /* ---- MatMul ---------------------------------------------------------------------- */
 
+/* MatMul may read an operand through a permutation of its dims: attribute
+ * dlc_perm_a / dlc_perm_b (set by the fold-transpose-matmul pass, which
+ * drops a Transpose feeding the MatMul) says operand dim d is input dim
+ * perm[d], as Transpose's perm does. The operand's shape as MatMul sees it: */
+static const char *const matmul_perm_attr[2] = {"dlc_perm_a", "dlc_perm_b"};
+
+static dlc_status matmul_operand_shape(const dlc_node *node, int32_t i, dlc_shape *out) {
+    const dlc_value *v = node->inputs[i];
+    *out = v->shape;
+    int32_t n;
+    const int64_t *perm = dlc_node_attr_ints(node, matmul_perm_attr[i], &n);
+    if (perm == NULL || v->shape.rank < 0) return DLC_OK;
+    char where[256];
+    bool seen[DLC_MAX_RANK] = {false};
+    bool ok = n == v->shape.rank;
+    for (int32_t d = 0; ok && d < n; d++) {
+        ok = perm[d] >= 0 && perm[d] < n && !seen[perm[d]];
+        if (ok) seen[perm[d]] = true;
+    }
+    if (!ok)
+        return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "node %s: %s is not a permutation of the input's %d dims",
+                        dlc_node_describe(node, where, sizeof where), matmul_perm_attr[i], v->shape.rank);
+    for (int32_t d = 0; d < n; d++) out->dims[d] = v->shape.dims[perm[d]];
+    return DLC_OK;
+}
+
 static dlc_status matmul_infer(dlc_graph *g, dlc_node *node) {
     DLC_TRY(check_dtypes(node));
-    const dlc_value *a = node->inputs[0], *b = node->inputs[1];
+    dlc_shape a_shape, b_shape;
+    DLC_TRY(matmul_operand_shape(node, 0, &a_shape));
+    DLC_TRY(matmul_operand_shape(node, 1, &b_shape));
+    const dlc_value a_view = {.shape = a_shape}, b_view = {.shape = b_shape};
+    const dlc_value *a = &a_view, *b = &b_view;
     dlc_value *y = node->outputs[0];
     char where[256], sa[160], sb[160];
     dlc_node_describe(node, where, sizeof where);
-    y->dtype = a->dtype;
+    y->dtype = node->inputs[0]->dtype;
     if (a->shape.rank < 0 || b->shape.rank < 0) {
         y->shape.rank = -1;
         return DLC_OK;
@@ -128,16 +158,26 @@ static dlc_status matmul_infer(dlc_graph *g, dlc_node *node) {
     return DLC_OK;
 }
 
+/* ints: none, or for each operand its rank r then r perm entries (r = 0: as stored) */
 static dlc_status matmul_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
     dlc_kcall_init(call, "matmul");
+    if (dlc_node_attr(node, matmul_perm_attr[0]) == NULL && dlc_node_attr(node, matmul_perm_attr[1]) == NULL)
+        return DLC_OK;
+    for (int32_t i = 0; i < 2; i++) {
+        int32_t n = 0;
+        const int64_t *perm = dlc_node_attr_ints(node, matmul_perm_attr[i], &n);
+        if (perm == NULL) n = 0;
+        DLC_TRY(dlc_kcall_push_int(call, n));
+        for (int32_t d = 0; d < n; d++) DLC_TRY(dlc_kcall_push_int(call, perm[d]));
+    }
     return DLC_OK;
 }
 
 static int64_t matmul_flops(const dlc_node *node) {
-    const dlc_value *a = node->inputs[0];
+    dlc_shape a;
     int64_t yn = dlc_value_numel(node->outputs[0]);
-    if (yn < 0 || a->shape.rank < 1) return -1;
-    int64_t k = a->shape.dims[a->shape.rank - 1].value;
+    if (yn < 0 || matmul_operand_shape(node, 0, &a) != DLC_OK || a.rank < 1) return -1;
+    int64_t k = a.dims[a.rank - 1].value;
     return k < 0 ? -1 : 2 * yn * k;
 }
 

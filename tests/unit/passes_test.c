@@ -331,3 +331,97 @@ Test(passes, o0_keeps_batchnorm_and_identity) {
     cr_assert_eq(count_ops(g, "BatchNormalization"), 1);
     dlc_graph_free(g);
 }
+
+/* x [2,3,4,5] -> Transpose [0,2,1,3] -> A [2,4,3,5]; w [2,6,4,5] ->
+ * Transpose [0,2,3,1] -> B [2,4,5,6]; MatMul -> [2,4,3,6]. A third,
+ * 2-D product m^T m reads m through a default (reversing) Transpose that
+ * also is a graph output, so that Transpose must stay. */
+static dlc_graph *transpose_matmul_graph(const float *x_data, const float *w_data, const float *m_data) {
+    dlc_graph *g = new_graph();
+    int64_t x_dims[4] = {2, 3, 4, 5}, w_dims[4] = {2, 6, 4, 5};
+    dlc_value *x = x_data != NULL ? const_f32(g, "x", 4, x_dims, x_data) : tensor(g, "x", DLC_VALUE_INPUT, 4, x_dims);
+    dlc_value *w = w_data != NULL ? const_f32(g, "w", 4, w_dims, w_data) : tensor(g, "w", DLC_VALUE_INPUT, 4, w_dims);
+    dlc_value *a = temp(g, "a"), *b = temp(g, "b"), *y = temp(g, "y");
+    attr_ints(node(g, "ta", "Transpose", 1, &x, 1, &a), "perm", 4, (int64_t[]){0, 2, 1, 3});
+    attr_ints(node(g, "tb", "Transpose", 1, &w, 1, &b), "perm", 4, (int64_t[]){0, 2, 3, 1});
+    node(g, "mm", "MatMul", 2, (dlc_value *[]){a, b}, 1, &y);
+    /* m [5,7] -> Transpose (default perm) -> mt [7,5]; mt x m -> z [7,7] */
+    dlc_value *m = m_data != NULL ? const_f32(g, "m", 2, (int64_t[]){5, 7}, m_data)
+                                  : tensor(g, "m", DLC_VALUE_INPUT, 2, (int64_t[]){5, 7});
+    dlc_value *mt = temp(g, "mt"), *z = temp(g, "z");
+    node(g, "tm", "Transpose", 1, &m, 1, &mt);
+    node(g, "mm2", "MatMul", 2, (dlc_value *[]){mt, m}, 1, &z);
+    set_outputs(g, 3, (dlc_value *[]){y, z, mt});
+    return g;
+}
+
+Test(passes, transpose_folds_into_matmul_operands) {
+    float x_data[120], w_data[240], m_data[35];
+    fill(x_data, 120, 11, -1, 1);
+    fill(w_data, 240, 12, -1, 1);
+    fill(m_data, 35, 13, -1, 1);
+    dlc_graph *ref = transpose_matmul_graph(x_data, w_data, m_data);
+    cr_assert_eq(dlc_infer_and_fold(ref), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(ref->num_nodes, 0);
+
+    dlc_graph *g = transpose_matmul_graph(NULL, NULL, NULL);
+    cr_assert_eq(dlc_infer_and_fold(g), DLC_OK, "%s", dlc_last_error());
+    bool changed = false;
+    cr_assert_eq(dlc_pass_fold_transpose_matmul(g, &changed), DLC_OK, "%s", dlc_last_error());
+    cr_assert(changed);
+    cr_assert_eq(dlc_graph_verify(g), DLC_OK, "%s", dlc_last_error());
+    /* ta and tb are gone; tm stays because it is a graph output */
+    cr_assert_eq(count_ops(g, "Transpose"), 1);
+    cr_assert_eq(count_ops(g, "MatMul"), 2);
+    int32_t count;
+    dlc_node *mm = NULL, *mm2 = NULL;
+    for (int32_t i = 0; i < g->num_nodes; i++) {
+        if (strcmp(g->nodes[i]->name, "mm") == 0) mm = g->nodes[i];
+        if (strcmp(g->nodes[i]->name, "mm2") == 0) mm2 = g->nodes[i];
+    }
+    cr_assert(mm != NULL && mm2 != NULL);
+    const int64_t *pa = dlc_node_attr_ints(mm, "dlc_perm_a", &count);
+    cr_assert(pa != NULL && count == 4 && pa[1] == 2 && pa[2] == 1);
+    const int64_t *pb = dlc_node_attr_ints(mm2, "dlc_perm_a", &count);
+    cr_assert(pb != NULL && count == 2 && pb[0] == 1 && pb[1] == 0, "the default perm reverses the dims");
+    cr_assert_str_eq(mm->inputs[0]->name, "x");
+    cr_assert_str_eq(mm->inputs[1]->name, "w");
+    /* shapes are inferred through the views; re-inference gives the same */
+    cr_assert_eq(dlc_infer_and_fold(g), DLC_OK, "%s", dlc_last_error());
+    const dlc_value *y = g->outputs[0];
+    cr_assert(y->shape.rank == 4 && y->shape.dims[1].value == 4 && y->shape.dims[2].value == 3 &&
+              y->shape.dims[3].value == 6);
+
+    /* run the folded graph on the same data through the same kernels */
+    dlc_value *x = dlc_graph_find_value(g, "x"), *w = dlc_graph_find_value(g, "w"), *m = dlc_graph_find_value(g, "m");
+    cr_assert_eq(dlc_value_set_const(x, x_data, sizeof x_data), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(dlc_value_set_const(m, m_data, sizeof m_data), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(dlc_value_set_const(w, w_data, sizeof w_data), DLC_OK, "%s", dlc_last_error());
+    for (int32_t o = 0; o < 2; o++) {
+        bool folded;
+        dlc_node *n = o == 0 ? mm : mm2;
+        cr_assert_eq(dlc_fold_node(g, n, &folded), DLC_OK, "%s", dlc_last_error());
+        cr_assert(folded);
+        const dlc_value *got_v = g->outputs[o], *want_v = ref->outputs[o];
+        cr_assert_eq(dlc_value_numel(got_v), dlc_value_numel(want_v));
+        const float *got = got_v->data, *want = want_v->data;
+        for (int64_t i = 0; i < dlc_value_numel(got_v); i++)
+            cr_assert(fabsf(got[i] - want[i]) <= 1e-6f + 1e-5f * fabsf(want[i]), "output %d index %lld: %g vs %g",
+                      o, (long long)i, (double)got[i], (double)want[i]);
+    }
+    dlc_graph_free(ref);
+    dlc_graph_free(g);
+}
+
+Test(passes, bad_matmul_perm_is_refused_naming_the_node) {
+    dlc_graph *g = new_graph();
+    dlc_value *a = tensor(g, "a", DLC_VALUE_INPUT, 2, (int64_t[]){3, 4});
+    dlc_value *b = tensor(g, "b", DLC_VALUE_INPUT, 2, (int64_t[]){3, 5});
+    dlc_value *y = temp(g, "y");
+    attr_ints(node(g, "mm", "MatMul", 2, (dlc_value *[]){a, b}, 1, &y), "dlc_perm_a", 2, (int64_t[]){1, 1});
+    set_outputs(g, 1, &y);
+    cr_assert_neq(dlc_infer_and_fold(g), DLC_OK);
+    cr_assert(strstr(dlc_last_error(), "mm") != NULL && strstr(dlc_last_error(), "dlc_perm_a") != NULL, "%s",
+              dlc_last_error());
+    dlc_graph_free(g);
+}
