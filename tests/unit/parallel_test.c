@@ -2,8 +2,9 @@
  * exactly once whatever the thread count and chunking, nested and
  * concurrent calls run inline, a forked child works and exits, and the
  * GEMM gives bit-identical results at any thread count on both sides of its
- * threading thresholds. */
+ * threading thresholds, with every register tile. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -119,8 +120,9 @@ static void fill(float *x, int64_t n, unsigned seed) {
 
 Test(parallel, gemm_identical_at_any_thread_count) {
     /* sizes below, at and above the threading thresholds (gemv included) */
-    const int64_t shapes[][3] = {{1, 64, 64},   {64, 1, 64},   {4, 64, 64},    {8, 96, 64},  {16, 128, 128},
-                                 {64, 64, 64},  {128, 64, 96}, {128, 256, 64}, {37, 300, 77}, {200, 130, 300}};
+    const int64_t shapes[][3] = {{1, 64, 64},    {64, 1, 64},   {4, 64, 64},    {8, 96, 64},   {16, 128, 128},
+                                 {32, 384, 128}, {32, 32, 64},  {40, 128, 512}, {64, 64, 64},  {128, 64, 96},
+                                 {128, 256, 64}, {36, 16, 300}, {37, 300, 77},  {200, 130, 300}};
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
         int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
         float *a = malloc((size_t)(M * K) * 4), *b = malloc((size_t)(K * N) * 4);
@@ -134,6 +136,14 @@ Test(parallel, gemm_identical_at_any_thread_count) {
             dlc_gemm_operand gb = trans ? (dlc_gemm_operand){b, 1, K, NULL} : (dlc_gemm_operand){b, N, 1, NULL};
             dlc_kctx one = {.num_threads = 1};
             dlc_sgemm(&one, M, N, K, 1.0f, &ga, &gb, 0.0f, c1, N, ws, ws_size);
+            /* and right: against a double-precision reference (every tile shape is picked by some size) */
+            for (int64_t i = 0; i < M; i++)
+                for (int64_t j = 0; j < N; j++) {
+                    double ref = 0.0;
+                    for (int64_t k = 0; k < K; k++) ref += (double)a[i * K + k] * (trans ? b[j * K + k] : b[k * N + j]);
+                    cr_assert(fabs(c1[i * N + j] - ref) <= 1e-4 * (1.0 + fabs(ref)), "M %lld N %lld K %lld (%lld,%lld): %g vs %g",
+                              (long long)M, (long long)N, (long long)K, (long long)i, (long long)j, (double)c1[i * N + j], ref);
+                }
             for (int32_t threads = 2; threads <= 5; threads++) {
                 dlc_kctx ctx = {.num_threads = threads};
                 dlc_sgemm(&ctx, M, N, K, 1.0f, &ga, &gb, 0.0f, cn, N, ws, ws_size);
