@@ -14,8 +14,12 @@ typedef struct pass_entry {
 
 static const pass_entry passes[] = {
     {"fold-batchnorm", 1, dlc_pass_fold_batchnorm},
+    {"simplify", 1, dlc_pass_simplify},
     {"eliminate-identity", 1, dlc_pass_eliminate_identity},
     {"fold-transpose-matmul", 1, dlc_pass_fold_transpose_matmul},
+    {"cse", 1, dlc_pass_cse},
+    {"fuse-layernorm", 1, dlc_pass_fuse_layernorm},
+    {"fuse-gelu", 1, dlc_pass_fuse_gelu},
     {"dead-code", 1, dlc_pass_dead_code},
 };
 

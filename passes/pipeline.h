@@ -29,6 +29,17 @@ dlc_status dlc_pass_eliminate_identity(dlc_graph *g, bool *out_changed);
 /* A Transpose feeding a MatMul becomes a permuted (strided) read of its input. */
 dlc_status dlc_pass_fold_transpose_matmul(dlc_graph *g, bool *out_changed);
 
+/* Algebraic simplification (passes/simplify.c): Transpose pairs, reshape
+ * chains, x*1, x+0, x-0, x/1, Cast to the same dtype. */
+dlc_status dlc_pass_simplify(dlc_graph *g, bool *out_changed);
+/* Common-subexpression elimination, identical constants merged first. */
+dlc_status dlc_pass_cse(dlc_graph *g, bool *out_changed);
+/* The decomposed LayerNorm (ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div
+ * [/Mul/Add]) as one LayerNormalization. */
+dlc_status dlc_pass_fuse_layernorm(dlc_graph *g, bool *out_changed);
+/* The erf and tanh GELU formulas as one Gelu. */
+dlc_status dlc_pass_fuse_gelu(dlc_graph *g, bool *out_changed);
+
 /* Folds one inferred node whose inputs are all CONST by running its native
  * kernel; its outputs become CONST (the node stays; callers remove it).
  * *out_folded is false when the node is not foldable (non-constant inputs,

@@ -1,0 +1,149 @@
+/* Checks for the optimization passes: build a small float32 graph twice,
+ * compile it at -O0 (folding only) and -O2 (every pass), run both on the
+ * same inputs through libdlcrt and require the same outputs. Header-only:
+ * each test file is its own executable. */
+#ifndef DLC_TESTS_UNIT_PASS_HARNESS_H
+#define DLC_TESTS_UNIT_PASS_HARNESS_H
+
+#include <math.h>
+
+#include "model_builders.h"
+#include "passes/pipeline.h"
+#include "passes/rewrite.h"
+
+typedef dlc_graph *(*ph_builder)(void);
+
+static inline int ph_count_ops(const dlc_graph *g, const char *op) {
+    int n = 0;
+    for (int32_t i = 0; i < g->num_nodes; i++) n += strcmp(g->nodes[i]->op_type, op) == 0;
+    return n;
+}
+
+/* Builds, infers and folds a graph (what every -O level starts from). */
+static inline dlc_graph *ph_inferred(ph_builder build) {
+    dlc_graph *g = build();
+    cr_assert_eq(dlc_infer_and_fold(g), DLC_OK, "%s", dlc_last_error());
+    return g;
+}
+
+/* Runs one pass and checks the graph stays valid. */
+static inline bool ph_run_pass(dlc_graph *g, dlc_status (*pass)(dlc_graph *, bool *)) {
+    bool changed = false;
+    cr_assert_eq(pass(g, &changed), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(dlc_graph_verify(g), DLC_OK, "%s", dlc_last_error());
+    return changed;
+}
+
+typedef struct ph_result {
+    int32_t count;
+    float *data[4];
+    int64_t numel[4];
+} ph_result;
+
+static inline void ph_fill(float *x, int64_t n, uint32_t seed) {
+    uint32_t s = seed * 2654435761u + 1u;
+    for (int64_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        x[i] = -3.0f + 6.0f * (float)(s >> 8) / 16777216.0f;
+    }
+}
+
+/* Compiles build() at opt_level and runs it once on deterministic inputs. */
+static inline ph_result ph_compile_run(ph_builder build, int opt_level) {
+    char dir[64], path[256];
+    tb_mkdtemp(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/m.so", dir);
+    dlc_graph *g = build();
+    dlc_compile_options opts;
+    dlc_compile_options_init(&opts);
+    opts.opt_level = opt_level;
+    cr_assert_eq(dlc_compile_graph(g, &opts, path), DLC_OK, "-O%d: %s", opt_level, dlc_last_error());
+    dlc_graph_free(g);
+    dlc_model *model;
+    dlc_session *session;
+    cr_assert_eq(dlc_model_load(path, &model), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(dlc_session_create(model, &(dlc_session_options){.num_threads = 1}, &session), DLC_OK);
+    int n_in = dlc_model_num_inputs(model), n_out = dlc_model_num_outputs(model);
+    cr_assert(n_in <= 4 && n_out <= 4);
+    dlc_tensor ins[4], outs[4];
+    ph_result r = {.count = n_out};
+    for (int i = 0; i < n_in + n_out; i++) {
+        dlc_tensor_info info;
+        cr_assert_eq(i < n_in ? dlc_model_input(model, i, &info) : dlc_model_output(model, i - n_in, &info), DLC_OK);
+        cr_assert_eq(info.dtype, DLC_FLOAT32);
+        dlc_tensor *t = i < n_in ? &ins[i] : &outs[i - n_in];
+        int64_t numel = 1;
+        for (int d = 0; d < info.rank; d++) numel *= info.dims[d];
+        *t = (dlc_tensor){.dtype = DLC_FLOAT32, .rank = info.rank, .size_bytes = (size_t)numel * sizeof(float)};
+        memcpy(t->dims, info.dims, sizeof t->dims);
+        t->data = calloc((size_t)(numel ? numel : 1), sizeof(float));
+        if (i < n_in) ph_fill(t->data, numel, (uint32_t)i);
+        else {
+            r.data[i - n_in] = t->data;
+            r.numel[i - n_in] = numel;
+        }
+    }
+    cr_assert_eq(dlc_session_run(session, ins, n_in, outs, n_out), DLC_OK, "%s", dlc_last_error());
+    for (int i = 0; i < n_in; i++) free(ins[i].data);
+    dlc_session_free(session);
+    dlc_model_free(model);
+    tb_rmdir(dir);
+    return r;
+}
+
+/* The outputs at -O2 equal those at -O0 within |a-b| <= tol*(1+|b|). */
+static inline void ph_expect_same_outputs(ph_builder build, double tol) {
+    ph_result base = ph_compile_run(build, 0), opt = ph_compile_run(build, 2);
+    cr_assert_eq(base.count, opt.count);
+    for (int32_t o = 0; o < base.count; o++) {
+        cr_assert_eq(base.numel[o], opt.numel[o]);
+        for (int64_t i = 0; i < base.numel[o]; i++) {
+            double a = opt.data[o][i], b = base.data[o][i];
+            cr_assert(fabs(a - b) <= tol * (1.0 + fabs(b)), "output %d index %lld: -O2 %.9g, -O0 %.9g", o,
+                      (long long)i, a, b);
+        }
+        free(base.data[o]);
+        free(opt.data[o]);
+    }
+}
+
+/* ---- graph building ---- */
+
+static inline dlc_value *ph_temp(dlc_graph *g, const char *name) {
+    dlc_value *v;
+    cr_assert_eq(dlc_graph_add_value(g, name, DLC_VALUE_INTERMEDIATE, DLC_FLOAT32, NULL, &v), DLC_OK);
+    return v;
+}
+
+static inline dlc_value *ph_scalar(dlc_graph *g, const char *name, float x) {
+    return tb_const(g, name, 0, NULL, &x);
+}
+
+static inline dlc_value *ph_ints(dlc_graph *g, const char *name, int32_t count, const int64_t *data) {
+    dlc_shape s = dlc_shape_make(1, (int64_t[]){count});
+    dlc_value *v;
+    cr_assert_eq(dlc_graph_add_const(g, name, DLC_INT64, &s, data, (size_t)count * sizeof *data, &v), DLC_OK);
+    return v;
+}
+
+/* out = op(inputs) with a fresh intermediate named after the node. */
+static inline dlc_value *ph_op(dlc_graph *g, const char *name, const char *op, int32_t n_in, dlc_value **in) {
+    char out_name[128];
+    snprintf(out_name, sizeof out_name, "%s_out", name);
+    dlc_value *out = ph_temp(g, out_name);
+    tb_node(g, name, op, n_in, in, out);
+    return out;
+}
+
+static inline void ph_attr_ints(dlc_graph *g, const char *node_name, const char *attr, int32_t count,
+                                const int64_t *v) {
+    for (int32_t i = 0; i < g->num_nodes; i++)
+        if (strcmp(g->nodes[i]->name, node_name) == 0) {
+            dlc_attr a = {.name = (char *)attr, .type = DLC_ATTR_INTS, .ints = (int64_t *)v, .count = count};
+            cr_assert_eq(dlc_node_add_attr(g->nodes[i], &a), DLC_OK);
+            return;
+        }
+    cr_assert_fail("no node '%s'", node_name);
+}
+
+#endif
