@@ -2,7 +2,7 @@
 # The ONNX backend suite as a gate: every case listed in
 # tests/conformance/passing.txt must still pass, so coverage only goes up.
 #
-#   bash scripts/conformance.sh [--build DIR] [--update] [--report]
+#   bash scripts/conformance.sh [--build DIR] [-O LEVEL] [--update] [--report]
 #
 # Generates the suite from Debian's python3-onnx into tests/generated/backend
 # (scripts/gen_backend_tests.sh, ~2 s), runs `dlc test` on the node and
@@ -11,19 +11,23 @@
 # also rewrites docs/conformance.md from these results (per-op table and the
 # ONNX Runtime comparison, scripts/conformance_report.py; the results are kept
 # in DIR/conformance-results.txt). The `real` cases
-# need model downloads and are not run.
+# need model downloads and are not run. -O compiles every case at that
+# optimization level (default: dlc's, -O2); the pass list holds at every level.
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build"
 update=0
 report=0
+opt=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --build) build="$2"; shift 2 ;;
+        -O) opt=(-O "$2"); shift 2 ;;
+        -O[0-3]) opt=(-O "${1#-O}"); shift ;;
         --update) update=1; shift ;;
         --report) report=1; shift ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) echo "conformance.sh: unknown option '$1'" >&2; exit 2 ;;
     esac
 done
@@ -44,7 +48,7 @@ start=$SECONDS
 : >"$results"
 for group in node simple; do
     # one line per case; the prefix keeps node/ and simple/ names apart
-    "$build/dlc" test "$suite/$group" -j "$(nproc)" --timeout 120 </dev/null 2>&1 |
+    "$build/dlc" test "$suite/$group" "${opt[@]}" -j "$(nproc)" --timeout 120 </dev/null 2>&1 |
         sed -n -E "s#^(PASS|FAIL|UNSUPPORTED) ([^ :]+)#\1 $group/\2#p" >>"$results"
 done
 
