@@ -120,3 +120,13 @@ static bool decides_shapes(const dlc_graph *g, const dlc_value *value, int depth
 }
 
 bool dlc_value_decides_shapes(const dlc_graph *g, const dlc_value *value) { return decides_shapes(g, value, 0); }
+
+int64_t dlc_node_flops(const dlc_node *node) {
+    for (int32_t o = 0; o < node->num_outputs; o++)
+        if (node->outputs[o] != NULL && dlc_value_numel(node->outputs[o]) < 0) return -1;
+    if (node->schema != NULL && node->schema->flops != NULL) return node->schema->flops(node);
+    int64_t total = 0;
+    for (int32_t o = 0; o < node->num_outputs; o++)
+        if (node->outputs[o] != NULL) total += dlc_value_numel(node->outputs[o]);
+    return total;
+}

@@ -51,6 +51,10 @@ struct dlc_op_schema {
     uint32_t const_inputs;
 };
 
+/* FLOPs of one run of an inferred node: its schema's estimate, else the
+ * element count of its outputs; -1 while a shape is symbolic. */
+int64_t dlc_node_flops(const dlc_node *node);
+
 /* The schema for (domain, op_type), or NULL. domain "ai.onnx" equals "". */
 const dlc_op_schema *dlc_op_find(const char *domain, const char *op_type);
 /* All schemas, for listings (dlc ops, docs). */

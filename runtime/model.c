@@ -227,3 +227,15 @@ dlc_status dlc_model_find_output(const dlc_model *model, const char *name, int *
 const char *dlc_model_target(const dlc_model *model) {
     return model && model->desc->target_cpu ? model->desc->target_cpu : "";
 }
+
+int dlc_model_num_nodes(const dlc_model *model) { return model ? model->desc->num_nodes : 0; }
+
+const char *dlc_model_node_name(const dlc_model *model, int index) {
+    if (model == NULL || index < 0 || index >= model->desc->num_nodes || model->desc->node_names == NULL) return NULL;
+    return model->desc->node_names[index];
+}
+
+double dlc_model_node_flops(const dlc_model *model, int index) {
+    if (model == NULL || index < 0 || index >= model->desc->num_nodes || model->desc->node_flops == NULL) return 0.0;
+    return model->desc->node_flops[index];
+}

@@ -25,6 +25,7 @@ struct dlc_session {
     dlc_tensor_info *in_infos;  /* this run's shapes (symbols resolved) */
     dlc_tensor_info *out_infos;
     int64_t symbols[DLC_MAX_RANK * 4];
+    uint64_t *stamps; /* num_nodes + 1 clock stamps for dlc_session_run_profiled */
 };
 
 /* Every output's dims back to the descriptor's (bounds included). */
@@ -68,6 +69,7 @@ void dlc_session_free(dlc_session *session) {
     free(session->output_dims);
     free(session->in_infos);
     free(session->out_infos);
+    free(session->stamps);
     free(session);
 }
 
@@ -89,7 +91,8 @@ dlc_status dlc_session_create(const dlc_model *model, const dlc_session_options 
     s->output_dims = calloc(((size_t)desc->num_outputs + 1) * DLC_ARTIFACT_MAX_RANK, sizeof *s->output_dims);
     s->in_infos = calloc((size_t)desc->num_inputs + 1, sizeof *s->in_infos);
     s->out_infos = calloc((size_t)desc->num_outputs + 1, sizeof *s->out_infos);
-    dlc_status st = s->input_ptrs && s->output_ptrs && s->output_dims && s->in_infos && s->out_infos
+    s->stamps = calloc((size_t)desc->num_nodes + 1, sizeof *s->stamps);
+    dlc_status st = s->input_ptrs && s->output_ptrs && s->output_dims && s->in_infos && s->out_infos && s->stamps
                         ? DLC_OK
                         : dlc_fail(DLC_ERR_OUT_OF_MEMORY, "session for model '%s'", model->path);
     if (st == DLC_OK) st = grow_arena(s, desc->arena_size);
@@ -205,8 +208,9 @@ static const char *kernel_error_name(int32_t code) {
     }
 }
 
-dlc_status dlc_session_run(dlc_session *session, const dlc_tensor *inputs, int num_inputs, dlc_tensor *outputs,
-                           int num_outputs) {
+/* A run; stamps (num_nodes + 1 entries) receives clock stamps when not NULL. */
+static dlc_status session_run(dlc_session *session, const dlc_tensor *inputs, int num_inputs, dlc_tensor *outputs,
+                              int num_outputs, uint64_t *stamps) {
     if (session == NULL) return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "dlc_session_run: session is NULL");
     const dlc_model *model = session->model;
     const dlc_artifact_desc *desc = model->desc;
@@ -236,6 +240,7 @@ dlc_status dlc_session_run(dlc_session *session, const dlc_tensor *inputs, int n
         .failed_node = -1,
         .output_dims = session->output_dims,
         .symbols = desc->num_symbols > 0 ? session->symbols : NULL,
+        .node_stamps = stamps,
     };
     int32_t rc = desc->run(&args);
     if (rc != 0) {
@@ -255,6 +260,21 @@ dlc_status dlc_session_run(dlc_session *session, const dlc_tensor *inputs, int n
         memcpy(outputs[i].dims, session->output_dims + (size_t)i * DLC_ARTIFACT_MAX_RANK,
                (size_t)info->rank * sizeof outputs[i].dims[0]);
     }
+    return DLC_OK;
+}
+
+dlc_status dlc_session_run(dlc_session *session, const dlc_tensor *inputs, int num_inputs, dlc_tensor *outputs,
+                           int num_outputs) {
+    return session_run(session, inputs, num_inputs, outputs, num_outputs, NULL);
+}
+
+dlc_status dlc_session_run_profiled(dlc_session *session, const dlc_tensor *inputs, int num_inputs,
+                                    dlc_tensor *outputs, int num_outputs, double *node_seconds) {
+    if (session == NULL || node_seconds == NULL)
+        return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "dlc_session_run_profiled: session or node_seconds is NULL");
+    DLC_TRY(session_run(session, inputs, num_inputs, outputs, num_outputs, session->stamps));
+    for (int32_t i = 0; i < session->model->desc->num_nodes; i++)
+        node_seconds[i] = (double)(session->stamps[i + 1] - session->stamps[i]) * 1e-9;
     return DLC_OK;
 }
 

@@ -5,23 +5,27 @@
 #include <string.h>
 
 #include "tools/cli.h"
+#include "tools/peak_flops.h"
 
 static const char usage[] =
     "usage: dlc bench MODEL.so|MODEL.onnx [options]\n\n"
     "Times dlc_session_run. Inputs come from -i files or are synthesized\n"
     "(deterministic small floats, zero integers) when the shapes are static.\n"
-    "Prints one line: median, p90, p99 and min latency in milliseconds, and the\n"
-    "process CPU time per run (all threads; on a loaded machine the work done).\n\n"
+    "Prints median, p90, p99 and min latency in milliseconds and the process\n"
+    "CPU time per run (all threads; on a loaded machine the work done), then\n"
+    "the achieved GFLOP/s at the median (the compiler's FLOP estimate) against\n"
+    "the peak a register-only FMA loop measures at the same thread count.\n\n"
     "options:\n"
     "  -i, --input FILE         an input tensor file (repeatable)\n"
     "  --threads N              threads per run (default 1)\n"
     "  --runs N                 timed runs (default 100)\n"
     "  --warmup N               untimed runs first (default 10)\n"
+    "  --peak GFLOPS            the peak to compare with, instead of measuring it\n"
     "  --shape NAME=D0,D1,...   bind an input shape when compiling an .onnx\n"
     "  -O LEVEL, --cpu CPU      compile options for an .onnx\n"
     "  -h, --help               this text\n";
 
-enum { OPT_THREADS = 256, OPT_RUNS, OPT_WARMUP, OPT_SHAPE, OPT_CPU };
+enum { OPT_THREADS = 256, OPT_RUNS, OPT_WARMUP, OPT_SHAPE, OPT_CPU, OPT_PEAK };
 
 static int by_value(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -42,6 +46,7 @@ int cmd_bench(int argc, char **argv) {
         {"runs", required_argument, NULL, OPT_RUNS},       {"warmup", required_argument, NULL, OPT_WARMUP},
         {"shape", required_argument, NULL, OPT_SHAPE},     {"input-shape", required_argument, NULL, OPT_SHAPE},
         {"cpu", required_argument, NULL, OPT_CPU},         {"help", no_argument, NULL, 'h'},
+        {"peak", required_argument, NULL, OPT_PEAK},
         {NULL, 0, NULL, 0},
     };
     cli_compile_settings cs;
@@ -50,6 +55,7 @@ int cmd_bench(int argc, char **argv) {
     if (input_paths == NULL) return cli_error("out of memory");
     int num_inputs = 0, rc = CLI_OK;
     int64_t threads = 1, runs = 100, warmup = 10;
+    double peak = -1.0;
     opterr = 0;
     optind = 0;
     int opt;
@@ -72,6 +78,10 @@ int cmd_bench(int argc, char **argv) {
             if (!cli_add_shape(&cs, optarg)) rc = CLI_USAGE;
             break;
         case OPT_CPU: cs.cpu = optarg; break;
+        case OPT_PEAK:
+            if (!cli_parse_double(optarg, &peak) || peak <= 0)
+                rc = cli_usage_error("bench", "--peak '%s': expected GFLOP/s above 0", optarg);
+            break;
         case 'O':
             if (!cli_parse_opt_level(optarg, &cs.opt_level))
                 rc = cli_usage_error("bench", "-O%s: the level is 0, 1, 2 or 3", optarg);
@@ -118,6 +128,13 @@ int cmd_bench(int argc, char **argv) {
         printf("bench %s: threads %lld, runs %d: median %.4f ms  p90 %.4f ms  p99 %.4f ms  min %.4f ms  cpu %.4f ms/run\n",
                model_path, (long long)threads, n, median, percentile(times, n, 90), percentile(times, n, 99), times[0],
                cpu_ms);
+        double flops = 0.0;
+        for (int i = 0; i < dlc_model_num_nodes(model.model); i++) flops += dlc_model_node_flops(model.model, i);
+        if (peak < 0) peak = dlc_peak_gflops_best(threads > 0 ? (int)threads : 1);
+        double gflops = median > 0 ? flops / (median * 1e-3) * 1e-9 : 0.0;
+        printf("bench %s: %.4f GFLOP per run, %.2f GFLOP/s at the median", model_path, flops * 1e-9, gflops);
+        if (peak > 0) printf(" = %.1f%% of the %.1f GFLOP/s peak", 100.0 * gflops / peak, peak);
+        printf("\n");
     }
     if (session != NULL) dlc_session_free(session);
     cli_bindings_free(&b);

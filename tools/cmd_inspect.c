@@ -95,20 +95,7 @@ static void print_parameters(const dlc_graph *g) {
 static bool estimate_flops(const dlc_graph *g, int64_t *out) {
     int64_t total = 0;
     for (int32_t i = 0; i < g->num_nodes; i++) {
-        const dlc_node *n = g->nodes[i];
-        for (int32_t o = 0; o < n->num_outputs; o++)
-            if (n->outputs[o] != NULL && dlc_value_numel(n->outputs[o]) < 0) return false;
-        int64_t f = 0;
-        if (n->schema != NULL && n->schema->flops != NULL) {
-            f = n->schema->flops(n);
-        } else {
-            for (int32_t o = 0; o < n->num_outputs; o++) {
-                if (n->outputs[o] == NULL) continue;
-                int64_t numel = dlc_value_numel(n->outputs[o]);
-                if (numel < 0) return false;
-                f += numel;
-            }
-        }
+        int64_t f = dlc_node_flops(g->nodes[i]);
         if (f < 0) return false;
         total += f;
     }

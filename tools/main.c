@@ -15,7 +15,8 @@ static const command commands[] = {
     {"run", cmd_run, "run a model on tensor files (.pb) and write its outputs"},
     {"test", cmd_test, "run ONNX backend-test folders (model.onnx + test_data_set_*) and compare outputs"},
     {"inspect", cmd_inspect, "describe a model: inputs, outputs, ops, parameters, FLOPs"},
-    {"bench", cmd_bench, "time a model: median, p90 and p99 latency"},
+    {"bench", cmd_bench, "time a model: median, p90 and p99 latency, achieved GFLOP/s"},
+    {"profile", cmd_profile, "time every kernel of a model: share of the run, GFLOP/s against the peak"},
     {"ops", cmd_ops, "list the supported ONNX ops"},
 };
 

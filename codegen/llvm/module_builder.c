@@ -29,6 +29,7 @@ typedef struct module_builder {
     LLVMTypeRef i8, i32, i64, ptr;
     LLVMTypeRef run_args_type, kctx_type, tensor_type;
     LLVMValueRef run_fn, args, arena, inputs, outputs, num_threads;
+    LLVMValueRef stamp_fn, stamps; /* dlc.stamp(stamps, slot), args->node_stamps */
     LLVMValueRef weights;
     /* by value id: for a value with bounded_dims, the i64[DLC_KMAX_RANK] slot
      * where its producer's kernel reported the actual dims (else NULL) */
@@ -311,6 +312,46 @@ static dlc_status emit_output_dims(module_builder *mb) {
     return DLC_OK;
 }
 
+/* dlc.stamp(stamps, slot): stamps[slot] = CLOCK_MONOTONIC in ns when stamps
+ * is not NULL. Only profilers pass stamps; a normal run pays one test of a
+ * register per kernel and reads no clock. */
+static void build_stamp_function(module_builder *mb) {
+    LLVMTypeRef timespec_fields[2] = {mb->i64, mb->i64};
+    LLVMTypeRef timespec = LLVMStructTypeInContext(mb->ctx, timespec_fields, 2, 0);
+    LLVMTypeRef clock_params[2] = {mb->i32, mb->ptr};
+    LLVMTypeRef clock_type = LLVMFunctionType(mb->i32, clock_params, 2, 0);
+    LLVMValueRef clock_fn = LLVMGetNamedFunction(mb->module, "clock_gettime");
+    if (clock_fn == NULL) clock_fn = LLVMAddFunction(mb->module, "clock_gettime", clock_type);
+
+    LLVMTypeRef params[2] = {mb->ptr, mb->i64};
+    mb->stamp_fn = LLVMAddFunction(mb->module, "dlc.stamp", LLVMFunctionType(LLVMVoidTypeInContext(mb->ctx), params, 2, 0));
+    LLVMSetLinkage(mb->stamp_fn, LLVMInternalLinkage);
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(mb->ctx);
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(mb->ctx, mb->stamp_fn, "entry");
+    LLVMBasicBlockRef stamp = LLVMAppendBasicBlockInContext(mb->ctx, mb->stamp_fn, "stamp");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(mb->ctx, mb->stamp_fn, "done");
+    LLVMPositionBuilderAtEnd(b, entry);
+    LLVMValueRef stamps = LLVMGetParam(mb->stamp_fn, 0), slot = LLVMGetParam(mb->stamp_fn, 1);
+    LLVMValueRef ts = LLVMBuildAlloca(b, timespec, "ts");
+    LLVMBuildCondBr(b, LLVMBuildIsNull(b, stamps, "off"), done, stamp);
+    LLVMPositionBuilderAtEnd(b, stamp);
+    LLVMValueRef clock_args[2] = {const_i32(mb, 1 /* CLOCK_MONOTONIC */), ts};
+    LLVMBuildCall2(b, clock_type, clock_fn, clock_args, 2, "");
+    LLVMValueRef sec = LLVMBuildLoad2(b, mb->i64, LLVMBuildStructGEP2(b, timespec, ts, 0, ""), "sec");
+    LLVMValueRef nsec = LLVMBuildLoad2(b, mb->i64, LLVMBuildStructGEP2(b, timespec, ts, 1, ""), "nsec");
+    LLVMValueRef ns = LLVMBuildAdd(b, LLVMBuildMul(b, sec, const_i64(mb, 1000000000u), ""), nsec, "ns");
+    LLVMBuildStore(b, ns, LLVMBuildInBoundsGEP2(b, mb->i64, stamps, &slot, 1, ""));
+    LLVMBuildBr(b, done);
+    LLVMPositionBuilderAtEnd(b, done);
+    LLVMBuildRetVoid(b);
+    LLVMDisposeBuilder(b);
+}
+
+static void emit_stamp(module_builder *mb, int32_t slot) {
+    LLVMValueRef args[2] = {mb->stamps, const_i64(mb, (uint64_t)slot)};
+    LLVMBuildCall2(mb->body, LLVMGlobalGetValueType(mb->stamp_fn), mb->stamp_fn, args, 2, "");
+}
+
 /* One kernel call: operands, context, call, early return on failure. */
 static dlc_status emit_node(module_builder *mb, int32_t pos, dlc_kcall *call) {
     const dlc_node *node = mb->g->nodes[pos];
@@ -374,6 +415,7 @@ static dlc_status emit_node(module_builder *mb, int32_t pos, dlc_kcall *call) {
     store_field(mb, mb->run_args_type, mb->args, 4, const_i32(mb, pos));
     LLVMBuildRet(mb->body, rc);
     LLVMPositionBuilderAtEnd(mb->body, next_block);
+    emit_stamp(mb, pos + 1);
     return DLC_OK;
 }
 
@@ -493,6 +535,10 @@ static dlc_status build_run_function(module_builder *mb) {
     mb->num_threads = fields[3];
     store_field(mb, mb->run_args_type, mb->args, 4, const_i32(mb, -1));
     if (mb->dyn != NULL) DLC_TRY(emit_dynamic_prologue(mb));
+    mb->stamps = LLVMBuildLoad2(mb->body, mb->ptr, LLVMBuildStructGEP2(mb->body, mb->run_args_type, mb->args, 7, ""),
+                                "node_stamps");
+    build_stamp_function(mb);
+    emit_stamp(mb, 0);
 
     dlc_kcall *call = malloc(sizeof *call);
     if (call == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "codegen: kernel call");
@@ -594,6 +640,22 @@ static LLVMValueRef node_name_table(module_builder *mb) {
     return table;
 }
 
+/* dlc_artifact_desc.node_flops: the schema estimate per kernel call. */
+static LLVMValueRef node_flops_table(module_builder *mb) {
+    int32_t count = mb->g->num_nodes;
+    if (count == 0) return LLVMConstNull(mb->ptr);
+    LLVMTypeRef f64 = LLVMDoubleTypeInContext(mb->ctx);
+    LLVMValueRef *flops = malloc((size_t)count * sizeof *flops);
+    if (flops == NULL) return NULL;
+    for (int32_t i = 0; i < count; i++) {
+        int64_t f = dlc_node_flops(mb->g->nodes[i]);
+        flops[i] = LLVMConstReal(f64, f > 0 ? (double)f : 0.0);
+    }
+    LLVMValueRef table = add_constant_global(mb, "dlc.node_flops", LLVMConstArray2(f64, flops, (uint64_t)count));
+    free(flops);
+    return table;
+}
+
 static dlc_status build_descriptor(module_builder *mb, const dlc_llvm_target *target) {
     LLVMValueRef inputs = tensor_table(mb, mb->g->inputs, mb->g->num_inputs);
     LLVMValueRef outputs = tensor_table(mb, mb->g->outputs, mb->g->num_outputs);
@@ -610,7 +672,8 @@ static dlc_status build_descriptor(module_builder *mb, const dlc_llvm_target *ta
         symbol_min = add_constant_global(mb, "dlc.symbol_min", LLVMConstArray2(mb->i64, mins, (uint64_t)count));
         DLC_TRY(build_shapes_function(mb));
     }
-    if (inputs == NULL || outputs == NULL || node_names == NULL)
+    LLVMValueRef node_flops = node_flops_table(mb);
+    if (inputs == NULL || outputs == NULL || node_names == NULL || node_flops == NULL)
         return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "codegen: descriptor tables");
     LLVMValueRef fields[] = {
         const_i32(mb, (int32_t)DLC_ARTIFACT_MAGIC),
@@ -636,6 +699,7 @@ static dlc_status build_descriptor(module_builder *mb, const dlc_llvm_target *ta
         symbol_names,
         symbol_min,
         mb->dyn != NULL ? mb->shapes_fn : LLVMConstNull(mb->ptr),
+        node_flops,
     };
     LLVMValueRef desc_init = LLVMConstStructInContext(mb->ctx, fields, sizeof fields / sizeof fields[0], 0);
     LLVMValueRef desc = add_constant_global(mb, "dlc.descriptor", desc_init);
@@ -655,9 +719,9 @@ static void init_types(module_builder *mb) {
     mb->i32 = LLVMInt32TypeInContext(mb->ctx);
     mb->i64 = LLVMInt64TypeInContext(mb->ctx);
     mb->ptr = LLVMPointerTypeInContext(mb->ctx, 0);
-    /* dlc_artifact_run_args {arena, inputs, outputs, num_threads, failed_node, output_dims, symbols} */
-    LLVMTypeRef run_args[7] = {mb->ptr, mb->ptr, mb->ptr, mb->i32, mb->i32, mb->ptr, mb->ptr};
-    mb->run_args_type = LLVMStructTypeInContext(mb->ctx, run_args, 7, 0);
+    /* dlc_artifact_run_args {arena, inputs, outputs, num_threads, failed_node, output_dims, symbols, node_stamps} */
+    LLVMTypeRef run_args[8] = {mb->ptr, mb->ptr, mb->ptr, mb->i32, mb->i32, mb->ptr, mb->ptr, mb->ptr};
+    mb->run_args_type = LLVMStructTypeInContext(mb->ctx, run_args, 8, 0);
     /* dlc_kctx {num_threads, reserved, workspace, workspace_size, out_dims} */
     LLVMTypeRef kctx[5] = {mb->i32, mb->i32, mb->ptr, mb->i64, mb->ptr};
     mb->kctx_type = LLVMStructTypeInContext(mb->ctx, kctx, 5, 0);

@@ -134,6 +134,13 @@ dlc_status dlc_model_find_output(const dlc_model *model, const char *name, int *
 /* Target the artifact was compiled for, e.g. "x86-64-v3" or the host CPU name. */
 const char *dlc_model_target(const dlc_model *model);
 
+/* The kernel calls a run makes, in order (for profiles): their count, the
+ * "name (OpType)" of call index (NULL when out of range), and the
+ * compiler's estimate of its floating-point operations (0 when unknown). */
+int dlc_model_num_nodes(const dlc_model *model);
+const char *dlc_model_node_name(const dlc_model *model, int index);
+double dlc_model_node_flops(const dlc_model *model, int index);
+
 typedef struct dlc_session_options {
     int32_t num_threads; /* 0: as many as the OpenMP runtime would use */
 } dlc_session_options;
@@ -155,6 +162,12 @@ dlc_status dlc_session_set_num_threads(dlc_session *session, int32_t num_threads
  * bound the buffer was sized for. */
 dlc_status dlc_session_run(dlc_session *session, const dlc_tensor *inputs, int num_inputs,
                            dlc_tensor *outputs, int num_outputs);
+
+/* dlc_session_run that also times every kernel call: node_seconds gets
+ * dlc_model_num_nodes() wall-clock durations. Reads the clock once per
+ * kernel; dlc_session_run reads none. */
+dlc_status dlc_session_run_profiled(dlc_session *session, const dlc_tensor *inputs, int num_inputs,
+                                    dlc_tensor *outputs, int num_outputs, double *node_seconds);
 
 /* The actual shape of output index after the session's last successful run
  * (before any run, or after a failed one: the model's dims, bounds included).

@@ -22,8 +22,9 @@ extern "C" {
 /* 2: dlc_artifact_tensor.bound_value; 3: dlc_artifact_tensor.bounded_dims and
  * dlc_artifact_run_args.output_dims (outputs whose extent is known only after
  * the run, like NonZero's); 4: symbolic dims at run time (run_args.symbols,
- * the descriptor's symbol table and shapes()) */
-#define DLC_ARTIFACT_ABI_VERSION 4u
+ * the descriptor's symbol table and shapes()); 5: dlc_artifact_run_args.node_stamps and
+ * dlc_artifact_desc.node_flops (per-kernel profiles) */
+#define DLC_ARTIFACT_ABI_VERSION 5u
 #define DLC_ARTIFACT_ENTRY "dlc_artifact_describe"
 #define DLC_ARTIFACT_MAGIC 0x31434c44u /* "DLC1" little-endian */
 #define DLC_ARTIFACT_MAX_RANK 8 /* stride of dlc_artifact_run_args.output_dims */
@@ -82,6 +83,11 @@ typedef struct dlc_artifact_run_args {
      * desc->symbol_names order), read from the inputs' dims; NULL when the
      * model has none. The arena must hold what desc->shapes gives for them. */
     const int64_t *symbols;
+    /* out (ABI 5), may be NULL (the normal case: then no clock is read):
+     * num_nodes + 1 entries; the run writes CLOCK_MONOTONIC nanoseconds
+     * before the first kernel at [0] and after kernel i returns at [i + 1],
+     * so kernel i took [i + 1] - [i]. For profilers (dlc profile). */
+    uint64_t *node_stamps;
 } dlc_artifact_run_args;
 
 typedef struct dlc_artifact_desc {
@@ -118,6 +124,10 @@ typedef struct dlc_artifact_desc {
     /* For symbol values: the arena bytes a run needs and every output's dims
      * (output after output, rank entries each). Returns 0. */
     int32_t (*shapes)(const int64_t *symbols, uint64_t *arena_size, int64_t *output_dims);
+    /* ABI 5: the compiler's estimate of each kernel call's floating-point
+     * operations (multiply-add = 2), num_nodes entries; NULL when there are
+     * no nodes. For achieved GFLOP/s in profiles. */
+    const double *node_flops;
 } dlc_artifact_desc;
 
 typedef const dlc_artifact_desc *(*dlc_artifact_describe_fn)(void);

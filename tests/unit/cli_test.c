@@ -1,6 +1,7 @@
 /* The dlc command line, run as a user would: exit codes, the one-line error
  * messages, and `dlc test` on the bundled model and the zoo. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,7 +133,7 @@ Test(cli, version_and_help) {
     cr_assert(strstr(out_text, "dlc " DLC_VERSION_STRING) != NULL, "%s", out_text);
     cr_assert_eq(dlc("--help"), 0);
     cr_assert(strstr(out_text, "compile") && strstr(out_text, "test") && strstr(out_text, "inspect"));
-    const char *commands[] = {"compile", "run", "test", "inspect", "bench"};
+    const char *commands[] = {"compile", "run", "test", "inspect", "bench", "profile"};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         char args[64];
         snprintf(args, sizeof args, "%s --help", commands[i]);
@@ -245,6 +246,33 @@ Test(cli, inspect_describes_the_model) {
 Test(cli, bench_prints_percentiles) {
     cr_assert_eq(dlc("bench " MNIST "/model.onnx --runs 5 --warmup 1"), 0, "%s", err_text);
     cr_assert(strstr(out_text, "median") && strstr(out_text, "p90") && strstr(out_text, "p99"), "%s", out_text);
+}
+
+Test(cli, bench_reports_gflops_against_the_peak) {
+    cr_assert_eq(dlc("bench " MNIST "/model.onnx --runs 3 --warmup 1 --peak 100"), 0, "%s", err_text);
+    cr_assert(strstr(out_text, "GFLOP/s at the median") && strstr(out_text, "of the 100.0 GFLOP/s peak"), "%s",
+              out_text);
+}
+
+/* MNIST's MLP has two Gemm kernels and a Relu: one line per kernel call
+ * (then per op type), the kernel shares adding up to the whole. */
+Test(cli, profile_lists_every_kernel_with_its_share) {
+    cr_assert_eq(dlc("profile " MNIST "/model.onnx --runs 4 --peak 100 --top 0"), 0, "%s", err_text);
+    cr_assert(strstr(out_text, "kernel calls per run") != NULL, "%s", out_text);
+    cr_assert(strstr(out_text, "(Gemm)") != NULL && strstr(out_text, "(Relu)") != NULL, "%s", out_text);
+    int gemm_lines = 0;
+    double share_sum = 0.0;
+    for (const char *line = out_text; line != NULL && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        double ms, share;
+        if (sscanf(line, "%lf %lf%%", &ms, &share) == 2 && strstr(line, "(") != NULL &&
+            strstr(line, "(") < strchr(line, '\n')) {
+            share_sum += share;
+            gemm_lines += strncmp(strstr(line, "("), "(Gemm)", 6) == 0;
+        }
+    }
+    cr_assert_eq(gemm_lines, 2, "%s", out_text);
+    cr_assert(fabs(share_sum - 100.0) < 1.0, "kernel shares sum to %.2f%%: %s", share_sum, out_text);
+    cr_assert_eq(dlc("profile " MNIST "/model.onnx --runs 0"), 2);
 }
 
 Test(cli, test_passes_the_bundled_model) {

@@ -281,3 +281,53 @@ Test(codegen, run_reports_output_dims_through_the_abi) {
     dlclose(handle);
     tb_rmdir(dir);
 }
+
+/* ABI 4: run_args.node_stamps, when given, receives num_nodes + 1 rising
+ * clock stamps and nothing past them; desc->node_flops holds the compiler's
+ * estimates (the MLP's Gemm: 2*M*K*N and the bias). */
+Test(codegen, run_stamps_every_kernel_through_the_abi) {
+    char dir[64], path[256];
+    tb_mkdtemp(dir, sizeof dir);
+    tb_compile_mlp(dir, "m.so", 2, NULL, path, sizeof path);
+    void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    cr_assert_not_null(handle, "%s", dlerror());
+    dlc_artifact_describe_fn describe;
+    void *entry = dlsym(handle, DLC_ARTIFACT_ENTRY);
+    cr_assert_not_null(entry);
+    memcpy(&describe, &entry, sizeof describe);
+    const dlc_artifact_desc *desc = describe();
+    cr_assert_eq(desc->abi_version, 4u);
+    int32_t n = desc->num_nodes;
+    cr_assert(n >= 2 && n < 30, "%d nodes", n);
+    cr_assert_not_null(desc->node_flops);
+    bool saw_gemm = false;
+    for (int32_t i = 0; i < n; i++) {
+        cr_assert_geq(desc->node_flops[i], 0.0);
+        if (strstr(desc->node_names[i], "(Gemm)") != NULL) {
+            saw_gemm = true;
+            cr_assert_geq(desc->node_flops[i], 2.0 * MLP_BATCH * MLP_IN * MLP_OUT);
+        }
+    }
+    cr_assert(saw_gemm);
+
+    size_t arena_bytes = (desc->arena_size + desc->arena_alignment - 1) / desc->arena_alignment *
+                         desc->arena_alignment;
+    void *arena = aligned_alloc(desc->arena_alignment, arena_bytes > 0 ? arena_bytes : desc->arena_alignment);
+    float x[MLP_BATCH * MLP_IN], y[MLP_BATCH * MLP_OUT], want[MLP_BATCH * MLP_OUT];
+    mlp_input(x);
+    mlp_reference(x, want);
+    const void *ins[1] = {x};
+    void *outs[1] = {y};
+    uint64_t stamps[32];
+    for (int i = 0; i < 32; i++) stamps[i] = 0;
+    dlc_artifact_run_args args = {.arena = arena, .inputs = ins, .outputs = outs, .num_threads = 1,
+                                  .node_stamps = stamps};
+    cr_assert_eq(desc->run(&args), 0);
+    cr_assert_gt(stamps[0], 0u);
+    for (int32_t i = 1; i <= n; i++) cr_assert_geq(stamps[i], stamps[i - 1], "stamp %d", i);
+    cr_assert_eq(stamps[n + 1], 0u, "nothing is written past num_nodes + 1 stamps");
+    for (int i = 0; i < MLP_BATCH * MLP_OUT; i++) cr_assert(fabsf(y[i] - want[i]) <= 1e-5f);
+    free(arena);
+    dlclose(handle);
+    tb_rmdir(dir);
+}

@@ -355,3 +355,40 @@ Test(runtime, kernel_failure_names_the_node) {
     dlc_model_free(m);
     tb_rmdir(dir);
 }
+
+/* The profiled run: same outputs, one duration per kernel, FLOP estimates
+ * from the compiler (the MLP's Gemm is 2*M*K*N plus the bias). */
+Test(runtime, profiled_run_times_every_kernel) {
+    fixture f;
+    fixture_open(&f);
+    int n = dlc_model_num_nodes(f.model);
+    cr_assert(n >= 2, "%d kernels", n);
+    cr_assert_null(dlc_model_node_name(f.model, n));
+    cr_assert_null(dlc_model_node_name(f.model, -1));
+    bool saw_gemm = false;
+    for (int i = 0; i < n; i++) {
+        const char *name = dlc_model_node_name(f.model, i);
+        cr_assert_not_null(name);
+        if (strstr(name, "(Gemm)") != NULL) {
+            saw_gemm = true;
+            cr_assert_geq(dlc_model_node_flops(f.model, i), 2.0 * MLP_BATCH * MLP_IN * MLP_OUT, "%s", name);
+        }
+    }
+    cr_assert(saw_gemm);
+    float x[MLP_BATCH * MLP_IN], y[MLP_BATCH * MLP_OUT], want[MLP_BATCH * MLP_OUT];
+    double seconds[16];
+    cr_assert(n <= 16);
+    for (int i = 0; i < n; i++) seconds[i] = -1.0;
+    mlp_input(x);
+    mlp_reference(x, want);
+    dlc_tensor in = input_tensor(x), out = output_tensor(y);
+    cr_assert_eq(dlc_session_run_profiled(f.session, &in, 1, &out, 1, seconds), DLC_OK, "%s", dlc_last_error());
+    assert_close(y, want, MLP_BATCH * MLP_OUT);
+    for (int i = 0; i < n; i++) cr_assert(seconds[i] >= 0.0 && seconds[i] < 10.0, "kernel %d: %g s", i, seconds[i]);
+    cr_assert_eq(dlc_session_run_profiled(f.session, &in, 1, &out, 1, NULL), DLC_ERR_INVALID_ARGUMENT);
+    /* a plain run after a profiled one still works */
+    memset(y, 0, sizeof y);
+    cr_assert_eq(dlc_session_run(f.session, &in, 1, &out, 1), DLC_OK, "%s", dlc_last_error());
+    assert_close(y, want, MLP_BATCH * MLP_OUT);
+    fixture_close(&f);
+}
