@@ -146,7 +146,7 @@ static dlc_status run_sample_timed(const dyn_ctx *ctx, const int64_t *symbols, s
     if (st == DLC_OK) st = bind_symbols(ctx, g, symbols);
     if (st == DLC_OK) st = dlc_bind_input_values(g, opts->input_values, opts->num_input_values);
     if (st == DLC_OK) st = dlc_infer_and_fold(g);
-    dlc_pass_options pass_opts = {.opt_level = opts->opt_level};
+    dlc_pass_options pass_opts = {.opt_level = opts->opt_level, .sizes_vary = true};
     if (st == DLC_OK) st = dlc_run_passes(g, &pass_opts);
     if (st == DLC_OK) st = dlc_check_static_shapes(g);
     if (st == DLC_OK) st = dlc_memory_plan_build(g, &out->plan);

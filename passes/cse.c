@@ -194,9 +194,9 @@ static dlc_status merge_nodes(dlc_graph *g, bool *changed) {
     return DLC_OK;
 }
 
-dlc_status dlc_pass_cse(dlc_graph *g, bool *out_changed) {
+static dlc_status cse(dlc_graph *g, bool with_constants, bool *out_changed) {
     *out_changed = false;
-    DLC_TRY(merge_constants(g, out_changed));
+    if (with_constants) DLC_TRY(merge_constants(g, out_changed));
     DLC_TRY(merge_nodes(g, out_changed));
     if (*out_changed) {
         bool removed;
@@ -204,3 +204,11 @@ dlc_status dlc_pass_cse(dlc_graph *g, bool *out_changed) {
     }
     return DLC_OK;
 }
+
+dlc_status dlc_pass_cse(dlc_graph *g, bool *out_changed) { return cse(g, true, out_changed); }
+
+/* Two constants folded from the sizes (a Slice's end, a Reshape's shape) can
+ * be equal at one size and differ at the next; merging them would make the
+ * graph's structure depend on the size. Nodes are merged only when they read
+ * the very same values, which holds at every size. */
+dlc_status dlc_pass_cse_nodes(dlc_graph *g, bool *out_changed) { return cse(g, false, out_changed); }

@@ -42,7 +42,9 @@ dlc_status dlc_run_passes(dlc_graph *g, const dlc_pass_options *opts) {
     for (size_t i = 0; i < sizeof passes / sizeof passes[0]; i++) {
         if (opts->opt_level < passes[i].min_level) continue;
         bool changed = false;
-        dlc_status st = passes[i].run(g, &changed);
+        dlc_status (*run)(dlc_graph *, bool *) = passes[i].run;
+        if (opts->sizes_vary && run == dlc_pass_cse) run = dlc_pass_cse_nodes;
+        dlc_status st = run(g, &changed);
         if (st != DLC_OK) return dlc_fail_context(st, "pass %s", passes[i].name);
         DLC_TRY(after_pass(g, opts, passes[i].name, changed));
     }

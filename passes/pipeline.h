@@ -11,6 +11,11 @@ typedef struct dlc_pass_options {
     int32_t opt_level;        /* 0: only what compilation needs; 1-3: all graph passes */
     FILE *print_after_all;    /* non-NULL: print the IR after each pass here */
     bool verify_each;         /* run dlc_graph_verify after every pass */
+    /* The graph is one sample of a compile for every size (codegen/dynamic.c):
+     * every sample must come out with the same structure, so no rewrite may
+     * depend on the contents of constants folded from the sizes (equal at one
+     * size, different at another). */
+    bool sizes_vary;
 } dlc_pass_options;
 
 /* Binds schemas, infers dtypes and shapes in topological order and folds
@@ -34,6 +39,8 @@ dlc_status dlc_pass_fold_transpose_matmul(dlc_graph *g, bool *out_changed);
 dlc_status dlc_pass_simplify(dlc_graph *g, bool *out_changed);
 /* Common-subexpression elimination, identical constants merged first. */
 dlc_status dlc_pass_cse(dlc_graph *g, bool *out_changed);
+/* CSE of nodes only, leaving equal constants apart (for sizes_vary). */
+dlc_status dlc_pass_cse_nodes(dlc_graph *g, bool *out_changed);
 /* The decomposed LayerNorm (ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div
  * [/Mul/Add]) as one LayerNormalization. */
 dlc_status dlc_pass_fuse_layernorm(dlc_graph *g, bool *out_changed);

@@ -16,6 +16,7 @@
 
 #define ATTENTION DLC_SOURCE_DIR "/tests/data/dynamic/attention.onnx"
 #define FLOOR_DIV DLC_SOURCE_DIR "/tests/data/dynamic/floor_div.onnx"
+#define EQUAL_AT_TWO DLC_SOURCE_DIR "/tests/data/dynamic/equal_at_two.onnx"
 
 static void compile(const char *onnx, const char *so, int64_t batch, int64_t seq) {
     dlc_compile_options opts;
@@ -130,5 +131,36 @@ Test(dynamic, a_size_that_is_no_polynomial_is_refused_naming_the_node) {
     opts.input_shapes = &shape;
     opts.num_input_shapes = 1;
     cr_assert_eq(dlc_compile_file(FLOOR_DIV, &opts, so), DLC_OK, "%s", dlc_last_error());
+    tb_rmdir(dir);
+}
+
+Test(dynamic, constants_equal_at_one_size_stay_apart) {
+    /* Slice ends Shape(x)[0] and 2 fold to equal constants at n = 2 only:
+     * CSE must not merge them in the samples, or n = 2 and n = 3 differ */
+    char dir[64], so[256];
+    tb_mkdtemp(dir, sizeof dir);
+    snprintf(so, sizeof so, "%s/eq.so", dir);
+    cr_assert_eq(dlc_compile_file(EQUAL_AT_TWO, NULL, so), DLC_OK, "%s", dlc_last_error());
+    dlc_model *model;
+    cr_assert_eq(dlc_model_load(so, &model), DLC_OK, "%s", dlc_last_error());
+    dlc_session *session;
+    cr_assert_eq(dlc_session_create(model, NULL, &session), DLC_OK, "%s", dlc_last_error());
+    const int64_t sizes[] = {1, 2, 3, 5};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        int64_t n = sizes[k];
+        float x[5 * 4], y[5 * 6];
+        for (int64_t i = 0; i < n * 4; i++) x[i] = (float)(i * 3 % 7) - 2.5f;
+        dlc_tensor in = {DLC_FLOAT32, 2, {n, 4}, x, (size_t)(n * 4) * sizeof(float)};
+        dlc_tensor out = {.data = y, .size_bytes = sizeof y};
+        cr_assert_eq(dlc_session_run(session, &in, 1, &out, 1), DLC_OK, "n=%lld: %s", (long long)n, dlc_last_error());
+        cr_assert_eq(out.dims[0], n);
+        cr_assert_eq(out.dims[1], 6);
+        for (int64_t r = 0; r < n; r++)
+            for (int64_t c = 0; c < 6; c++)
+                cr_assert_eq(y[r * 6 + c], x[r * 4 + (c < 4 ? c : c - 4)], "n=%lld y[%lld,%lld]", (long long)n,
+                             (long long)r, (long long)c);
+    }
+    dlc_session_free(session);
+    dlc_model_free(model);
     tb_rmdir(dir);
 }

@@ -6,7 +6,10 @@ attention.onnx: x[batch, seq, 8] and mask[batch, seq] through what exported
 transformers do: a Shape -> Gather -> Concat -> Reshape head split, scores
 B*H*T*T, a causal mask from ConstantOfShape + Trilu, position ids from
 Range(0, seq) gathered from a table. floor_div.onnx: Slice(x, 0, n / 2), whose
-output size floor(n/2) is no polynomial in n."""
+output size floor(n/2) is no polynomial in n. equal_at_two.onnx: x[n, 4]
+sliced along axis 0 up to Shape(x)[0] and along axis 1 up to a constant 2:
+at n = 2 the two folded `ends` constants are equal, at other sizes not, so
+merging equal constants (CSE) would give the samples different structures."""
 import os
 
 import numpy as np
@@ -85,6 +88,24 @@ def floor_div():
     onnx.save(model, os.path.join(HERE, "floor_div.onnx"))
 
 
+def equal_at_two():
+    nodes = [
+        helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+        helper.make_node("Slice", ["shape", "zero", "one", "zero"], ["n"], name="rows"),
+        helper.make_node("Slice", ["x", "zero", "n", "zero"], ["all_rows"], name="all_rows"),
+        helper.make_node("Slice", ["x", "zero", "two", "one"], ["two_cols"], name="two_cols"),
+        helper.make_node("Concat", ["all_rows", "two_cols"], ["y"], name="join", axis=1),
+    ]
+    inits = [const("zero", np.array([0], np.int64)), const("one", np.array([1], np.int64)),
+             const("two", np.array([2], np.int64))]
+    graph = helper.make_graph(nodes, "equal_at_two", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 6])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(HERE, "equal_at_two.onnx"))
+
+
 if __name__ == "__main__":
     attention()
     floor_div()
+    equal_at_two()
