@@ -275,6 +275,40 @@ Test(elementwise, activations_match_reference) {
     t_expect_floats(out, want, 6, 1e-6f);
 }
 
+/* float Erf is a rational approximation (kernels/elementwise_unary.c), not
+ * libm's erff: within 5e-7 of the exact value everywhere, relatively close
+ * near 0, exactly +-1 far out, and NaN, infinities and -0 as erf has them. */
+Test(elementwise, float_erf_approximation_is_within_5e7) {
+    enum { N = 120001, S = 6 };
+    dlc_value *a = t_input("a", DLC_FLOAT32, 1, (int64_t[]){N + S});
+    float *x = malloc((N + S) * sizeof *x), *out = malloc((N + S) * sizeof *out);
+    cr_assert(x != NULL && out != NULL);
+    for (int i = 0; i < N; i++) x[i] = -6.0f + 12.0f * (float)i / (N - 1);
+    float special[S] = {NAN, INFINITY, -INFINITY, -0.0f, 1e-30f, -3e-4f};
+    for (int i = 0; i < S; i++) x[N + i] = special[i];
+    dlc_node *n = unary("Erf", 13, a);
+    t_infer_ok(n);
+    t_run(n, (void *[]){x}, (void *[]){out});
+    double worst = 0;
+    for (int i = 0; i < N; i++) {
+        double want = erf((double)x[i]), err = fabs(out[i] - want);
+        if (err > worst) worst = err;
+        cr_assert(err <= 5e-7, "erf(%.9g) = %.9g, want %.9g", x[i], out[i], want);
+        if (fabs(x[i]) < 0.5f && x[i] != 0)
+            cr_assert(err <= 1e-6 * fabs(want), "erf(%.9g) = %.9g, relative error above 1e-6", x[i], out[i]);
+        if (fabs(x[i]) >= 4.0f) cr_assert_eq(fabsf(out[i]), 1.0f, "erf(%.9g) = %.9g", x[i], out[i]);
+    }
+    cr_assert(worst > 0, "the grid exercises the approximation");
+    cr_assert(isnan(out[N]));
+    cr_assert_eq(out[N + 1], 1.0f);
+    cr_assert_eq(out[N + 2], -1.0f);
+    cr_assert(out[N + 3] == 0 && signbit(out[N + 3]), "erf(-0) = -0");
+    cr_assert(fabs(out[N + 4] - 1.1283791670955126e-30) <= 1e-36);
+    cr_assert(fabs(out[N + 5] - erf(-3e-4)) <= 1e-6 * fabs(erf(-3e-4)));
+    free(x);
+    free(out);
+}
+
 Test(elementwise, float16_and_bfloat16_round_on_store) {
     dlc_value *a = t_input("a", DLC_FLOAT16, 1, (int64_t[]){3});
     dlc_value *b = t_input("b", DLC_FLOAT16, 1, (int64_t[]){3});
