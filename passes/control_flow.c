@@ -59,10 +59,8 @@ static dlc_status add_scalar_const(dlc_graph *g, const char *name, dlc_dtype dty
     return dlc_graph_add_const(g, name, DLC_INT64, &scalar, &value, sizeof value, out);
 }
 
-/* Adds op(inputs) → one new value called name (with an optional INT
- * attribute), binds, infers and folds it. */
-static dlc_status add_helper(dlc_graph *g, const char *name, const char *op_type, int32_t num_inputs,
-                             dlc_value *const *inputs, const char *attr_name, int64_t attr_value, dlc_value **out) {
+dlc_status dlc_add_settled_node(dlc_graph *g, const char *name, const char *op_type, int32_t num_inputs,
+                                dlc_value *const *inputs, const char *attr_name, int64_t attr_value, dlc_value **out) {
     dlc_value *v;
     DLC_TRY(dlc_graph_add_value(g, name, DLC_VALUE_INTERMEDIATE, DLC_DTYPE_UNDEFINED, NULL, &v));
     dlc_node *n;
@@ -77,9 +75,8 @@ static dlc_status add_helper(dlc_graph *g, const char *name, const char *op_type
     return DLC_OK;
 }
 
-/* Identity(result) → target, an output value of the removed node. */
-static dlc_status write_output(dlc_graph *g, const char *node_name, int32_t index, dlc_value *result,
-                               dlc_value *target) {
+dlc_status dlc_write_identity(dlc_graph *g, const char *node_name, int32_t index, dlc_value *result,
+                              dlc_value *target) {
     char name[512];
     snprintf(name, sizeof name, "%s/output_%d", node_name, (int)index);
     dlc_node *n;
@@ -103,12 +100,12 @@ static dlc_status stack(dlc_graph *g, const char *prefix, dlc_value *const *valu
     for (int64_t i = 0; i < count && st == DLC_OK; i++) {
         snprintf(name, sizeof name, "%s/%lld", prefix, (long long)i);
         dlc_value *in[2] = {values[reverse ? count - 1 - i : i], axes};
-        st = add_helper(g, name, "Unsqueeze", 2, in, NULL, 0, &parts[i]);
+        st = dlc_add_settled_node(g, name, "Unsqueeze", 2, in, NULL, 0, &parts[i]);
     }
     if (st == DLC_OK && count == 1) *out = parts[0];
     if (st == DLC_OK && count > 1) {
         snprintf(name, sizeof name, "%s/stacked", prefix);
-        st = add_helper(g, name, "Concat", (int32_t)count, parts, "axis", axis, out);
+        st = dlc_add_settled_node(g, name, "Concat", (int32_t)count, parts, "axis", axis, out);
     }
     free(parts);
     return st;
@@ -481,7 +478,8 @@ static dlc_status run_scan(expansion *x, const scan_spec *sp, const char *prefix
             st = add_scalar_const(x->g, name, DLC_INT64, index, &idx);
             snprintf(name, sizeof name, "%s/step%lld/slice%d", prefix, (long long)t, (int)j);
             dlc_value *in[2] = {xs[j], idx};
-            if (st == DLC_OK) st = add_helper(x->g, name, "Gather", 2, in, "axis", sp->in_axes[j], &body_inputs[n + j]);
+            if (st == DLC_OK)
+                st = dlc_add_settled_node(x->g, name, "Gather", 2, in, "axis", sp->in_axes[j], &body_inputs[n + j]);
         }
         snprintf(name, sizeof name, "%s/step%lld", prefix, (long long)t);
         if (st == DLC_OK) st = inline_subgraph(x, body, name, body_inputs, body_results);
@@ -588,7 +586,7 @@ static dlc_status expand_scan8(expansion *x, scan_spec *sp, dlc_value **results)
         for (int32_t j = 0; j < n + m && st == DLC_OK; j++) {
             snprintf(name, sizeof name, "%s/batch%lld/input%d", node->name, (long long)b, (int)j);
             dlc_value *in[2] = {states[j], idx};
-            st = add_helper(x->g, name, "Gather", 2, in, "axis", 0, &rows[j]);
+            st = dlc_add_settled_node(x->g, name, "Gather", 2, in, "axis", 0, &rows[j]);
         }
         snprintf(name, sizeof name, "%s/batch%lld", node->name, (long long)b);
         if (st == DLC_OK) st = run_scan(x, sp, name, rows, &rows[n], row_results);
@@ -705,7 +703,7 @@ dlc_status dlc_expand_control_flow(dlc_graph *g, dlc_node *node, bool *out_expan
         memcpy(targets, node->outputs, (size_t)num_outputs * sizeof *targets);
         dlc_graph_remove_node(g, node);
         for (int32_t o = 0; o < num_outputs && st == DLC_OK; o++)
-            if (targets[o] != NULL && results[o] != NULL) st = write_output(g, name, o, results[o], targets[o]);
+            if (targets[o] != NULL && results[o] != NULL) st = dlc_write_identity(g, name, o, results[o], targets[o]);
         if (st == DLC_OK) *out_expanded = true;
     }
     free(name);

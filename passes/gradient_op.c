@@ -73,19 +73,6 @@ int32_t dlc_gradient_const_xs(const dlc_graph *g, const dlc_node *node, dlc_valu
     return count;
 }
 
-/* Identity(result) → target, an output value of the removed node. */
-static dlc_status write_output(dlc_graph *g, const char *node_name, int32_t index, dlc_value *result,
-                               dlc_value *target) {
-    char name[512];
-    snprintf(name, sizeof name, "%s/output_%d", node_name, (int)index);
-    dlc_node *n;
-    DLC_TRY(dlc_graph_add_node(g, name, "Identity", "", 13, 1, &result, 1, &target, &n));
-    DLC_TRY(dlc_node_bind_schema(n));
-    DLC_TRY(n->schema->infer(g, n));
-    bool folded;
-    return dlc_fold_node(g, n, &folded);
-}
-
 dlc_status dlc_expand_gradient(dlc_graph *g, dlc_node *node) {
     char where[256];
     dlc_node_describe(node, where, sizeof where);
@@ -127,7 +114,7 @@ dlc_status dlc_expand_gradient(dlc_graph *g, dlc_node *node) {
         if (st != DLC_OK) st = dlc_fail_context(st, "node %s", where);
     }
     for (int32_t k = 0; k < nx && st == DLC_OK; k++)
-        if (outputs[k] != NULL) st = write_output(g, name, k, grads[k], outputs[k]);
+        if (outputs[k] != NULL) st = dlc_write_identity(g, name, k, grads[k], outputs[k]);
     if (st == DLC_OK) dlc_graph_update_uses(g);
     free(outputs);
     free(name);

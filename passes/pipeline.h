@@ -74,6 +74,14 @@ dlc_status dlc_expand_control_flow(dlc_graph *g, dlc_node *node, bool *out_expan
 /* Infers and folds a node just added to g (control flow and ops on
  * sequences are expanded instead), as dlc_infer_and_fold would. */
 dlc_status dlc_settle_node(dlc_graph *g, dlc_node *node);
+/* Adds op(inputs) → one new value called name (with an optional INT
+ * attribute; attr_name NULL for none), binds and settles it. */
+dlc_status dlc_add_settled_node(dlc_graph *g, const char *name, const char *op_type, int32_t num_inputs,
+                                dlc_value *const *inputs, const char *attr_name, int64_t attr_value, dlc_value **out);
+/* Identity(result) → target (an output value of a node being expanded away),
+ * named "<node_name>/output_<index>", settled. */
+dlc_status dlc_write_identity(dlc_graph *g, const char *node_name, int32_t index, dlc_value *result,
+                              dlc_value *target);
 /* Clones node's graph attribute attr_name into g once: formal[] feed its
  * formal inputs, node's implicit inputs its captures (ir/subgraph.h), names
  * get prefix; the clones are settled and results[] (one per subgraph

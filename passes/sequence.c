@@ -75,18 +75,7 @@ static dlc_status helper(seq_expansion *x, const char *op_type, int32_t num_inpu
                          const char *attr_name, int64_t attr_value, dlc_value **out) {
     char name[512];
     snprintf(name, sizeof name, "%s/%s%d", x->node->name, op_type, (int)x->helpers++);
-    dlc_value *v;
-    DLC_TRY(dlc_graph_add_value(x->g, name, DLC_VALUE_INTERMEDIATE, DLC_DTYPE_UNDEFINED, NULL, &v));
-    dlc_node *n;
-    DLC_TRY(dlc_graph_add_node(x->g, name, op_type, "", HELPER_OPSET, num_inputs, inputs, 1, &v, &n));
-    if (attr_name != NULL) {
-        dlc_attr a = {.name = (char *)attr_name, .type = DLC_ATTR_INT, .i = attr_value};
-        DLC_TRY(dlc_node_add_attr(n, &a));
-    }
-    DLC_TRY(dlc_node_bind_schema(n));
-    DLC_TRY(dlc_settle_node(x->g, n));
-    *out = v;
-    return DLC_OK;
+    return dlc_add_settled_node(x->g, name, op_type, num_inputs, inputs, attr_name, attr_value, out);
 }
 
 /* ---- inputs ---- */
@@ -468,17 +457,6 @@ static dlc_status expand(seq_expansion *x, dlc_value **results) {
     return dlc_fail(DLC_ERR_INTERNAL, "node %s: not an op on sequences", x->where);
 }
 
-/* Identity(result) → target (a tensor), settled. */
-static dlc_status write_tensor(dlc_graph *g, const char *node_name, int32_t index, dlc_value *result,
-                               dlc_value *target) {
-    char name[512];
-    snprintf(name, sizeof name, "%s/output_%d", node_name, (int)index);
-    dlc_node *n;
-    DLC_TRY(dlc_graph_add_node(g, name, "Identity", "", HELPER_OPSET, 1, &result, 1, &target, &n));
-    DLC_TRY(dlc_node_bind_schema(n));
-    return dlc_settle_node(g, n);
-}
-
 dlc_status dlc_expand_sequence_node(dlc_graph *g, dlc_node *node, bool *out_expanded) {
     *out_expanded = false;
     if (!dlc_is_sequence_node(node)) return DLC_OK;
@@ -501,7 +479,7 @@ dlc_status dlc_expand_sequence_node(dlc_graph *g, dlc_node *node, bool *out_expa
             dlc_value *r = results[o], *t = targets[o];
             if (t == NULL || r == NULL) continue;
             if (r->type == DLC_TYPE_TENSOR) {
-                st = write_tensor(g, name, o, r, t);
+                st = dlc_write_identity(g, name, o, r, t);
             } else { /* the output value becomes the list (its readers, graph outputs see it) */
                 st = dlc_value_set_elems(t, r->type, r->elem_type, r->dtype, r->elems, r->num_elems);
                 t->shape = r->shape;
