@@ -91,6 +91,12 @@ static void print_parameters(const dlc_graph *g) {
            cli_format_bytes(bytes, size, sizeof size));
 }
 
+static bool has_symbolic_input(const dlc_graph *g) {
+    for (int32_t i = 0; i < g->num_inputs; i++)
+        if (!dlc_shape_is_static(&g->inputs[i]->shape)) return true;
+    return false;
+}
+
 /* Sum of the schemas' estimates; false when a shape is still symbolic. */
 static bool estimate_flops(const dlc_graph *g, int64_t *out) {
     int64_t total = 0;
@@ -156,14 +162,27 @@ int cmd_inspect(int argc, char **argv) {
         print_values("inputs", g, g->inputs, g->num_inputs);
         print_values("outputs", g, g->outputs, g->num_outputs);
     }
-    if (rc == CLI_OK && st != DLC_OK) rc = cli_status_error(st);
+    bool partial = false;
+    if (rc == CLI_OK && st != DLC_OK && has_symbolic_input(g)) {
+        /* a dynamic model whose shapes past some node need the sizes: still a
+         * useful summary, and dlc compile handles it without --shape */
+        printf("shapes      inferred only up to a node that needs the symbolic sizes:\n"
+               "            %s\n"
+               "            (bind them with --shape NAME=D0,D1,... to infer further)\n",
+               dlc_last_error());
+        partial = true;
+    } else if (rc == CLI_OK && st != DLC_OK) {
+        rc = cli_status_error(st);
+    }
     if (rc == CLI_OK) {
         int64_t flops;
         char text[48];
         if (estimate_flops(g, &flops)) printf("FLOPs       %s per run (estimated)\n", group_digits(flops, text, sizeof text));
         else printf("FLOPs       unknown: symbolic dims (bind them with --shape NAME=D0,D1,...)\n");
     }
-    if (rc == CLI_OK && print_ir) {
+    if (rc == CLI_OK && print_ir && partial) {
+        rc = cli_error("--print-ir needs every shape: bind the symbolic dims with --shape NAME=D0,D1,...");
+    } else if (rc == CLI_OK && print_ir) {
         dlc_pass_options po = {.opt_level = cs.opt_level};
         st = dlc_run_passes(g, &po);
         if (st != DLC_OK) rc = cli_status_error(st);

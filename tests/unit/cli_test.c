@@ -243,6 +243,17 @@ Test(cli, inspect_describes_the_model) {
     cr_assert(strstr(out_text, "= Gemm(") != NULL, "the IR is printed: %s", out_text);
 }
 
+/* bert_tiny's Range(0, seq) has no length until seq is known: the summary
+ * still comes out, with a note naming the node, and not as an error. */
+Test(cli, inspect_summarizes_a_dynamic_model) {
+    cr_assert_eq(dlc("inspect " ZOO "/bert_tiny/model.onnx"), 0, "%s", err_text);
+    cr_assert(strstr(out_text, "int64[batch,seq]") != NULL, "%s", out_text);
+    cr_assert(strstr(out_text, "inferred only up to") && strstr(out_text, "'/Range'"), "%s", out_text);
+    cr_assert_eq(dlc("inspect " ZOO "/bert_tiny/model.onnx --shape input_ids=1,8 --shape attention_mask=1,8"), 0,
+                 "%s", err_text);
+    cr_assert(strstr(out_text, "FLOPs       ") && !strstr(out_text, "unknown"), "%s", out_text);
+}
+
 Test(cli, bench_prints_percentiles) {
     cr_assert_eq(dlc("bench " MNIST "/model.onnx --runs 5 --warmup 1"), 0, "%s", err_text);
     cr_assert(strstr(out_text, "median") && strstr(out_text, "p90") && strstr(out_text, "p99"), "%s", out_text);
