@@ -616,8 +616,14 @@ static dlc_status layout_arena(const sample *base, const int32_t *size_poly, dlc
                 }
         }
         for (int32_t j = 0; j < g->num_outputs; j++) last[g->outputs[j]->id] = g->num_nodes;
+        /* a copy node's output shares its source's slot (memory_plan.h
+         * alias_of), which then lives until the alias's last reader */
+        const int32_t *alias_of = base->plan.alias_of;
+        for (int32_t id = 0; id < g->num_values; id++)
+            if (alias_of[id] >= 0 && size_poly[alias_of[id]] >= 0 && last[id] > last[alias_of[id]])
+                last[alias_of[id]] = last[id];
         for (int32_t id = 0; id < g->num_values; id++) {
-            if (size_poly[id] < 0) continue;
+            if (size_poly[id] < 0 || (alias_of[id] >= 0 && size_poly[alias_of[id]] >= 0)) continue;
             bool is_const = base->plan.values[id].kind == DLC_LOC_WEIGHT;
             /* shape vectors are written before the first node */
             buffers[count++] = (slot_buffer){is_const ? -1 : first[id], last[id], size_poly[id], &plan->value_slot[id]};
@@ -642,6 +648,9 @@ static dlc_status layout_arena(const sample *base, const int32_t *size_poly, dlc
             *b->slot = chosen;
         }
     }
+    for (int32_t id = 0; st == DLC_OK && id < g->num_values; id++)
+        if (base->plan.alias_of[id] >= 0 && size_poly[base->plan.alias_of[id]] >= 0)
+            plan->value_slot[id] = plan->value_slot[base->plan.alias_of[id]];
     for (int32_t i = 0; i < plan->num_consts; i++) plan->consts[i].slot = plan->value_slot[plan->consts[i].value_id];
     free(buffers);
     free(first);

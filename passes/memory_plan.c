@@ -150,6 +150,7 @@ void dlc_memory_plan_free(dlc_memory_plan *plan) {
     free(plan->values);
     free(plan->workspace_offset);
     free(plan->workspace_size);
+    free(plan->alias_of);
     memset(plan, 0, sizeof *plan);
 }
 
@@ -189,6 +190,44 @@ static dlc_status compute_lifetimes(const dlc_graph *g, int32_t *first, int32_t 
     return DLC_OK;
 }
 
+/* True when node lowers to the byte-for-byte "copy" kernel. */
+static dlc_status node_is_copy(const dlc_graph *g, const dlc_node *node, bool *out) {
+    *out = false;
+    if (node->schema == NULL || node->schema->lower == NULL || node->num_outputs != 1 || node->num_inputs < 1 ||
+        node->inputs[0] == NULL || node->outputs[0] == NULL)
+        return DLC_OK;
+    dlc_kcall *call = malloc(sizeof *call);
+    if (call == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "memory plan: kernel call");
+    dlc_status st = node->schema->lower(g, node, call);
+    if (st == DLC_OK) *out = strcmp(call->kernel, "copy") == 0;
+    free(call);
+    return st;
+}
+
+/* Copy nodes whose input is an arena tensor or a graph input and whose
+ * output is an arena tensor: the output shares the input's bytes (see
+ * dlc_memory_plan.alias_of), and the shared bytes live until the last
+ * reader of any of them. Run before the arena is placed. */
+static dlc_status plan_aliases(const dlc_graph *g, const dlc_memory_plan *plan, int32_t *last) {
+    for (int32_t pos = 0; pos < g->num_nodes; pos++) {
+        const dlc_node *node = g->nodes[pos];
+        bool copy;
+        DLC_TRY(node_is_copy(g, node, &copy));
+        if (!copy) continue;
+        const dlc_value *in = node->inputs[0], *out = node->outputs[0];
+        if (out->kind != DLC_VALUE_INTERMEDIATE || plan->values[out->id].kind != DLC_LOC_NONE) continue;
+        if (in->dtype != out->dtype || dlc_value_numel(in) != dlc_value_numel(out)) continue;
+        int32_t root = plan->alias_of[in->id] >= 0 ? plan->alias_of[in->id] : in->id;
+        const dlc_value *r = g->values[root];
+        bool arena = r->kind == DLC_VALUE_INTERMEDIATE && plan->values[root].kind == DLC_LOC_NONE;
+        bool input = plan->values[root].kind == DLC_LOC_INPUT;
+        if (!arena && !input) continue;
+        plan->alias_of[out->id] = root;
+        if (last[out->id] > last[root]) last[root] = last[out->id];
+    }
+    return DLC_OK;
+}
+
 static dlc_status plan_weights(const dlc_graph *g, const bool *used, dlc_memory_plan *plan) {
     uint64_t cursor = 0;
     for (int32_t id = 0; id < g->num_values; id++) {
@@ -218,7 +257,7 @@ static dlc_status plan_arena(const dlc_graph *g, const int32_t *first, const int
     for (int32_t id = 0; id < g->num_values && st == DLC_OK; id++) {
         const dlc_value *v = g->values[id];
         if (v == NULL || v->kind != DLC_VALUE_INTERMEDIATE || first[id] < 0) continue;
-        if (plan->values[id].kind == DLC_LOC_OUTPUT) continue;
+        if (plan->values[id].kind == DLC_LOC_OUTPUT || plan->alias_of[id] >= 0) continue;
         uint64_t bytes;
         st = value_bytes(g, v, &bytes);
         if (st == DLC_OK && !round_up(bytes, PLAN_ALIGNMENT, &bytes))
@@ -245,6 +284,8 @@ static dlc_status plan_arena(const dlc_graph *g, const int32_t *first, const int
             plan->workspace_size[b->node_pos] = b->size;
         }
     }
+    for (int32_t id = 0; id < g->num_values && st == DLC_OK; id++)
+        if (plan->alias_of[id] >= 0) plan->values[id] = plan->values[plan->alias_of[id]];
     free(buffers);
     return st;
 }
@@ -257,11 +298,13 @@ dlc_status dlc_memory_plan_build(const dlc_graph *g, dlc_memory_plan *out_plan) 
     plan.values = calloc(nv, sizeof *plan.values);
     plan.workspace_offset = calloc(nn, sizeof *plan.workspace_offset);
     plan.workspace_size = calloc(nn, sizeof *plan.workspace_size);
+    plan.alias_of = malloc(nv * sizeof *plan.alias_of);
+    for (int32_t id = 0; plan.alias_of != NULL && id < g->num_values; id++) plan.alias_of[id] = -1;
     int32_t *first = malloc(nv * sizeof *first);
     int32_t *last = malloc(nv * sizeof *last);
     bool *used = malloc(nv * sizeof *used);
     dlc_status st = DLC_OK;
-    if (!plan.values || !plan.workspace_offset || !plan.workspace_size || !first || !last || !used)
+    if (!plan.values || !plan.workspace_offset || !plan.workspace_size || !plan.alias_of || !first || !last || !used)
         st = dlc_fail(DLC_ERR_OUT_OF_MEMORY, "memory plan for %d values", g->num_values);
     if (st == DLC_OK) st = compute_lifetimes(g, first, last, used);
     /* every tensor the run touches needs a size, even the caller's */
@@ -282,6 +325,7 @@ dlc_status dlc_memory_plan_build(const dlc_graph *g, dlc_memory_plan *out_plan) 
         }
         st = plan_weights(g, used, &plan);
     }
+    if (st == DLC_OK) st = plan_aliases(g, &plan, last);
     if (st == DLC_OK) st = plan_arena(g, first, last, &plan);
     free(first);
     free(last);

@@ -31,6 +31,13 @@ typedef struct dlc_memory_plan {
     uint64_t arena_size;
     uint64_t weights_size;
     uint64_t alignment;          /* of every buffer; 64 */
+    /* by value id: the value whose bytes this one shares (-1: its own). A
+     * node that only copies its input (Reshape, Flatten, Squeeze, Unsqueeze,
+     * Identity) gets its output placed on its input's bytes, so its kernel
+     * finds source and destination equal and copies nothing. Only arena
+     * values and graph inputs are shared; the source's lifetime is extended
+     * over the alias's readers. */
+    int32_t *alias_of;
 } dlc_memory_plan;
 
 /* Plans g (static shapes, nodes in run order). Workspace sizes come from the

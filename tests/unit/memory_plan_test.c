@@ -81,6 +81,7 @@ Test(memory_plan, weights_are_aligned_and_outputs_in_place_once) {
 typedef struct span {
     int first, last;
     uint64_t offset, size;
+    int32_t value_id; /* -1: a workspace */
 } span;
 
 static void check_no_overlap(const dlc_graph *g, const dlc_memory_plan *plan) {
@@ -89,7 +90,7 @@ static void check_no_overlap(const dlc_graph *g, const dlc_memory_plan *plan) {
     for (int id = 0; id < g->num_values; id++) {
         const dlc_value *v = g->values[id];
         if (v == NULL || plan->values[id].kind != DLC_LOC_ARENA) continue;
-        span s = {-1, -1, plan->values[id].offset, (uint64_t)dlc_value_numel(v) * dlc_dtype_size(v->dtype)};
+        span s = {-1, -1, plan->values[id].offset, (uint64_t)dlc_value_numel(v) * dlc_dtype_size(v->dtype), id};
         for (int p = 0; p < g->num_nodes; p++) {
             for (int i = 0; i < g->nodes[p]->num_inputs; i++)
                 if (g->nodes[p]->inputs[i] == v) s.last = p;
@@ -99,11 +100,25 @@ static void check_no_overlap(const dlc_graph *g, const dlc_memory_plan *plan) {
         if (v->is_graph_output) s.last = g->num_nodes;
         if (s.last < s.first) s.last = s.first;
         cr_assert_geq(s.first, 0, "arena tensor '%s' has no producer", v->name);
+        s.value_id = id;
         spans[count++] = s;
+    }
+    /* a copy's output shares its source's bytes: one buffer, alive from the
+     * source's producer to the last reader of either */
+    for (int i = 0; i < count; i++) {
+        int32_t root = plan->alias_of[spans[i].value_id];
+        if (root < 0) continue;
+        cr_assert_eq(plan->values[spans[i].value_id].offset, plan->values[root].offset);
+        for (int j = 0; j < count; j++)
+            if (spans[j].value_id == root) {
+                if (spans[i].last > spans[j].last) spans[j].last = spans[i].last;
+                if (spans[i].first < spans[j].first) spans[j].first = spans[i].first;
+            }
+        spans[i].size = 0; /* checked as part of its source */
     }
     for (int p = 0; p < g->num_nodes; p++)
         if (plan->workspace_size[p] > 0)
-            spans[count++] = (span){p, p, plan->workspace_offset[p], plan->workspace_size[p]};
+            spans[count++] = (span){p, p, plan->workspace_offset[p], plan->workspace_size[p], -1};
     for (int i = 0; i < count; i++) {
         cr_assert_eq(spans[i].offset % plan->alignment, 0);
         cr_assert_leq(spans[i].offset + spans[i].size, plan->arena_size);
@@ -121,7 +136,45 @@ static void check_no_overlap(const dlc_graph *g, const dlc_memory_plan *plan) {
     free(spans);
 }
 
-/* Random DAGs of Add/Relu over two tensor sizes. */
+/* x -> Relu -> a -> Flatten -> f; then b = Relu(a), c = Relu(b), y = f + c:
+ * f is a's bytes, so a stays alive until the Add and neither b nor c may
+ * take its place; Flatten of the input x is the caller's buffer itself. */
+Test(memory_plan, copies_share_their_source_bytes) {
+    dlc_graph *g;
+    cr_assert_eq(dlc_graph_create("alias", &g), DLC_OK);
+    dlc_value *x = tb_value(g, "x", DLC_VALUE_INPUT, 2, (int64_t[]){8, 16});
+    dlc_value *a = tb_value(g, "a", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *f = tb_value(g, "f", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *b = tb_value(g, "b", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *c = tb_value(g, "c", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *fx = tb_value(g, "fx", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *s = tb_value(g, "s", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *y = tb_value(g, "y", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    tb_node(g, "relu_a", "Relu", 1, &x, a);
+    tb_node(g, "flat", "Flatten", 1, &a, f);
+    tb_node(g, "relu_b", "Relu", 1, &a, b);
+    tb_node(g, "relu_c", "Relu", 1, &b, c);
+    tb_node(g, "flat_x", "Flatten", 1, &x, fx);
+    tb_node(g, "add", "Add", 2, (dlc_value *[]){f, c}, s);
+    tb_node(g, "add_x", "Add", 2, (dlc_value *[]){s, fx}, y);
+    tb_set_io(g, 1, &x, 1, &y);
+    cr_assert_eq(dlc_infer_and_fold(g), DLC_OK, "%s", dlc_last_error());
+    dlc_memory_plan plan;
+    cr_assert_eq(dlc_memory_plan_build(g, &plan), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(plan.alias_of[f->id], a->id);
+    cr_assert_eq(plan.values[f->id].kind, DLC_LOC_ARENA);
+    cr_assert_eq(plan.values[f->id].offset, plan.values[a->id].offset);
+    cr_assert_neq(plan.values[b->id].offset, plan.values[a->id].offset);
+    cr_assert_neq(plan.values[c->id].offset, plan.values[a->id].offset);
+    cr_assert_eq(plan.alias_of[fx->id], x->id);
+    cr_assert_eq(plan.values[fx->id].kind, DLC_LOC_INPUT);
+    cr_assert_eq(plan.alias_of[y->id], -1);
+    check_no_overlap(g, &plan);
+    dlc_memory_plan_free(&plan);
+    dlc_graph_free(g);
+}
+
+/* Random DAGs of Add/Relu/Flatten over two tensor sizes. */
 Test(memory_plan, random_graphs_never_overlap_live_buffers) {
     unsigned seed = 12345;
     for (int trial = 0; trial < 20; trial++) {
@@ -143,7 +196,9 @@ Test(memory_plan, random_graphs_never_overlap_live_buffers) {
             snprintf(name, sizeof name, "v%d", n);
             dlc_value *out = tb_value(g, name, DLC_VALUE_INTERMEDIATE, -1, NULL);
             snprintf(name, sizeof name, "n%d", n);
-            if ((seed >> 20) & 1)
+            if (((seed >> 20) & 3) == 3)
+                tb_node(g, name, "Flatten", 1, &a, out); /* [r, c] stays [r, c]: a copy, shared bytes */
+            else if ((seed >> 20) & 1)
                 tb_node(g, name, "Relu", 1, &a, out);
             else
                 tb_node(g, name, "Add", 2, (dlc_value *[]){a, b}, out);
