@@ -60,6 +60,9 @@ typedef struct cli_compile_settings {
     /* compiling an .onnx for a run: leave symbolic dims symbolic (one
      * artifact for every size) instead of binding them from the inputs */
     bool dynamic;
+    /* compiling an .onnx with no input data (dlc bench --batch N): inputs
+     * whose only symbolic dim is dim 0 are compiled for a batch of N */
+    int64_t batch;
 } cli_compile_settings;
 
 void cli_compile_settings_init(cli_compile_settings *cs);
@@ -120,6 +123,9 @@ bool cli_inputs_read(cli_inputs *in, char *const *paths, int count);
 bool cli_inputs_read_typed(cli_inputs *in, char *const *paths, int count, const cli_io_types *io,
                            cli_compile_settings *cs);
 void cli_inputs_free(cli_inputs *in);
+/* Repeats each tensor of batch 1 along dim 0 to `batch` (tensors already of
+ * that batch stay); prints the error and returns false otherwise. */
+bool cli_inputs_tile_batch(cli_inputs *in, int64_t batch);
 
 /* For each tensor, the index of the model input it feeds: the input whose
  * name equals the tensor's name, otherwise the input at the same position.
@@ -153,8 +159,10 @@ typedef struct cli_bindings {
 
 /* Checks every input's dtype and shape against the model (the message names
  * the input and both shapes) and allocates outputs. Symbolic output dims are
- * resolved through same-named input dims. Returns CLI_OK or an exit code. */
-int cli_bindings_prepare(const dlc_model *model, const cli_inputs *inputs, cli_bindings *out);
+ * resolved through same-named input dims. Synthesized inputs (inputs NULL)
+ * get dim 0 = batch when batch > 0 (it must be symbolic or equal). Returns
+ * CLI_OK or an exit code. */
+int cli_bindings_prepare(const dlc_model *model, const cli_inputs *inputs, int64_t batch, cli_bindings *out);
 void cli_bindings_free(cli_bindings *b);
 
 /* Compares got with expected (dtype, shape, then every element: floats by

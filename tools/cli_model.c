@@ -104,6 +104,19 @@ static int compile_to_temp(const char *onnx_path, const cli_compile_settings *cs
         free(names);
         free(index);
     }
+    for (int32_t i = 0; rc == CLI_OK && (inputs == NULL || inputs->count == 0) && settings.batch > 0 &&
+                        i < g->num_inputs && settings.num_shapes < 64;
+         i++) {
+        const dlc_value *in = g->inputs[i];
+        bool only_dim0 = in->shape.rank >= 1 && !dlc_dim_is_static(in->shape.dims[0]);
+        for (int32_t d = 1; only_dim0 && d < in->shape.rank; d++) only_dim0 = dlc_dim_is_static(in->shape.dims[d]);
+        if (!only_dim0 || shape_given(&settings, in->name)) continue;
+        dlc_input_shape *s = &settings.shapes[settings.num_shapes++];
+        s->name = in->name;
+        s->rank = in->shape.rank;
+        s->dims[0] = settings.batch;
+        for (int32_t d = 1; d < in->shape.rank; d++) s->dims[d] = in->shape.dims[d].value;
+    }
     if (rc == CLI_OK) {
         snprintf(out->temp_dir, sizeof out->temp_dir, "%s/dlc-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
         if (mkdtemp(out->temp_dir) == NULL) {
@@ -236,7 +249,7 @@ static void format_info(const dlc_tensor_info *info, char *buf, size_t size) {
     if (used < size) snprintf(buf + used, size - used, "]");
 }
 
-int cli_bindings_prepare(const dlc_model *model, const cli_inputs *inputs, cli_bindings *b) {
+int cli_bindings_prepare(const dlc_model *model, const cli_inputs *inputs, int64_t batch, cli_bindings *b) {
     memset(b, 0, sizeof *b);
     b->num_inputs = dlc_model_num_inputs(model);
     b->num_outputs = dlc_model_num_outputs(model);
@@ -285,6 +298,12 @@ int cli_bindings_prepare(const dlc_model *model, const cli_inputs *inputs, cli_b
             t->dtype = info.dtype;
             t->rank = info.rank;
             memcpy(t->dims, info.dims, sizeof t->dims);
+            if (batch > 0 && t->rank >= 1 && t->dims[0] >= 0 && t->dims[0] != batch) {
+                format_info(&info, want, sizeof want);
+                return cli_error("--batch %lld: input '%s' %s has a fixed batch (export it with a dynamic batch axis)",
+                                 (long long)batch, info.name, want);
+            }
+            if (batch > 0 && t->rank >= 1) t->dims[0] = batch;
             if (!tensor_bytes(t->dtype, t->rank, t->dims, &t->size_bytes)) {
                 format_info(&info, want, sizeof want);
                 return cli_error("input '%s' %s has symbolic dims or an unsupported dtype: give data with -i FILE.pb",

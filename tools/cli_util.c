@@ -178,6 +178,33 @@ bool cli_inputs_read(cli_inputs *in, char *const *paths, int count) {
     return true;
 }
 
+bool cli_inputs_tile_batch(cli_inputs *in, int64_t batch) {
+    for (int i = 0; i < in->count; i++) {
+        dlc_tensor *t = &in->tensors[i].tensor;
+        if (t->rank < 1 || t->dims[0] == batch) continue;
+        if (t->dims[0] != 1) {
+            cli_error("--batch %lld: input %s holds a batch of %lld; give a batch of 1 (repeated) or of %lld",
+                      (long long)batch, in->paths[i], (long long)t->dims[0], (long long)batch);
+            return false;
+        }
+        if (t->size_bytes > SIZE_MAX / (size_t)batch) {
+            cli_error("--batch %lld: input %s becomes too large", (long long)batch, in->paths[i]);
+            return false;
+        }
+        void *data = aligned_alloc(64, (t->size_bytes * (size_t)batch + 63) / 64 * 64);
+        if (data == NULL) {
+            cli_error("out of memory");
+            return false;
+        }
+        for (int64_t b = 0; b < batch; b++) memcpy((char *)data + (size_t)b * t->size_bytes, t->data, t->size_bytes);
+        free(t->data);
+        t->data = data;
+        t->size_bytes *= (size_t)batch;
+        t->dims[0] = batch;
+    }
+    return true;
+}
+
 void cli_inputs_free(cli_inputs *in) {
     for (int i = 0; i < in->count; i++) dlc_owned_tensor_free(&in->tensors[i]);
     free(in->tensors);

@@ -14,10 +14,13 @@ static const char usage[] =
     "Prints median, p90, p99 and min latency in milliseconds and the process\n"
     "CPU time per run (all threads; on a loaded machine the work done), then\n"
     "the achieved GFLOP/s at the median (the compiler's FLOP estimate) against\n"
-    "the peak a register-only FMA loop measures at the same thread count.\n\n"
+    "the peak a register-only FMA loop measures at the same thread count,\n"
+    "and the throughput in inferences (batch items) per second.\n\n"
     "options:\n"
     "  -i, --input FILE         an input tensor file (repeatable)\n"
     "  --threads N              threads per run (default 1)\n"
+    "  --batch N                batch size: dim 0 of every input (-i tensors of\n"
+    "                           batch 1 are repeated; synthesized ones get it)\n"
     "  --runs N                 timed runs (default 100)\n"
     "  --warmup N               untimed runs first (default 10)\n"
     "  --peak GFLOPS            the peak to compare with, instead of measuring it\n"
@@ -25,7 +28,7 @@ static const char usage[] =
     "  -O LEVEL, --cpu CPU      compile options for an .onnx\n"
     "  -h, --help               this text\n";
 
-enum { OPT_THREADS = 256, OPT_RUNS, OPT_WARMUP, OPT_SHAPE, OPT_CPU, OPT_PEAK };
+enum { OPT_THREADS = 256, OPT_RUNS, OPT_WARMUP, OPT_SHAPE, OPT_CPU, OPT_PEAK, OPT_BATCH };
 
 static int by_value(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -46,7 +49,7 @@ int cmd_bench(int argc, char **argv) {
         {"runs", required_argument, NULL, OPT_RUNS},       {"warmup", required_argument, NULL, OPT_WARMUP},
         {"shape", required_argument, NULL, OPT_SHAPE},     {"input-shape", required_argument, NULL, OPT_SHAPE},
         {"cpu", required_argument, NULL, OPT_CPU},         {"help", no_argument, NULL, 'h'},
-        {"peak", required_argument, NULL, OPT_PEAK},
+        {"peak", required_argument, NULL, OPT_PEAK},       {"batch", required_argument, NULL, OPT_BATCH},
         {NULL, 0, NULL, 0},
     };
     cli_compile_settings cs;
@@ -54,7 +57,7 @@ int cmd_bench(int argc, char **argv) {
     char **input_paths = calloc((size_t)argc + 1, sizeof *input_paths);
     if (input_paths == NULL) return cli_error("out of memory");
     int num_inputs = 0, rc = CLI_OK;
-    int64_t threads = 1, runs = 100, warmup = 10;
+    int64_t threads = 1, runs = 100, warmup = 10, batch = 0;
     double peak = -1.0;
     opterr = 0;
     optind = 0;
@@ -69,6 +72,10 @@ int cmd_bench(int argc, char **argv) {
         case OPT_RUNS:
             if (!cli_parse_int(optarg, 1, 10000000, &runs))
                 rc = cli_usage_error("bench", "--runs '%s': expected a positive number", optarg);
+            break;
+        case OPT_BATCH:
+            if (!cli_parse_int(optarg, 1, 1 << 20, &batch))
+                rc = cli_usage_error("bench", "--batch '%s': expected a positive number", optarg);
             break;
         case OPT_WARMUP:
             if (!cli_parse_int(optarg, 0, 10000000, &warmup))
@@ -107,8 +114,10 @@ int cmd_bench(int argc, char **argv) {
     double *times = calloc((size_t)runs, sizeof *times);
     if (times == NULL) rc = cli_error("out of memory");
     if (rc == CLI_OK && num_inputs > 0 && !cli_inputs_read(&inputs, input_paths, num_inputs)) rc = CLI_ERROR;
+    if (rc == CLI_OK && num_inputs > 0 && batch > 0 && !cli_inputs_tile_batch(&inputs, batch)) rc = CLI_ERROR;
+    cs.batch = batch;
     if (rc == CLI_OK) rc = cli_model_open(model_path, &cs, num_inputs > 0 ? &inputs : NULL, &model);
-    if (rc == CLI_OK) rc = cli_bindings_prepare(model.model, num_inputs > 0 ? &inputs : NULL, &b);
+    if (rc == CLI_OK) rc = cli_bindings_prepare(model.model, num_inputs > 0 ? &inputs : NULL, batch, &b);
     if (rc == CLI_OK) {
         dlc_session_options so = {.num_threads = (int32_t)threads};
         dlc_status st = dlc_session_create(model.model, &so, &session);
@@ -130,11 +139,26 @@ int cmd_bench(int argc, char **argv) {
                cpu_ms);
         double flops = 0.0;
         for (int i = 0; i < dlc_model_num_nodes(model.model); i++) flops += dlc_model_node_flops(model.model, i);
+        bool every_size = false; /* its FLOP estimates hold at one compile sample's sizes only */
+        for (int i = 0; i < dlc_model_num_inputs(model.model); i++) {
+            dlc_tensor_info info;
+            if (dlc_model_input(model.model, i, &info) != DLC_OK) continue;
+            for (int32_t d = 0; d < info.rank; d++) every_size = every_size || info.dims[d] < 0;
+        }
         if (peak < 0) peak = dlc_peak_gflops_best(threads > 0 ? (int)threads : 1);
         double gflops = median > 0 ? flops / (median * 1e-3) * 1e-9 : 0.0;
-        printf("bench %s: %.4f GFLOP per run, %.2f GFLOP/s at the median", model_path, flops * 1e-9, gflops);
-        if (peak > 0) printf(" = %.1f%% of the %.1f GFLOP/s peak", 100.0 * gflops / peak, peak);
-        printf("\n");
+        if (every_size) {
+            printf("bench %s: GFLOP/s not shown: the artifact runs every size and knows its FLOPs at none "
+                   "(compile with --shape for the figure)\n", model_path);
+        } else {
+            printf("bench %s: %.4f GFLOP per run, %.2f GFLOP/s at the median", model_path, flops * 1e-9, gflops);
+            if (peak > 0) printf(" = %.1f%% of the %.1f GFLOP/s peak", 100.0 * gflops / peak, peak);
+            printf("\n");
+        }
+        int64_t items = batch > 0 ? batch : (b.num_inputs > 0 && b.inputs[0].rank > 0 ? b.inputs[0].dims[0] : 1);
+        if (median > 0)
+            printf("bench %s: throughput %.1f inferences/s at the median (batch %lld)\n", model_path,
+                   (double)items * 1e3 / median, (long long)items);
     }
     if (session != NULL) dlc_session_free(session);
     cli_bindings_free(&b);

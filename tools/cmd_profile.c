@@ -165,7 +165,7 @@ int cmd_profile(int argc, char **argv) {
     double *once = NULL, *sum = NULL, wall = 0.0;
     if (num_inputs > 0 && !cli_inputs_read(&inputs, input_paths, num_inputs)) rc = CLI_ERROR;
     if (rc == CLI_OK) rc = cli_model_open(model_path, &cs, num_inputs > 0 ? &inputs : NULL, &model);
-    if (rc == CLI_OK) rc = cli_bindings_prepare(model.model, num_inputs > 0 ? &inputs : NULL, &b);
+    if (rc == CLI_OK) rc = cli_bindings_prepare(model.model, num_inputs > 0 ? &inputs : NULL, 0, &b);
     if (rc == CLI_OK) {
         size_t n = (size_t)dlc_model_num_nodes(model.model) + 1;
         once = calloc(n, sizeof *once);

@@ -148,7 +148,7 @@ int cmd_run(int argc, char **argv) {
         rc = CLI_ERROR;
     cli_io_types_free(&io);
     if (rc == CLI_OK) rc = cli_model_open(model_path, &cs, &inputs, &model);
-    if (rc == CLI_OK) rc = cli_bindings_prepare(model.model, &inputs, &bindings);
+    if (rc == CLI_OK) rc = cli_bindings_prepare(model.model, &inputs, 0, &bindings);
     if (rc == CLI_OK) {
         dlc_session_options so = {.num_threads = (int32_t)threads};
         dlc_status st = dlc_session_create(model.model, &so, &session);

@@ -274,7 +274,7 @@ static case_result run_case(const char *dir, const test_settings *ts, char *msg,
             }
         }
         cli_bindings b = {0};
-        if (result == CASE_PASS && cli_bindings_prepare(model.model, &inputs.in, &b) != CLI_OK) result = CASE_FAIL;
+        if (result == CASE_PASS && cli_bindings_prepare(model.model, &inputs.in, 0, &b) != CLI_OK) result = CASE_FAIL;
         if (result == CASE_PASS) {
             dlc_status st = dlc_session_run(session, b.inputs, b.num_inputs, b.outputs, b.num_outputs);
             if (st != DLC_OK) {

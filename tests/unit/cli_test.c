@@ -259,6 +259,21 @@ Test(cli, bench_prints_percentiles) {
     cr_assert(strstr(out_text, "median") && strstr(out_text, "p90") && strstr(out_text, "p99"), "%s", out_text);
 }
 
+/* --batch N: a model with a symbolic batch is compiled for N and reports
+ * N items per run; a fixed batch is refused, naming the input. */
+Test(cli, bench_batch_sets_dim_zero_and_reports_throughput) {
+    const char *model = DLC_SOURCE_DIR "/tests/data/dynamic/equal_at_two.onnx";
+    char args[512];
+    snprintf(args, sizeof args, "bench %s --batch 3 --runs 3 --warmup 1 --peak 100", model);
+    cr_assert_eq(dlc(args), 0, "%s", err_text);
+    cr_assert(strstr(out_text, "inferences/s at the median (batch 3)") != NULL, "%s", out_text);
+    cr_assert(strstr(out_text, "GFLOP per run") != NULL, "compiled for batch 3, FLOPs known: %s", out_text);
+    cr_assert_neq(dlc("bench " MNIST "/model.onnx --batch 2 --runs 2"), 0);
+    assert_one_error_line("has a fixed batch");
+    cr_assert_neq(dlc("bench " MNIST "/model.onnx --batch 0"), 0);
+    cr_assert(strstr(err_text, "--batch '0': expected a positive number") != NULL, "%s", err_text);
+}
+
 Test(cli, bench_reports_gflops_against_the_peak) {
     cr_assert_eq(dlc("bench " MNIST "/model.onnx --runs 3 --warmup 1 --peak 100"), 0, "%s", err_text);
     cr_assert(strstr(out_text, "GFLOP/s at the median") && strstr(out_text, "of the 100.0 GFLOP/s peak"), "%s",
