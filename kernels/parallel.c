@@ -35,20 +35,23 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define POOL_MAX_WORKERS 63
 /* Chunks per thread: a few, so a slow (descheduled) thread's share moves to
  * the others, not so many that claiming costs show. */
 #define POOL_CHUNKS_PER_THREAD 4
-/* Polls (each a pause instruction, ~10-40 ns) before an idle worker sleeps:
- * only a few microseconds. On the loaded 2-core machine a spinning worker
- * takes the core the caller needs: resnet18_cifar at 2 threads ran a 20 ms
- * median with 8192 polls, 13 ms with 0 or 256 (bert_tiny/gpt2_tiny: cpu per
- * run 1.1-1.3 ms at 8192, 0.7-0.8 ms at 256). The caller never waits for a
- * worker that is asleep (see above), so waking late costs little. */
+/* Polls (each a pause instruction, ~10-40 ns) before an idle worker starts
+ * yielding. A worker that only ever pauses takes the core the caller needs
+ * on a loaded 2-core machine: resnet18_cifar at 2 threads ran a 20 ms median
+ * with 8192 pure polls, 13 ms with 0 or 256. */
 #define POOL_SPIN 256
+/* Then polling with sched_yield between bursts, up to this long
+ * (spin_budget_ns), before the futex sleep. */
+#define POOL_SPIN_US 100
 
 /* word layout: epoch (bits 40..63) | seats (bits 32..39) | next chunk (0..31) */
 #define W_EPOCH(w) ((w) >> 40)
@@ -112,6 +115,30 @@ static void work_on(uint64_t epoch, bool take_seat) {
     }
 }
 
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* How long an idle worker keeps polling before it sleeps, in ns:
+ * DLC_SPIN_US (microseconds) when set, else POOL_SPIN_US. A worker that
+ * sleeps between two kernels of one run wakes too late for the next: with
+ * two chunks the caller then runs both and the second thread gains nothing
+ * (bert_tiny, 2 threads, 0.50 ms median without the spin, 0.39-0.40 ms
+ * with 50-200 us, on a machine loaded by other builds too). The polls yield
+ * the core between bursts, so a caller that needs it gets it. */
+static int64_t spin_budget_ns(void) {
+    static _Atomic int64_t budget = -1;
+    int64_t b = atomic_load(&budget);
+    if (b >= 0) return b;
+    const char *env = getenv("DLC_SPIN_US");
+    b = (env != NULL ? (int64_t)strtol(env, NULL, 10) : POOL_SPIN_US) * 1000;
+    if (b < 0) b = 0;
+    atomic_store(&budget, b);
+    return b;
+}
+
 static void *worker_main(void *unused) {
     (void)unused;
     unsigned seen = atomic_load(&pool.wake);
@@ -120,6 +147,20 @@ static void *worker_main(void *unused) {
         for (int spin = 0; now == seen && spin < POOL_SPIN; spin++) {
             cpu_relax();
             now = atomic_load(&pool.wake);
+        }
+        int64_t budget = spin_budget_ns();
+        if (now == seen && budget > 0) {
+            /* keep polling between the kernels of one run, giving the core
+             * away whenever someone else wants it */
+            int64_t until = now_ns() + budget;
+            while (now == seen && now_ns() < until) {
+                for (int spin = 0; now == seen && spin < 64; spin++) {
+                    cpu_relax();
+                    now = atomic_load(&pool.wake);
+                }
+                if (now == seen) sched_yield();
+                now = atomic_load(&pool.wake);
+            }
         }
         if (now == seen) {
             atomic_fetch_add(&pool.sleepers, 1);
