@@ -460,19 +460,53 @@ static int try_gemv(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float 
     return 1;
 }
 
+/* Cost model of the task split, in multiply-adds: a task computes its
+ * rows x columns padded to the tile, and packs its own columns of B (each
+ * packed element costs about as much as this many multiply-adds: a copy or
+ * gather next to 16 FMAs a cycle). */
+#define PLAN_PACK_B_COST 12
+#define PLAN_TASK_OVERHEAD 4096
+
+static int64_t task_cost(const gemm_problem *p, int64_t rows, int64_t cols) {
+    int64_t cols_padded = round_up(cols, p->nr);
+    return round_up(rows, p->mr) * cols_padded * p->K + PLAN_PACK_B_COST * cols_padded * p->K + PLAN_TASK_OVERHEAD;
+}
+
+/* The time of a split: slots run consecutive runs of tasks (run_slots), so
+ * the slowest slot's sum. */
+static int64_t split_makespan(const gemm_problem *p, int64_t task_m, int64_t task_n, int64_t slots) {
+    int64_t m_tasks = ceil_div(p->M, task_m), n_tasks = ceil_div(p->N, task_n), tasks = m_tasks * n_tasks;
+    int64_t worst = 0;
+    for (int64_t slot = 0; slot < slots; slot++) {
+        int64_t sum = 0;
+        for (int64_t t = tasks * slot / slots; t < tasks * (slot + 1) / slots; t++) {
+            int64_t i0 = t / n_tasks * task_m, j0 = t % n_tasks * task_n;
+            sum += task_cost(p, min64(task_m, p->M - i0), min64(task_n, p->N - j0));
+        }
+        worst = max64(worst, sum);
+    }
+    return worst;
+}
+
+/* The rows x columns grid of tasks whose slowest thread finishes first.
+ * Splitting columns shares no packing, splitting rows balances better when
+ * N is a few panels (a 14x14 feature map is 196 columns: 128 + 68 on two
+ * threads left one idle a third of the time); the model weighs both. */
 static void plan_tasks(gemm_problem *p, int64_t threads) {
-    int64_t M = p->M, N = p->N;
-    /* a multiple of the thread count, so no thread gets one task more than
-     * another (N = 3072 as 3 blocks on 2 threads left one idle a third of
-     * the time: BERT-base's ff1 ran at 50% of peak) */
-    int64_t n_tasks = round_up(ceil_div(N, GEMM_NC), threads);
-    n_tasks = min64(n_tasks, ceil_div(N, p->nr));
-    int64_t m_tasks = 1;
-    if (n_tasks < threads) m_tasks = min64(ceil_div(threads, n_tasks), ceil_div(M, p->mr));
-    p->task_n = round_up(ceil_div(N, n_tasks), p->nr);
-    p->task_m = round_up(ceil_div(M, m_tasks), p->mr);
-    p->n_tasks = ceil_div(N, p->task_n);
-    p->m_tasks = ceil_div(M, p->task_m);
+    int64_t row_panels = ceil_div(p->M, p->mr), col_panels = ceil_div(p->N, p->nr);
+    int64_t best_m = p->M, best_n = p->N, best = INT64_MAX;
+    for (int64_t m_tasks = 1; threads > 1 && m_tasks <= min64(row_panels, 2 * threads); m_tasks++)
+        for (int64_t n_tasks = 1; n_tasks <= min64(col_panels, 4 * threads); n_tasks++) {
+            int64_t task_m = round_up(ceil_div(p->M, m_tasks), p->mr);
+            int64_t task_n = round_up(ceil_div(p->N, n_tasks), p->nr);
+            int64_t tasks = ceil_div(p->M, task_m) * ceil_div(p->N, task_n);
+            int64_t cost = split_makespan(p, task_m, task_n, min64(threads, tasks));
+            if (cost < best) best = cost, best_m = task_m, best_n = task_n;
+        }
+    p->task_m = best_m;
+    p->task_n = best_n;
+    p->n_tasks = ceil_div(p->N, p->task_n);
+    p->m_tasks = ceil_div(p->M, p->task_m);
 }
 
 void dlc_sgemm(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
