@@ -13,7 +13,12 @@
  * kernels; depthwise convolutions (one input channel per group) run a direct
  * loop that vectorizes along output rows. ConvTranspose is a GEMM
  * (W^T x X into columns) followed by a col2im scatter-add.
- * Other float dtypes: direct loops accumulating in double. */
+ * Other float dtypes: direct loops accumulating in double.
+ *
+ * conv, float32, fused epilogue (passes/fuse_epilogue.c): input 3, when
+ * present, is a residual of Y's shape, and an 11th int (then floats [a, b])
+ * an activation (kernels/epilogue.h), applied with the bias to each GEMM
+ * tile as it completes (per output row for depthwise convolutions). */
 #include <stdbool.h>
 
 #include "kernels/gemm.h"
@@ -27,6 +32,7 @@ typedef struct conv_geom {
     int64_t in[3], out[3], kernel[3], stride[3], dil[3], pad[3];
     int64_t in_plane, out_plane, kvol;
     bool has_bias;
+    dlc_epilogue ep; /* residual and activation (bias and pointers set per GEMM) */
 } conv_geom;
 
 static conv_geom conv_geometry(const dlc_kparams *p, bool transpose) {
@@ -55,6 +61,8 @@ static conv_geom conv_geometry(const dlc_kparams *p, bool transpose) {
     }
     (void)transpose;
     g.has_bias = p->num_inputs > 2 && dlc_kp_in(p, 2)->dtype != 0;
+    g.ep = (dlc_epilogue){.residual_ld = g.out_plane};
+    dlc_epilogue_read(p, 10, 0, &g.ep);
     return g;
 }
 
@@ -108,6 +116,7 @@ static void conv_pad_input(const conv_geom *g, const float *x, float *dst) {
 typedef struct conv_job {
     const conv_geom *g;
     const float *x, *w, *b;
+    const float *residual; /* fused residual of Y's shape, or NULL */
     const float *xpad; /* the padded input, or NULL */
     int64_t xpad_dims[3];
     float *y;
@@ -116,7 +125,8 @@ typedef struct conv_job {
     int64_t slot_bytes, slots;
 } conv_job;
 
-/* Y[n, group gi] = W[group gi] x im2col(X[n, group gi]) (+ bias already in Y). */
+/* Y[n, group gi] = act(W[group gi] x im2col(X[n, group gi]) + bias + residual), the bias, residual and
+ * activation added to each tile as it completes (gemm.h). */
 static void conv_gemm_one(const conv_job *job, int64_t n, int64_t gi, bool threaded, void *ws, int64_t ws_size) {
     const conv_geom *g = job->g;
     int64_t K = g->Cg * g->kvol;
@@ -141,14 +151,11 @@ static void conv_gemm_one(const conv_job *job, int64_t n, int64_t gi, bool threa
         }
         b.im2col = &view;
     }
-    float beta = g->has_bias ? 1.0f : 0.0f;
-    if (g->has_bias)
-        for (int64_t m = 0; m < g->Mg; m++) {
-            float bias = job->b[gi * g->Mg + m];
-            for (int64_t j = 0; j < g->out_plane; j++) y[m * g->out_plane + j] = bias;
-        }
-    if (threaded) dlc_sgemm(job->ctx, g->Mg, g->out_plane, K, 1.0f, &a, &b, beta, y, g->out_plane, ws, ws_size);
-    else dlc_sgemm_single(g->Mg, g->out_plane, K, 1.0f, &a, &b, beta, y, g->out_plane, ws);
+    dlc_epilogue ep = g->ep; /* rows are this group's output channels */
+    if (g->has_bias) ep.bias = job->b + gi * g->Mg, ep.bias_rs = 1, ep.bias_cs = 0;
+    if (job->residual != NULL) ep.residual = job->residual + (y - job->y);
+    if (threaded) dlc_sgemm_ep(job->ctx, g->Mg, g->out_plane, K, 1.0f, &a, &b, 0.0f, y, g->out_plane, ws, ws_size, &ep);
+    else dlc_sgemm_single_ep(g->Mg, g->out_plane, K, 1.0f, &a, &b, 0.0f, y, g->out_plane, ws, &ep);
 }
 
 static void conv_gemm_slots(void *arg, int64_t begin, int64_t end) {
@@ -192,9 +199,12 @@ static void depthwise_plane(const conv_job *job, int64_t plane) {
     float *y = job->y + plane * g->out_plane;
     float bias = g->has_bias ? job->b[oc] : 0.0f;
     const int64_t OW = g->out[2], IW = g->in[2], sx = g->stride[2], dx = g->dil[2], px = g->pad[2];
+    dlc_epilogue ep = g->ep; /* the bias is in each row from the start */
+    bool fused = job->residual != NULL || ep.act != DLC_EP_NONE;
     for (int64_t oz = 0; oz < g->out[0]; oz++)
         for (int64_t oy = 0; oy < g->out[1]; oy++) {
             float *yrow = y + (oz * g->out[1] + oy) * OW;
+            if (job->residual != NULL) ep.residual = job->residual + (yrow - job->y);
             for (int64_t ox = 0; ox < OW; ox++) yrow[ox] = bias;
             for (int64_t kz = 0; kz < g->kernel[0]; kz++) {
                 int64_t iz = oz * g->stride[0] - g->pad[0] + kz * g->dil[0];
@@ -218,6 +228,7 @@ static void depthwise_plane(const conv_job *job, int64_t plane) {
                     }
                 }
             }
+            if (fused) dlc_epilogue_apply(&ep, yrow, 0, 0, 1, 0, OW); /* the row is final and in L1 */
         }
 }
 
@@ -268,13 +279,15 @@ int32_t dlc_kernel_conv(const dlc_kparams *p, void *const *inputs, void *const *
     conv_geom g = conv_geometry(p, false);
     int32_t t = dlc_kp_out(p, 0)->dtype;
     const void *bias = g.has_bias ? inputs[2] : NULL;
+    const float *residual = p->num_inputs > 3 && dlc_kp_in(p, 3)->dtype != 0 ? inputs[3] : NULL;
     if (t != DLC_KT_FLOAT32) {
-        if (!dlc_kdtype_is_float(t)) return DLC_KERR_UNSUPPORTED;
+        /* epilogues are fused for float32 only */
+        if (!dlc_kdtype_is_float(t) || residual != NULL || g.ep.act != DLC_EP_NONE) return DLC_KERR_UNSUPPORTED;
         conv_direct_generic(&g, t, inputs[0], inputs[1], bias, outputs[0]);
         return DLC_KOK;
     }
-    conv_job job = {.g = &g, .x = inputs[0], .w = inputs[1], .b = bias, .y = outputs[0], .ctx = ctx,
-                    .workspace = ctx->workspace};
+    conv_job job = {.g = &g, .x = inputs[0], .w = inputs[1], .b = bias, .residual = residual, .y = outputs[0],
+                    .ctx = ctx, .workspace = ctx->workspace};
     if (conv_is_depthwise(&g)) {
         dlc_parallel_for(ctx, g.N * g.M, max64(1, 65536 / max64(1, g.out_plane * g.kvol)), depthwise_range, &job);
         return DLC_KOK;

@@ -293,6 +293,7 @@ typedef struct gemm_problem {
     int64_t slots;
     char *workspace;
     int64_t slot_bytes, a_floats;
+    const dlc_epilogue *ep;     /* NULL or applied to each tile after its last K slice */
 } gemm_problem;
 
 /* The tile wasting the fewest multiply-adds on padding; 6 x 32 on ties, then 8 x 32. */
@@ -323,6 +324,7 @@ static void gemm_block(const gemm_problem *p, int64_t i_begin, int64_t i_end, in
         int64_t nc = min64(GEMM_NC, j_end - jc);
         for (int64_t pc = 0; pc < p->K; pc += GEMM_KC) {
             int64_t kc = min64(GEMM_KC, p->K - pc);
+            const bool last_slice = p->ep != NULL && pc + kc >= p->K;
             pack_b(p->B, pc, kc, jc, nc, nr, bbuf);
             for (int64_t ic = i_begin; ic < i_end; ic += GEMM_MC) {
                 int64_t mc = min64(GEMM_MC, i_end - ic);
@@ -339,6 +341,9 @@ static void gemm_block(const gemm_problem *p, int64_t i_begin, int64_t i_end, in
                         else
                             p->packed_kernel(kc, abuf + ir * kc, 0, bbuf + jr * kc, c, p->ldc, rows, cols, p->beta,
                                              pc == 0);
+                        /* the tile is final and still in L1: fuse the epilogue here */
+                        if (last_slice)
+                            dlc_epilogue_apply(p->ep, p->C, p->ldc, ic + ir, ic + ir + rows, jc + jr, jc + jr + cols);
                     }
             }
         }
@@ -509,17 +514,24 @@ static void plan_tasks(gemm_problem *p, int64_t threads) {
     p->m_tasks = ceil_div(p->M, p->task_m);
 }
 
-void dlc_sgemm(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
-               const dlc_gemm_operand *B, float beta, float *C, int64_t ldc, void *workspace,
-               int64_t workspace_size) {
+void dlc_sgemm_ep(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
+                  const dlc_gemm_operand *B, float beta, float *C, int64_t ldc, void *workspace,
+                  int64_t workspace_size, const dlc_epilogue *ep) {
     if (M <= 0 || N <= 0) return;
+    if (!dlc_epilogue_active(ep)) ep = NULL;
+    /* no tiles here: the epilogue runs once over the finished (small or
+     * memory-bound) result */
     if (K <= 0 || alpha == 0.0f) {
         scale_c(M, N, beta, C, ldc);
+        if (ep != NULL) dlc_epilogue_apply(ep, C, ldc, 0, M, 0, N);
         return;
     }
-    if (try_gemv(ctx, M, N, K, alpha, A, B, beta, C, ldc)) return;
+    if (try_gemv(ctx, M, N, K, alpha, A, B, beta, C, ldc)) {
+        if (ep != NULL) dlc_epilogue_apply(ep, C, ldc, 0, M, 0, N);
+        return;
+    }
     gemm_problem p = {.M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .A = A, .B = B, .C = C, .ldc = ldc,
-                      .workspace = workspace};
+                      .workspace = workspace, .ep = ep};
     int64_t b_floats;
     buffer_floats(M, N, K, &p.a_floats, &b_floats);
     p.slot_bytes = (p.a_floats + b_floats) * 4;
@@ -533,10 +545,22 @@ void dlc_sgemm(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float alpha
     dlc_parallel_for(ctx, p.slots, 1, run_slots, &p);
 }
 
+void dlc_sgemm(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
+               const dlc_gemm_operand *B, float beta, float *C, int64_t ldc, void *workspace,
+               int64_t workspace_size) {
+    dlc_sgemm_ep(ctx, M, N, K, alpha, A, B, beta, C, ldc, workspace, workspace_size, NULL);
+}
+
+void dlc_sgemm_single_ep(int64_t M, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
+                         const dlc_gemm_operand *B, float beta, float *C, int64_t ldc, void *workspace,
+                         const dlc_epilogue *ep) {
+    dlc_kctx serial = {.num_threads = 1};
+    dlc_sgemm_ep(&serial, M, N, K, alpha, A, B, beta, C, ldc, workspace, dlc_sgemm_workspace_single(M, N, K), ep);
+}
+
 void dlc_sgemm_single(int64_t M, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
                       const dlc_gemm_operand *B, float beta, float *C, int64_t ldc, void *workspace) {
-    dlc_kctx serial = {.num_threads = 1};
-    dlc_sgemm(&serial, M, N, K, alpha, A, B, beta, C, ldc, workspace, dlc_sgemm_workspace_single(M, N, K));
+    dlc_sgemm_single_ep(M, N, K, alpha, A, B, beta, C, ldc, workspace, NULL);
 }
 
 #ifndef DLC_KERNEL_BITCODE

@@ -14,6 +14,7 @@
 #define DLC_KERNELS_GEMM_H
 
 #include "kernels/dlc_kernel.h"
+#include "kernels/epilogue.h"
 
 /* A convolution input seen as the im2col matrix B[K,N] of one image and one
  * group: row k = ((c * KD + kz) * KH + ky) * KW + kx, column
@@ -52,11 +53,21 @@ void dlc_sgemm(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float alpha
                const dlc_gemm_operand *B, float beta, float *C, int64_t ldc, void *workspace,
                int64_t workspace_size);
 
+/* The same, then ep applied to C (bias, residual, activation: epilogue.h)
+ * tile by tile as each tile's last K slice completes, while it is in cache.
+ * ep NULL: plain dlc_sgemm. */
+void dlc_sgemm_ep(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
+                  const dlc_gemm_operand *B, float beta, float *C, int64_t ldc, void *workspace,
+                  int64_t workspace_size, const dlc_epilogue *ep);
+
 /* Same, on the calling thread only, with one pair of packing buffers
  * (dlc_sgemm_workspace_single bytes): for callers that parallelize over
  * many small products themselves (batched MatMul, grouped Conv). */
 int64_t dlc_sgemm_workspace_single(int64_t M, int64_t N, int64_t K);
 void dlc_sgemm_single(int64_t M, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
                       const dlc_gemm_operand *B, float beta, float *C, int64_t ldc, void *workspace);
+void dlc_sgemm_single_ep(int64_t M, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
+                         const dlc_gemm_operand *B, float beta, float *C, int64_t ldc, void *workspace,
+                         const dlc_epilogue *ep);
 
 #endif

@@ -19,6 +19,7 @@ DLC_KERNEL_FAMILY(conv)
 DLC_KERNEL_FAMILY(pool)
 DLC_KERNEL_FAMILY(norm)
 DLC_KERNEL_FAMILY(gemm)      /* kernels/gemm.c: the shared SGEMM; no op kernels of its own */
+DLC_KERNEL_FAMILY(epilogue)  /* kernels/epilogue.c: fused bias/residual/activation of GEMM and conv blocks */
 DLC_KERNEL_FAMILY(tensor_index) /* kernels/tensor_index.c: gather, gather_elements, scatter_elements, onehot */
 DLC_KERNEL_FAMILY(resize)       /* kernels/resize.c: Resize, Upsample */
 DLC_KERNEL_FAMILY(loss)         /* kernels/loss.c: nll_loss */

@@ -5,7 +5,14 @@
  * gemm:   inputs A, B, [C]; output Y. ints: [transA, transB]; floats: [alpha, beta].
  *         C broadcasts unidirectionally to [M, N] (rank 0, 1 or 2).
  * matmul: inputs A, B; output Y (numpy matmul: 1-D operands, broadcast
- *         leading dims). No parameters: everything follows from the shapes. */
+ *         leading dims). No parameters: everything follows from the shapes.
+ *
+ * Fused epilogues (passes/fuse_epilogue.c, kernels/epilogue.h), float32 only:
+ * input 3, when present, is a residual of Y's shape added to the product;
+ * matmul's input 2 a bias along Y's last dim. The activation follows the
+ * parameters above: gemm ints [transA, transB, act], floats
+ * [alpha, beta, a, b]; matmul ints [perm part (always present then), act],
+ * floats [a, b]. */
 #include "kernels/gemm.h"
 #include "kernels/kvalue.h"
 
@@ -44,6 +51,10 @@ static gemm_dims gemm_shape(const dlc_kparams *p) {
 
 static int has_c(const dlc_kparams *p) { return p->num_inputs > 2 && dlc_kp_in(p, 2)->dtype != 0; }
 
+static const float *residual_of(const dlc_kparams *p, void *const *inputs) {
+    return p->num_inputs > 3 && dlc_kp_in(p, 3)->dtype != 0 ? inputs[3] : NULL;
+}
+
 int64_t dlc_kernel_gemm_workspace(const dlc_kparams *p) {
     if (dlc_kp_out(p, 0)->dtype != DLC_KT_FLOAT32) return 0;
     gemm_dims d = gemm_shape(p);
@@ -80,14 +91,23 @@ static void gemm_generic(const dlc_kparams *p, gemm_dims d, void *const *inputs,
 
 int32_t dlc_kernel_gemm(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {
     gemm_dims d = gemm_shape(p);
+    dlc_epilogue ep = {.residual = residual_of(p, inputs), .residual_ld = d.N};
+    dlc_epilogue_read(p, 2, 2, &ep);
     if (dlc_kp_out(p, 0)->dtype != DLC_KT_FLOAT32) {
+        if (dlc_epilogue_active(&ep)) return DLC_KERR_UNSUPPORTED; /* fused for float32 only */
         gemm_generic(p, d, inputs, outputs[0]);
         return DLC_KOK;
     }
     float *y = outputs[0];
     float alpha = (float)dlc_kp_floats(p)[0], beta = (float)dlc_kp_floats(p)[1];
     float gemm_beta = 0.0f;
-    if (has_c(p) && beta != 0.0f) {
+    if (has_c(p) && beta == 1.0f) {
+        /* C is the epilogue's bias: added to each tile as it completes,
+         * without a pass writing it into Y first */
+        ep.bias = inputs[2];
+        ep.bias_rs = d.c_rs;
+        ep.bias_cs = d.c_cs;
+    } else if (has_c(p) && beta != 0.0f) {
         /* Y = beta * C first, then the product accumulates into it */
         const float *c = inputs[2];
         for (int64_t i = 0; i < d.M; i++)
@@ -95,7 +115,7 @@ int32_t dlc_kernel_gemm(const dlc_kparams *p, void *const *inputs, void *const *
         gemm_beta = 1.0f;
     }
     dlc_gemm_operand a = {inputs[0], d.a_rs, d.a_cs, NULL}, b = {inputs[1], d.b_rs, d.b_cs, NULL};
-    dlc_sgemm(ctx, d.M, d.N, d.K, alpha, &a, &b, gemm_beta, y, d.N, ctx->workspace, ctx->workspace_size);
+    dlc_sgemm_ep(ctx, d.M, d.N, d.K, alpha, &a, &b, gemm_beta, y, d.N, ctx->workspace, ctx->workspace_size, &ep);
     return DLC_KOK;
 }
 
@@ -107,6 +127,7 @@ int32_t dlc_kernel_gemm(const dlc_kparams *p, void *const *inputs, void *const *
  * each batch dim (0 where the operand broadcasts). */
 typedef struct matmul_dims {
     int64_t M, N, K;
+    int32_t ints_used;              /* ints of the perm part: the activation follows */
     int32_t batch_rank;
     int64_t batch[DLC_KMAX_RANK];
     int64_t a_stride[DLC_KMAX_RANK], b_stride[DLC_KMAX_RANK]; /* per batch dim, 0 when broadcast */
@@ -136,9 +157,10 @@ static matmul_dims matmul_shape(const dlc_kparams *p) {
     const int64_t *ints = p->num_ints > 0 ? dlc_kp_ints(p) : NULL;
     int64_t ad[DLC_KMAX_RANK], as[DLC_KMAX_RANK], bd[DLC_KMAX_RANK], bs[DLC_KMAX_RANK];
     int32_t used = operand_view(a, ints, ad, as);
-    operand_view(b, ints != NULL ? ints + used : NULL, bd, bs);
+    int32_t used_b = operand_view(b, ints != NULL ? ints + used : NULL, bd, bs);
     matmul_dims d;
     memset(&d, 0, sizeof d);
+    d.ints_used = used + used_b;
     int32_t ra = a->rank, rb = b->rank;
     d.M = ra == 1 ? 1 : ad[ra - 2];
     d.K = ad[ra - 1];
@@ -189,8 +211,17 @@ int64_t dlc_kernel_matmul_workspace(const dlc_kparams *p) {
     return dlc_sgemm_workspace(d.M, d.N, d.K);
 }
 
+/* The epilogue of batch `batch`: the residual moves with the output, the
+ * bias (along the last dim) is the same for every batch. */
+static dlc_epilogue batch_epilogue(const dlc_epilogue *ep, const matmul_dims *d, int64_t batch) {
+    dlc_epilogue e = *ep;
+    if (e.residual != NULL) e.residual += batch * d->M * d->N;
+    return e;
+}
+
 typedef struct matmul_batch_job {
     const matmul_dims *d;
+    const dlc_epilogue *ep;
     const float *a, *b;
     float *y;
     char *workspace;
@@ -208,16 +239,18 @@ static void matmul_batch_slots(void *arg, int64_t begin, int64_t end) {
             batch_offsets(d, batch, &a_off, &b_off);
             dlc_gemm_operand a = {job->a + a_off, d->a_rs, d->a_cs, NULL};
             dlc_gemm_operand b = {job->b + b_off, d->b_rs, d->b_cs, NULL};
-            dlc_sgemm_single(d->M, d->N, d->K, 1.0f, &a, &b, 0.0f, job->y + batch * d->M * d->N, d->N, ws);
+            dlc_epilogue ep = batch_epilogue(job->ep, d, batch);
+            dlc_sgemm_single_ep(d->M, d->N, d->K, 1.0f, &a, &b, 0.0f, job->y + batch * d->M * d->N, d->N, ws, &ep);
         }
     }
 }
 
-static void matmul_f32(const matmul_dims *d, const float *a, const float *b, float *y, const dlc_kctx *ctx) {
+static void matmul_f32(const matmul_dims *d, const dlc_epilogue *ep, const float *a, const float *b, float *y,
+                       const dlc_kctx *ctx) {
     if (matmul_folds_batches(d) || d->batches == 1) {
         dlc_gemm_operand ga = {a, d->a_rs, d->a_cs, NULL}, gb = {b, d->b_rs, d->b_cs, NULL};
-        dlc_sgemm(ctx, d->M * d->batches, d->N, d->K, 1.0f, &ga, &gb, 0.0f, y, d->N, ctx->workspace,
-                  ctx->workspace_size);
+        dlc_sgemm_ep(ctx, d->M * d->batches, d->N, d->K, 1.0f, &ga, &gb, 0.0f, y, d->N, ctx->workspace,
+                     ctx->workspace_size, ep);
         return;
     }
     int64_t threads = ctx->num_threads > 1 ? ctx->num_threads : 1;
@@ -226,7 +259,7 @@ static void matmul_f32(const matmul_dims *d, const float *a, const float *b, flo
     /* many small products: one thread per group of batches; a few big ones:
      * every thread inside each product */
     if (slots > 1 && (d->batches >= 4 * threads || d->M * d->N * d->K < (1 << 21))) {
-        matmul_batch_job job = {d, a, b, y, ctx->workspace, slot_bytes, slots};
+        matmul_batch_job job = {d, ep, a, b, y, ctx->workspace, slot_bytes, slots};
         dlc_parallel_for(ctx, slots, 1, matmul_batch_slots, &job);
         return;
     }
@@ -234,8 +267,9 @@ static void matmul_f32(const matmul_dims *d, const float *a, const float *b, flo
         int64_t a_off, b_off;
         batch_offsets(d, batch, &a_off, &b_off);
         dlc_gemm_operand ga = {a + a_off, d->a_rs, d->a_cs, NULL}, gb = {b + b_off, d->b_rs, d->b_cs, NULL};
-        dlc_sgemm(ctx, d->M, d->N, d->K, 1.0f, &ga, &gb, 0.0f, y + batch * d->M * d->N, d->N, ctx->workspace,
-                  ctx->workspace_size);
+        dlc_epilogue eb = batch_epilogue(ep, d, batch);
+        dlc_sgemm_ep(ctx, d->M, d->N, d->K, 1.0f, &ga, &gb, 0.0f, y + batch * d->M * d->N, d->N, ctx->workspace,
+                     ctx->workspace_size, &eb);
     }
 }
 
@@ -266,7 +300,14 @@ static void matmul_generic(const matmul_dims *d, int32_t t, const void *a, const
 int32_t dlc_kernel_matmul(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {
     matmul_dims d = matmul_shape(p);
     int32_t t = dlc_kp_out(p, 0)->dtype;
-    if (t == DLC_KT_FLOAT32) matmul_f32(&d, inputs[0], inputs[1], outputs[0], ctx);
+    dlc_epilogue ep = {.residual = residual_of(p, inputs), .residual_ld = d.N};
+    if (p->num_inputs > 2 && dlc_kp_in(p, 2)->dtype != 0) {
+        ep.bias = inputs[2];
+        ep.bias_cs = dlc_kp_in(p, 2)->dims[dlc_kp_in(p, 2)->rank - 1] == 1 ? 0 : 1;
+    }
+    dlc_epilogue_read(p, d.ints_used, 0, &ep);
+    if (t == DLC_KT_FLOAT32) matmul_f32(&d, &ep, inputs[0], inputs[1], outputs[0], ctx);
+    else if (dlc_epilogue_active(&ep)) return DLC_KERR_UNSUPPORTED; /* fused for float32 only */
     else matmul_generic(&d, t, inputs[0], inputs[1], outputs[0]);
     return DLC_KOK;
 }

@@ -20,6 +20,7 @@ static const pass_entry passes[] = {
     {"cse", 1, dlc_pass_cse},
     {"fuse-layernorm", 1, dlc_pass_fuse_layernorm},
     {"fuse-gelu", 1, dlc_pass_fuse_gelu},
+    {"fuse-epilogue", 1, dlc_pass_fuse_epilogue},
     {"dead-code", 1, dlc_pass_dead_code},
 };
 

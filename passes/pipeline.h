@@ -46,6 +46,9 @@ dlc_status dlc_pass_cse_nodes(dlc_graph *g, bool *out_changed);
 dlc_status dlc_pass_fuse_layernorm(dlc_graph *g, bool *out_changed);
 /* The erf and tanh GELU formulas as one Gelu. */
 dlc_status dlc_pass_fuse_gelu(dlc_graph *g, bool *out_changed);
+/* fuse-epilogue: Conv/Gemm/MatMul absorb a following bias Add, residual Add
+ * and activation (passes/fuse_epilogue.c). */
+dlc_status dlc_pass_fuse_epilogue(dlc_graph *g, bool *out_changed);
 
 /* Folds one inferred node whose inputs are all CONST by running its native
  * kernel; its outputs become CONST (the node stays; callers remove it).

@@ -13,6 +13,7 @@
 
 #include "dlc/dlc_artifact.h"
 #include "ir/op_registry.h"
+#include "ir/ops/epilogue.h"
 #include "kernels/dlc_kernel.h"
 #include "runtime/status.h"
 
@@ -632,7 +633,8 @@ static LLVMValueRef node_name_table(module_builder *mb) {
     for (int32_t i = 0; i < count; i++) {
         const dlc_node *node = mb->g->nodes[i];
         char text[512];
-        snprintf(text, sizeof text, "%s (%s)", node->name ? node->name : "?", node->op_type);
+        char label[256];
+        snprintf(text, sizeof text, "%s (%s)", node->name ? node->name : "?", dlc_node_label(node, label, sizeof label));
         names[i] = add_string(mb, text);
     }
     LLVMValueRef table = add_constant_global(mb, "dlc.node_names", LLVMConstArray2(mb->ptr, names, (uint64_t)count));

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "ir/op_registry.h"
+#include "ir/ops/epilogue.h"
 #include "ir/ops/spatial.h"
 #include "runtime/status.h"
 
@@ -88,8 +89,9 @@ static dlc_status conv_infer(dlc_graph *g, dlc_node *node) {
     int64_t group;
     dlc_window w;
     DLC_TRY(conv_check(g, node, &group, &w));
-    return dlc_window_output_shape(g, node, &node->inputs[0]->shape, &w, false, node->inputs[1]->shape.dims[0],
-                                   &y->shape);
+    DLC_TRY(dlc_window_output_shape(g, node, &node->inputs[0]->shape, &w, false, node->inputs[1]->shape.dims[0],
+                                    &y->shape));
+    return dlc_epilogue_check(g, node, 3);
 }
 
 static dlc_status conv_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
@@ -102,7 +104,8 @@ static dlc_status conv_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall
     }
     dlc_kcall_init(call, "conv");
     DLC_TRY(dlc_kcall_push_int(call, group));
-    return dlc_window_push(call, &w, false);
+    DLC_TRY(dlc_window_push(call, &w, false));
+    return dlc_epilogue_lower(node, call);
 }
 
 /* 2 * N * M * out_spatial * (C / group) * kernel volume */
@@ -223,7 +226,7 @@ static int64_t convt_flops(const dlc_node *node) {
 }
 
 const dlc_op_schema dlc_ops_conv[] = {
-    {"Conv", "", 1, 2, 3, 1, 1, conv_infer, conv_lower, conv_flops},
+    {"Conv", "", 1, 2, 4, 1, 1, conv_infer, conv_lower, conv_flops}, /* input 3: a fused residual (ir/ops/epilogue.h) */
     {"ConvTranspose", "", 1, 2, 3, 1, 1, convt_infer, convt_lower, convt_flops},
     {0},
 };

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 
 #include "ir/op_registry.h"
+#include "ir/ops/epilogue.h"
 #include "runtime/status.h"
 
 static bool gemm_dtype_ok(dlc_dtype t) {
@@ -70,7 +71,7 @@ static dlc_status gemm_infer(dlc_graph *g, dlc_node *node) {
                             where, dlc_shape_format(g, &c->shape, sc, sizeof sc), (long long)m.value, (long long)n.value);
     }
     y->shape = (dlc_shape){.rank = 2, .dims = {m, n}};
-    return DLC_OK;
+    return dlc_epilogue_check(g, node, 3);
 }
 
 static dlc_status gemm_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
@@ -78,7 +79,8 @@ static dlc_status gemm_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall
     DLC_TRY(dlc_kcall_push_int(call, dlc_node_attr_int(node, "transA", 0) != 0));
     DLC_TRY(dlc_kcall_push_int(call, dlc_node_attr_int(node, "transB", 0) != 0));
     DLC_TRY(dlc_kcall_push_float(call, dlc_node_attr_float(node, "alpha", 1.0)));
-    return dlc_kcall_push_float(call, dlc_node_attr_float(node, "beta", 1.0));
+    DLC_TRY(dlc_kcall_push_float(call, dlc_node_attr_float(node, "beta", 1.0)));
+    return dlc_epilogue_lower(node, call);
 }
 
 static int64_t gemm_flops(const dlc_node *node) {
@@ -155,13 +157,16 @@ static dlc_status matmul_infer(dlc_graph *g, dlc_node *node) {
     if (ra > 1) out.dims[r++] = a->shape.dims[ra - 2];
     if (rb > 1) out.dims[r++] = b->shape.dims[rb - 1];
     y->shape = out;
-    return DLC_OK;
+    return dlc_epilogue_check(g, node, 2);
 }
 
-/* ints: none, or for each operand its rank r then r perm entries (r = 0: as stored) */
+/* ints: none, or for each operand its rank r then r perm entries (r = 0:
+ * as stored), then a fused activation (ir/ops/epilogue.h), which needs the
+ * perm part present to be found */
 static dlc_status matmul_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
     dlc_kcall_init(call, "matmul");
-    if (dlc_node_attr(node, matmul_perm_attr[0]) == NULL && dlc_node_attr(node, matmul_perm_attr[1]) == NULL)
+    if (dlc_node_attr(node, matmul_perm_attr[0]) == NULL && dlc_node_attr(node, matmul_perm_attr[1]) == NULL &&
+        !dlc_epilogue_has_activation(node))
         return DLC_OK;
     for (int32_t i = 0; i < 2; i++) {
         int32_t n = 0;
@@ -170,7 +175,7 @@ static dlc_status matmul_lower(const dlc_graph *g, const dlc_node *node, dlc_kca
         DLC_TRY(dlc_kcall_push_int(call, n));
         for (int32_t d = 0; d < n; d++) DLC_TRY(dlc_kcall_push_int(call, perm[d]));
     }
-    return DLC_OK;
+    return dlc_epilogue_lower(node, call);
 }
 
 static int64_t matmul_flops(const dlc_node *node) {
@@ -182,7 +187,8 @@ static int64_t matmul_flops(const dlc_node *node) {
 }
 
 const dlc_op_schema dlc_ops_linalg[] = {
-    {"Gemm", "", 1, 2, 3, 1, 1, gemm_infer, gemm_lower, gemm_flops},
-    {"MatMul", "", 1, 2, 2, 1, 1, matmul_infer, matmul_lower, matmul_flops},
+    /* inputs past C / B: a fused epilogue's (ir/ops/epilogue.h) */
+    {"Gemm", "", 1, 2, 4, 1, 1, gemm_infer, gemm_lower, gemm_flops},
+    {"MatMul", "", 1, 2, 4, 1, 1, matmul_infer, matmul_lower, matmul_flops},
     {0},
 };

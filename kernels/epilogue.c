@@ -1,0 +1,80 @@
+/* Fused GEMM/Conv epilogues (see epilogue.h). Called on one register tile
+ * or one output row at a time, so every loop runs over a short contiguous
+ * row that is still in L1; each activation is its own loop so it vectorizes. */
+#include "kernels/epilogue.h"
+
+#include <math.h>
+
+static void act_row(int32_t act, float a, float b, float *restrict row, int64_t n) {
+    switch (act) {
+    case DLC_EP_RELU:
+        for (int64_t j = 0; j < n; j++) row[j] = row[j] < 0.0f ? 0.0f : row[j];
+        break;
+    case DLC_EP_CLIP:
+        for (int64_t j = 0; j < n; j++) {
+            float v = row[j] < a ? a : row[j];
+            row[j] = v > b ? b : v;
+        }
+        break;
+    case DLC_EP_LEAKY_RELU:
+        for (int64_t j = 0; j < n; j++) row[j] = row[j] < 0.0f ? a * row[j] : row[j];
+        break;
+    case DLC_EP_SIGMOID:
+        for (int64_t j = 0; j < n; j++) {
+            float v = row[j];
+            row[j] = v >= 0.0f ? 1.0f / (1.0f + expf(-v)) : expf(v) / (1.0f + expf(v));
+        }
+        break;
+    case DLC_EP_TANH:
+        for (int64_t j = 0; j < n; j++) row[j] = tanhf(row[j]);
+        break;
+    default:
+        break;
+    }
+}
+
+void dlc_epilogue_apply(const dlc_epilogue *ep, float *c, int64_t ldc, int64_t i0, int64_t i1, int64_t j0,
+                        int64_t j1) {
+    int64_t n = j1 - j0;
+    if (n <= 0) return;
+    for (int64_t i = i0; i < i1; i++) {
+        float *restrict row = c + i * ldc + j0;
+        if (ep->bias != NULL) {
+            const float *bias = ep->bias + i * ep->bias_rs;
+            if (ep->bias_cs == 0) {
+                float bv = bias[0];
+                for (int64_t j = 0; j < n; j++) row[j] += bv;
+            } else {
+                const float *restrict bj = bias + j0 * ep->bias_cs;
+                if (ep->bias_cs == 1)
+                    for (int64_t j = 0; j < n; j++) row[j] += bj[j];
+                else
+                    for (int64_t j = 0; j < n; j++) row[j] += bj[j * ep->bias_cs];
+            }
+        }
+        if (ep->residual != NULL) {
+            const float *restrict r = ep->residual + i * ep->residual_ld + j0;
+            for (int64_t j = 0; j < n; j++) row[j] += r[j];
+        }
+        act_row(ep->act, ep->a, ep->b, row, n);
+    }
+}
+
+void dlc_epilogue_read(const dlc_kparams *p, int32_t ints_at, int32_t floats_at, dlc_epilogue *ep) {
+    ep->act = DLC_EP_NONE;
+    ep->a = ep->b = 0.0f;
+    if (p->num_ints <= ints_at) return;
+    ep->act = (int32_t)dlc_kp_ints(p)[ints_at];
+    if (p->num_floats >= floats_at + 2) {
+        ep->a = (float)dlc_kp_floats(p)[floats_at];
+        ep->b = (float)dlc_kp_floats(p)[floats_at + 1];
+    }
+}
+
+#ifndef DLC_KERNEL_BITCODE
+#include "kernels/kernel_registry.h"
+/* The epilogue is a building block of the GEMM and conv kernels. */
+const dlc_kernel_entry dlc_kernels_epilogue[] = {
+    {NULL, NULL, NULL},
+};
+#endif
