@@ -1,0 +1,254 @@
+/* fuse-epilogue: which chains after a Conv / Gemm / MatMul fold into it
+ * (the graph after the pass), and the fused kernels' outputs against the
+ * unfused ones at -O0: odd sizes, K > 256 (several K slices, so the epilogue
+ * must wait for the last), the gemv path, depthwise and grouped convs,
+ * batched MatMuls. */
+#include "ir/ops/epilogue.h"
+#include "pass_harness.h"
+
+static float *ph_values(int64_t n, uint32_t seed) {
+    float *v = malloc((size_t)n * sizeof *v);
+    cr_assert_not_null(v);
+    ph_fill(v, n, seed);
+    for (int64_t i = 0; i < n; i++) v[i] *= 0.1f; /* keep sums of K terms near 1 */
+    return v;
+}
+
+static dlc_value *ph_weights(dlc_graph *g, const char *name, int32_t rank, const int64_t *dims, uint32_t seed) {
+    int64_t n = 1;
+    for (int32_t d = 0; d < rank; d++) n *= dims[d];
+    float *v = ph_values(n, seed);
+    dlc_value *c = tb_const(g, name, rank, dims, v);
+    free(v);
+    return c;
+}
+
+static dlc_node *ph_node(dlc_graph *g, const char *name) {
+    for (int32_t i = 0; i < g->num_nodes; i++)
+        if (strcmp(g->nodes[i]->name, name) == 0) return g->nodes[i];
+    return NULL;
+}
+
+static void ph_attr_float(dlc_graph *g, const char *node, const char *attr, double f) {
+    dlc_attr a = {.name = (char *)attr, .type = DLC_ATTR_FLOAT, .f = f};
+    cr_assert_eq(dlc_node_add_attr(ph_node(g, node), &a), DLC_OK);
+}
+
+/* ---- Conv: ResNet's block, Conv -> Add(bias) -> Add(residual) -> Relu ---- */
+
+enum { RB_C = 8, RB_HW = 7 };
+
+static dlc_graph *resblock_graph(void) {
+    dlc_graph *g;
+    cr_assert_eq(dlc_graph_create("resblock", &g), DLC_OK);
+    dlc_value *x = tb_value(g, "x", DLC_VALUE_INPUT, 4, (int64_t[]){2, RB_C, RB_HW, RB_HW});
+    dlc_value *w = ph_weights(g, "w", 4, (int64_t[]){RB_C, RB_C, 3, 3}, 1);
+    dlc_value *b = ph_weights(g, "b", 1, (int64_t[]){RB_C}, 2);
+    dlc_value *c = ph_weights(g, "c", 3, (int64_t[]){RB_C, 1, 1}, 3);
+    dlc_value *y = ph_op(g, "conv", "Conv", 3, (dlc_value *[]){x, w, b});
+    ph_attr_ints(g, "conv", "pads", 4, (int64_t[]){1, 1, 1, 1});
+    dlc_value *yb = ph_op(g, "bias", "Add", 2, (dlc_value *[]){c, y});
+    dlc_value *yr = ph_op(g, "res", "Add", 2, (dlc_value *[]){yb, x});
+    dlc_value *out = ph_op(g, "relu", "Relu", 1, &yr);
+    tb_set_io(g, 1, &x, 1, &out);
+    return g;
+}
+
+Test(fuse_epilogue, conv_bias_residual_relu_become_one_conv) {
+    dlc_graph *g = ph_inferred(resblock_graph);
+    cr_assert_eq(g->num_nodes, 4);
+    cr_assert(ph_run_pass(g, dlc_pass_fuse_epilogue));
+    cr_assert_eq(g->num_nodes, 1);
+    dlc_node *n = g->nodes[0];
+    cr_assert_str_eq(n->op_type, "Conv");
+    cr_assert_str_eq(n->name, "conv", "the fused node keeps the anchor's name for messages");
+    cr_assert_eq(n->outputs[0], g->outputs[0]);
+    cr_assert_eq(n->num_inputs, 4);
+    cr_assert_eq(n->inputs[DLC_EPILOGUE_RESIDUAL], g->inputs[0]);
+    cr_assert_str_eq(dlc_node_attr_string(n, DLC_EPILOGUE_ATTR, "?"), "Add+Add+Relu");
+    cr_assert_str_eq(dlc_node_attr_string(n, DLC_ACTIVATION_ATTR, "?"), "Relu");
+    char label[64];
+    cr_assert_str_eq(dlc_node_label(n, label, sizeof label), "Conv+Add+Add+Relu");
+    /* B is the conv's bias plus the Add's constant */
+    float b[RB_C], c[RB_C];
+    ph_fill(b, RB_C, 2), ph_fill(c, RB_C, 3);
+    const dlc_value *fused_b = n->inputs[2];
+    cr_assert_eq(fused_b->kind, DLC_VALUE_CONST);
+    for (int i = 0; i < RB_C; i++)
+        cr_assert_float_eq(((const float *)fused_b->data)[i], 0.1f * b[i] + 0.1f * c[i], 1e-6);
+    cr_assert_not(ph_run_pass(g, dlc_pass_fuse_epilogue), "a second run finds nothing");
+    dlc_graph_free(g);
+}
+
+Test(fuse_epilogue, conv_outputs_unchanged) { ph_expect_same_outputs(resblock_graph, 1e-5); }
+
+Test(fuse_epilogue, opt_level_0_leaves_the_chain) {
+    dlc_graph *g = ph_inferred(resblock_graph);
+    dlc_pass_options opts = {.opt_level = 0, .verify_each = true};
+    cr_assert_eq(dlc_run_passes(g, &opts), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(g->num_nodes, 4);
+    dlc_graph_free(g);
+}
+
+/* ---- MatMul / Gemm: bias along the last dim, residual, activations; K > 256 ---- */
+
+enum { MM_M = 5, MM_K = 300, MM_N = 37 };
+
+static dlc_graph *matmul_graph(void) {
+    dlc_graph *g;
+    cr_assert_eq(dlc_graph_create("matmul_epilogue", &g), DLC_OK);
+    dlc_value *x = tb_value(g, "x", DLC_VALUE_INPUT, 3, (int64_t[]){3, MM_M, MM_K});
+    dlc_value *r = tb_value(g, "r", DLC_VALUE_INPUT, 3, (int64_t[]){3, MM_M, MM_N});
+    dlc_value *v = tb_value(g, "v", DLC_VALUE_INPUT, 2, (int64_t[]){1, MM_K});
+    /* y1 = (x W + bias) + r: a transformer's projection with its residual (tall: batches fold) */
+    dlc_value *w = ph_weights(g, "w", 2, (int64_t[]){MM_K, MM_N}, 4);
+    dlc_value *bias = ph_weights(g, "bias", 1, (int64_t[]){MM_N}, 5);
+    dlc_value *p = ph_op(g, "proj", "MatMul", 2, (dlc_value *[]){x, w});
+    dlc_value *pb = ph_op(g, "proj_bias", "Add", 2, (dlc_value *[]){p, bias});
+    dlc_value *y1 = ph_op(g, "proj_res", "Add", 2, (dlc_value *[]){r, pb});
+    /* y2 = LeakyRelu(x Wb + [1,1,N] bias), Wb batched: one GEMM per batch */
+    dlc_value *wb = ph_weights(g, "wb", 3, (int64_t[]){3, MM_K, MM_N}, 6);
+    dlc_value *bias3 = ph_weights(g, "bias3", 3, (int64_t[]){1, 1, MM_N}, 7);
+    dlc_value *q = ph_op(g, "batched", "MatMul", 2, (dlc_value *[]){x, wb});
+    dlc_value *qb = ph_op(g, "batched_bias", "Add", 2, (dlc_value *[]){bias3, q});
+    dlc_value *y2 = ph_op(g, "leaky", "LeakyRelu", 1, &qb);
+    ph_attr_float(g, "leaky", "alpha", 0.2);
+    /* y3 = Clip(Gemm(v, W) + bias, 0, 6): the gemv path, bias into C */
+    dlc_value *gm = ph_op(g, "gemm", "Gemm", 2, (dlc_value *[]){v, w});
+    dlc_value *gb = ph_op(g, "gemm_bias", "Add", 2, (dlc_value *[]){gm, bias});
+    dlc_value *y3 = ph_op(g, "relu6", "Clip", 3, (dlc_value *[]){gb, ph_scalar(g, "lo", 0.0f), ph_scalar(g, "hi", 0.06f)});
+    /* y4 = Sigmoid(v W), y5 = Tanh(x W + r) */
+    dlc_value *s = ph_op(g, "gemv", "MatMul", 2, (dlc_value *[]){v, w});
+    dlc_value *y4 = ph_op(g, "sigmoid", "Sigmoid", 1, &s);
+    dlc_value *wt = ph_weights(g, "wt", 2, (int64_t[]){MM_K, MM_N}, 13); /* not w: CSE would share proj's */
+    dlc_value *t = ph_op(g, "tall", "MatMul", 2, (dlc_value *[]){x, wt});
+    dlc_value *tr = ph_op(g, "tall_res", "Add", 2, (dlc_value *[]){t, r});
+    dlc_value *y5 = ph_op(g, "tanh", "Tanh", 1, &tr);
+    tb_set_io(g, 3, (dlc_value *[]){x, r, v}, 4, (dlc_value *[]){y1, y2, y3, y4});
+    (void)y5;
+    return g;
+}
+
+/* The same with y5 as the output in place of y4 (the harness takes 4). */
+static dlc_graph *matmul_graph_tanh(void) {
+    dlc_graph *g = matmul_graph();
+    g->outputs[3] = dlc_graph_find_value(g, "tanh_out");
+    return g;
+}
+
+Test(fuse_epilogue, matmul_and_gemm_chains_fold) {
+    dlc_graph *g = ph_inferred(matmul_graph_tanh);
+    cr_assert(ph_run_pass(g, dlc_pass_fuse_epilogue));
+    cr_assert_eq(ph_count_ops(g, "Add"), 0);
+    cr_assert_eq(ph_count_ops(g, "LeakyRelu") + ph_count_ops(g, "Clip") + ph_count_ops(g, "Tanh"), 0);
+    const dlc_node *proj = ph_node(g, "proj"), *gemm = ph_node(g, "gemm"), *leaky = ph_node(g, "batched");
+    cr_assert_not_null(proj);
+    cr_assert_eq(proj->num_inputs, 4);
+    cr_assert_eq(proj->inputs[2]->shape.rank, 1, "MatMul's bias as a vector [N]");
+    cr_assert_eq(proj->inputs[DLC_EPILOGUE_RESIDUAL], dlc_graph_find_value(g, "r"));
+    cr_assert_str_eq(dlc_node_attr_string(proj, DLC_EPILOGUE_ATTR, "?"), "Add+Add");
+    cr_assert_null(dlc_node_attr(proj, DLC_ACTIVATION_ATTR));
+    cr_assert_not_null(leaky);
+    cr_assert_str_eq(dlc_node_attr_string(leaky, DLC_ACTIVATION_ATTR, "?"), "LeakyRelu");
+    int32_t count;
+    const double *alpha = dlc_node_attr_floats(leaky, DLC_ACTIVATION_PARAMS_ATTR, &count);
+    cr_assert(count == 1 && fabs(alpha[0] - 0.2) < 1e-12);
+    cr_assert_not_null(gemm);
+    cr_assert_eq(gemm->num_inputs, 3, "the bias became Gemm's C");
+    cr_assert_float_eq(dlc_node_attr_float(gemm, "beta", 0.0), 1.0, 0);
+    const double *bounds = dlc_node_attr_floats(gemm, DLC_ACTIVATION_PARAMS_ATTR, &count);
+    cr_assert(count == 2 && bounds[0] == 0.0 && fabs(bounds[1] - 0.06) < 1e-6);
+    dlc_graph_free(g);
+}
+
+Test(fuse_epilogue, matmul_outputs_unchanged) { ph_expect_same_outputs(matmul_graph, 1e-5); }
+Test(fuse_epilogue, matmul_tanh_outputs_unchanged) { ph_expect_same_outputs(matmul_graph_tanh, 1e-5); }
+
+/* ---- depthwise and grouped convs, no bias, residual then Sigmoid ---- */
+
+static void ph_attr_int(dlc_graph *g, const char *node, const char *attr, int64_t i) {
+    dlc_attr a = {.name = (char *)attr, .type = DLC_ATTR_INT, .i = i};
+    cr_assert_eq(dlc_node_add_attr(ph_node(g, node), &a), DLC_OK);
+}
+
+static dlc_graph *grouped_graph(void) {
+    dlc_graph *g;
+    cr_assert_eq(dlc_graph_create("grouped", &g), DLC_OK);
+    dlc_value *x = tb_value(g, "x", DLC_VALUE_INPUT, 4, (int64_t[]){1, 6, 9, 11});
+    dlc_value *wd = ph_weights(g, "wd", 4, (int64_t[]){6, 1, 3, 3}, 8);
+    dlc_value *d = ph_op(g, "dw", "Conv", 2, (dlc_value *[]){x, wd});
+    ph_attr_ints(g, "dw", "pads", 4, (int64_t[]){1, 1, 1, 1});
+    ph_attr_int(g, "dw", "group", 6);
+    dlc_value *dr = ph_op(g, "dw_res", "Add", 2, (dlc_value *[]){x, d});
+    dlc_value *y1 = ph_op(g, "dw_sig", "Sigmoid", 1, &dr);
+    dlc_value *wg = ph_weights(g, "wg", 4, (int64_t[]){6, 3, 1, 1}, 9);
+    dlc_value *e = ph_op(g, "grouped", "Conv", 2, (dlc_value *[]){y1, wg});
+    ph_attr_int(g, "grouped", "group", 2);
+    dlc_value *y2 = ph_op(g, "grouped_relu", "Relu", 1, &e);
+    tb_set_io(g, 1, &x, 2, (dlc_value *[]){y1, y2});
+    return g;
+}
+
+Test(fuse_epilogue, depthwise_and_grouped_convs_fold) {
+    dlc_graph *g = ph_inferred(grouped_graph);
+    cr_assert(ph_run_pass(g, dlc_pass_fuse_epilogue));
+    /* y1 is an output: the depthwise conv takes its residual and Sigmoid
+     * (whose output is the graph's), the grouped conv its Relu */
+    cr_assert_eq(g->num_nodes, 2);
+    cr_assert_str_eq(dlc_node_attr_string(g->nodes[0], DLC_EPILOGUE_ATTR, "?"), "Add+Sigmoid");
+    cr_assert_str_eq(dlc_node_attr_string(g->nodes[1], DLC_EPILOGUE_ATTR, "?"), "Relu");
+    dlc_graph_free(g);
+}
+
+Test(fuse_epilogue, grouped_outputs_unchanged) { ph_expect_same_outputs(grouped_graph, 1e-5); }
+
+/* ---- what does not fold ---- */
+
+static dlc_graph *blocked_graph(void) {
+    dlc_graph *g;
+    cr_assert_eq(dlc_graph_create("blocked", &g), DLC_OK);
+    dlc_value *x = tb_value(g, "x", DLC_VALUE_INPUT, 2, (int64_t[]){4, 16});
+    dlc_value *row = tb_value(g, "row", DLC_VALUE_INPUT, 1, (int64_t[]){8});
+    dlc_value *w = ph_weights(g, "w", 2, (int64_t[]){16, 8}, 10);
+    /* a product read twice keeps its readers */
+    dlc_value *a = ph_op(g, "shared", "MatMul", 2, (dlc_value *[]){x, w});
+    dlc_value *a1 = ph_op(g, "shared_relu", "Relu", 1, &a);
+    dlc_value *a2 = ph_op(g, "shared_tanh", "Tanh", 1, &a);
+    /* a non-constant row broadcast is neither bias nor residual */
+    dlc_value *b = ph_op(g, "bcast", "MatMul", 2, (dlc_value *[]){x, w});
+    dlc_value *b1 = ph_op(g, "bcast_add", "Add", 2, (dlc_value *[]){b, row});
+    /* the activation comes last: Relu then Add keeps the Add */
+    dlc_value *c = ph_op(g, "order", "MatMul", 2, (dlc_value *[]){x, w});
+    dlc_value *c1 = ph_op(g, "order_relu", "Relu", 1, &c);
+    dlc_value *c2 = ph_op(g, "order_add", "Add", 2, (dlc_value *[]){c1, a1});
+    tb_set_io(g, 2, (dlc_value *[]){x, row}, 3, (dlc_value *[]){a2, b1, c2});
+    return g;
+}
+
+Test(fuse_epilogue, shared_broadcast_and_misordered_chains_stay) {
+    dlc_graph *g = ph_inferred(blocked_graph);
+    cr_assert(ph_run_pass(g, dlc_pass_fuse_epilogue));
+    cr_assert_eq(ph_count_ops(g, "Tanh"), 1);
+    cr_assert_eq(ph_count_ops(g, "Relu"), 1, "only order's Relu folds");
+    cr_assert_eq(ph_count_ops(g, "Add"), 2);
+    cr_assert_null(dlc_node_attr(ph_node(g, "shared"), DLC_EPILOGUE_ATTR));
+    cr_assert_null(dlc_node_attr(ph_node(g, "bcast"), DLC_EPILOGUE_ATTR));
+    cr_assert_str_eq(dlc_node_attr_string(ph_node(g, "order"), DLC_EPILOGUE_ATTR, "?"), "Relu");
+    dlc_graph_free(g);
+}
+
+Test(fuse_epilogue, blocked_outputs_unchanged) { ph_expect_same_outputs(blocked_graph, 1e-5); }
+
+/* A MatMul given inputs past its two without the epilogue attribute is refused. */
+Test(fuse_epilogue, extra_inputs_need_the_attribute) {
+    dlc_graph *g;
+    cr_assert_eq(dlc_graph_create("bad", &g), DLC_OK);
+    dlc_value *x = tb_value(g, "x", DLC_VALUE_INPUT, 2, (int64_t[]){4, 16});
+    dlc_value *w = ph_weights(g, "w", 2, (int64_t[]){16, 8}, 11);
+    dlc_value *bias = ph_weights(g, "bias", 1, (int64_t[]){8}, 12);
+    dlc_value *y = ph_op(g, "mm", "MatMul", 3, (dlc_value *[]){x, w, bias});
+    tb_set_io(g, 1, &x, 1, &y);
+    cr_assert_neq(dlc_infer_and_fold(g), DLC_OK);
+    cr_assert(strstr(dlc_last_error(), "'mm'") != NULL, "%s", dlc_last_error());
+    dlc_graph_free(g);
+}
