@@ -74,6 +74,12 @@ bool dlc_value_decides_shapes(const dlc_graph *g, const dlc_value *value);
  * is malloc'd. Fails if a shape is not static. */
 dlc_status dlc_kparams_build(const dlc_node *node, const dlc_kcall *call, void **out_blob, size_t *out_size);
 
+/* Gemm/MatMul attribute set by the prepack-weights pass: ints [K, N, nr];
+ * input 1 is then the float32 B[K, N] (Gemm's transB applied) pre-packed
+ * into nr-wide panels (kernels/gemm.h), a rank-1 constant of
+ * K * round_up(N, nr) floats. */
+#define DLC_ATTR_PACKED_B "dlc_packed_b"
+
 /* Shape helpers shared by op rules. */
 /* Multidirectional (numpy) broadcast of a and b into out; error names node. */
 dlc_status dlc_broadcast_shapes(const dlc_graph *g, const dlc_node *node, const dlc_shape *a,

@@ -57,6 +57,17 @@ int64_t dlc_sgemm_workspace(int64_t M, int64_t N, int64_t K) {
     return DLC_GEMM_MAX_THREADS * dlc_sgemm_workspace_single(M, N, K);
 }
 
+/* A packed B needs no B buffer: only A's. */
+int64_t dlc_sgemm_workspace_single_packed(int64_t M, int64_t N, int64_t K) {
+    int64_t a, b;
+    buffer_floats(M, N, K, &a, &b);
+    return a * 4;
+}
+
+int64_t dlc_sgemm_workspace_packed(int64_t M, int64_t N, int64_t K) {
+    return DLC_GEMM_MAX_THREADS * dlc_sgemm_workspace_single_packed(M, N, K);
+}
+
 /* ---- packing --------------------------------------------------------- */
 
 /* A[i0:i0+mc, k0:k0+kc] * alpha into mr-row panels: panel p holds rows
@@ -202,6 +213,16 @@ static void pack_b(const dlc_gemm_operand *B, int64_t k0, int64_t kc, int64_t j0
     else pack_b_im2col_general(B->im2col, k0, kc, j0, nc, nr, dst);
 }
 
+/* The whole of B as gemm_block would pack it slice by slice, each slice's
+ * panels contiguous: a task's column block jc of slice k0 is then the run
+ * of panels at k0 * round_up(N, nr) + jc * kc (see gemm.h). */
+int64_t dlc_sgemm_packed_b_floats(int64_t K, int64_t N, int64_t nr) { return K * round_up(N, nr); }
+
+void dlc_sgemm_pack_b(int64_t K, int64_t N, const dlc_gemm_operand *B, int64_t nr, float *dst) {
+    int64_t n_padded = round_up(N, nr);
+    for (int64_t k0 = 0; k0 < K; k0 += GEMM_KC) pack_b_dense(B, k0, min64(GEMM_KC, K - k0), 0, N, nr, dst + k0 * n_padded);
+}
+
 /* ---- micro-kernels ------------------------------------------------------- */
 
 /* C[0:mr, 0:nr] (=|+=) A x B panel, A element (i, k) at a[i * a_rs + k * a_cs]
@@ -286,6 +307,7 @@ typedef struct gemm_problem {
     float *C;
     int64_t ldc;
     int64_t mr, nr;             /* the register tile */
+    int64_t n_padded;           /* packed B: round_up(N, nr), the floats of one packed row */
     bool direct_a;              /* full row panels of A are read in place, not packed */
     micro_kernel_fn packed_kernel, direct_kernel;
     /* task grid: m_tasks x n_tasks blocks of at most task_m x task_n */
@@ -296,15 +318,31 @@ typedef struct gemm_problem {
     const dlc_epilogue *ep;     /* NULL or applied to each tile after its last K slice */
 } gemm_problem;
 
-/* The tile wasting the fewest multiply-adds on padding; 6 x 32 on ties, then 8 x 32. */
+enum { TILE_WIDE, TILE_NARROW, TILE_SQUARE };
+
+/* The tile wasting the fewest multiply-adds on padding; 6 x 32 on ties, then
+ * 8 x 32. A B packed for panel width nr (> 0) allows only tiles that wide. */
+static int tile_choice(int64_t M, int64_t N, int64_t nr) {
+    if (nr == GEMM_NR_NARROW) return TILE_NARROW;
+    int64_t wide = round_up(M, GEMM_MR) * round_up(N, GEMM_NR);
+    int64_t narrow = nr == GEMM_NR ? INT64_MAX : round_up(M, GEMM_MR_NARROW) * round_up(N, GEMM_NR_NARROW);
+    int64_t square = round_up(M, GEMM_MR_SQUARE) * round_up(N, GEMM_NR);
+    if (square < wide && square <= narrow) return TILE_SQUARE;
+    return narrow < wide ? TILE_NARROW : TILE_WIDE;
+}
+
+int64_t dlc_sgemm_pack_nr(int64_t M, int64_t N) {
+    /* M unknown: the width padding N the least (ties: 32, the wider tiles' FMA density) */
+    if (M < 0) return round_up(N, GEMM_NR_NARROW) < round_up(N, GEMM_NR) ? GEMM_NR_NARROW : GEMM_NR;
+    return tile_choice(M, N, 0) == TILE_NARROW ? GEMM_NR_NARROW : GEMM_NR;
+}
+
 static void gemm_pick_tile(gemm_problem *p) {
-    int64_t wide = round_up(p->M, GEMM_MR) * round_up(p->N, GEMM_NR);
-    int64_t narrow = round_up(p->M, GEMM_MR_NARROW) * round_up(p->N, GEMM_NR_NARROW);
-    int64_t square = round_up(p->M, GEMM_MR_SQUARE) * round_up(p->N, GEMM_NR);
-    if (square < wide && square <= narrow) {
+    int tile = tile_choice(p->M, p->N, p->B->packed_nr);
+    if (tile == TILE_SQUARE) {
         p->mr = GEMM_MR_SQUARE, p->nr = GEMM_NR;
         p->packed_kernel = mk_8x32_packed, p->direct_kernel = mk_8x32_direct;
-    } else if (narrow < wide) {
+    } else if (tile == TILE_NARROW) {
         p->mr = GEMM_MR_NARROW, p->nr = GEMM_NR_NARROW;
         p->packed_kernel = mk_12x16_packed, p->direct_kernel = mk_12x16_direct;
     } else {
@@ -315,6 +353,7 @@ static void gemm_pick_tile(gemm_problem *p) {
      * rows in place (mr sequential streams), so constant weights are never
      * copied at run time. Only the last, partial row panel is packed. */
     p->direct_a = p->A->col_stride == 1 && p->alpha == 1.0f;
+    p->n_padded = round_up(p->N, p->nr);
 }
 
 static void gemm_block(const gemm_problem *p, int64_t i_begin, int64_t i_end, int64_t j_begin, int64_t j_end,
@@ -325,7 +364,10 @@ static void gemm_block(const gemm_problem *p, int64_t i_begin, int64_t i_end, in
         for (int64_t pc = 0; pc < p->K; pc += GEMM_KC) {
             int64_t kc = min64(GEMM_KC, p->K - pc);
             const bool last_slice = p->ep != NULL && pc + kc >= p->K;
-            pack_b(p->B, pc, kc, jc, nc, nr, bbuf);
+            /* a pre-packed B is read in place: this slice's panels from column jc */
+            const float *bpanels = bbuf;
+            if (p->B->packed_nr > 0) bpanels = p->B->data + pc * p->n_padded + jc * kc;
+            else pack_b(p->B, pc, kc, jc, nc, nr, bbuf);
             for (int64_t ic = i_begin; ic < i_end; ic += GEMM_MC) {
                 int64_t mc = min64(GEMM_MC, i_end - ic);
                 /* rows [ic, ic + direct) are read in place, the rest packed */
@@ -336,10 +378,10 @@ static void gemm_block(const gemm_problem *p, int64_t i_begin, int64_t i_end, in
                         float *c = p->C + (ic + ir) * p->ldc + jc + jr;
                         int64_t rows = min64(mr, mc - ir), cols = min64(nr, nc - jr);
                         if (ir < direct)
-                            p->direct_kernel(kc, p->A->data + (ic + ir) * lda + pc, lda, bbuf + jr * kc, c, p->ldc,
+                            p->direct_kernel(kc, p->A->data + (ic + ir) * lda + pc, lda, bpanels + jr * kc, c, p->ldc,
                                              rows, cols, p->beta, pc == 0);
                         else
-                            p->packed_kernel(kc, abuf + ir * kc, 0, bbuf + jr * kc, c, p->ldc, rows, cols, p->beta,
+                            p->packed_kernel(kc, abuf + ir * kc, 0, bpanels + jr * kc, c, p->ldc, rows, cols, p->beta,
                                              pc == 0);
                         /* the tile is final and still in L1: fuse the epilogue here */
                         if (last_slice)
@@ -436,10 +478,74 @@ static void gemv(const dlc_kctx *ctx, gemv_problem *p) {
     dlc_parallel_for(ctx, p->len, max64(16, 32768 / max64(p->K, 1)), gemv_range, p);
 }
 
+/* y[1,N] = alpha * a[1,K] * B + beta * y on a packed B (GPT-2's decode
+ * step): each panel is read as one contiguous stream per K slice, rows of nr
+ * floats that a broadcast of a[k] multiplies. Even and odd k accumulate
+ * apart so that twice as many FMA chains hide their latency. */
+typedef struct gemv_packed_problem {
+    int64_t N, K, n_padded;
+    float alpha, beta;
+    const float *vec;
+    int64_t vec_stride;
+    const float *packed;
+    float *out;
+} gemv_packed_problem;
+
+static inline __attribute__((always_inline)) void gemv_packed_panels(int NR, const gemv_packed_problem *p,
+                                                                    int64_t begin, int64_t end) {
+    for (int64_t panel = begin; panel < end; panel++) {
+        float even[GEMM_NR], odd[GEMM_NR];
+        for (int j = 0; j < NR; j++) even[j] = odd[j] = 0.0f;
+        for (int64_t k0 = 0; k0 < p->K; k0 += GEMM_KC) {
+            int64_t kc = min64(GEMM_KC, p->K - k0);
+            const float *restrict b = p->packed + k0 * p->n_padded + panel * NR * kc;
+            const float *v = p->vec + k0 * p->vec_stride;
+            int64_t k = 0;
+            for (; k + 2 <= kc; k += 2) {
+                float a0 = v[k * p->vec_stride], a1 = v[(k + 1) * p->vec_stride];
+                for (int j = 0; j < NR; j++) even[j] += a0 * b[k * NR + j];
+                for (int j = 0; j < NR; j++) odd[j] += a1 * b[(k + 1) * NR + j];
+            }
+            if (k < kc) {
+                float a0 = v[k * p->vec_stride];
+                for (int j = 0; j < NR; j++) even[j] += a0 * b[k * NR + j];
+            }
+        }
+        int64_t cols = min64(NR, p->N - panel * NR);
+        float *y = p->out + panel * NR;
+        for (int64_t j = 0; j < cols; j++) {
+            float sum = even[j] + odd[j];
+            y[j] = p->beta == 0.0f ? p->alpha * sum : p->alpha * sum + p->beta * y[j];
+        }
+    }
+}
+
+static void gemv_packed_range_32(void *arg, int64_t begin, int64_t end) {
+    gemv_packed_panels(GEMM_NR, arg, begin, end);
+}
+static void gemv_packed_range_16(void *arg, int64_t begin, int64_t end) {
+    gemv_packed_panels(GEMM_NR_NARROW, arg, begin, end);
+}
+
+static void gemv_packed(const dlc_kctx *ctx, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
+                        const dlc_gemm_operand *B, float beta, float *C) {
+    int64_t nr = B->packed_nr;
+    gemv_packed_problem p = {.N = N, .K = K, .n_padded = round_up(N, nr), .alpha = alpha, .beta = beta,
+                             .vec = A->data, .vec_stride = A->col_stride, .packed = B->data, .out = C};
+    int64_t min_panels = ceil_div(max64(16, 32768 / max64(K, 1)), nr);
+    dlc_parallel_for(ctx, ceil_div(N, nr), min_panels, nr == GEMM_NR ? gemv_packed_range_32 : gemv_packed_range_16,
+                     &p);
+}
+
 /* Returns 1 when the product was handled as a matrix-vector product. */
 static int try_gemv(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
                     const dlc_gemm_operand *B, float beta, float *C, int64_t ldc) {
     if (B->im2col != NULL) return 0;
+    if (B->packed_nr > 0) {
+        if (M != 1) return 0;
+        gemv_packed(ctx, N, K, alpha, A, B, beta, C);
+        return 1;
+    }
     gemv_problem p = {.K = K, .alpha = alpha, .beta = beta, .out = C};
     if (M == 1) { /* y[j] = sum_k a[k] B[k,j] */
         p.len = N;
@@ -534,6 +640,7 @@ void dlc_sgemm_ep(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float al
                       .workspace = workspace, .ep = ep};
     int64_t b_floats;
     buffer_floats(M, N, K, &p.a_floats, &b_floats);
+    if (B->packed_nr > 0) b_floats = 0; /* panels are read in place */
     p.slot_bytes = (p.a_floats + b_floats) * 4;
     int64_t threads = ctx != NULL && ctx->num_threads > 1 ? ctx->num_threads : 1;
     threads = min64(threads, min64(DLC_GEMM_MAX_THREADS, max64(1, workspace_size / p.slot_bytes)));
@@ -555,7 +662,8 @@ void dlc_sgemm_single_ep(int64_t M, int64_t N, int64_t K, float alpha, const dlc
                          const dlc_gemm_operand *B, float beta, float *C, int64_t ldc, void *workspace,
                          const dlc_epilogue *ep) {
     dlc_kctx serial = {.num_threads = 1};
-    dlc_sgemm_ep(&serial, M, N, K, alpha, A, B, beta, C, ldc, workspace, dlc_sgemm_workspace_single(M, N, K), ep);
+    int64_t size = B->packed_nr > 0 ? dlc_sgemm_workspace_single_packed(M, N, K) : dlc_sgemm_workspace_single(M, N, K);
+    dlc_sgemm_ep(&serial, M, N, K, alpha, A, B, beta, C, ldc, workspace, size, ep);
 }
 
 void dlc_sgemm_single(int64_t M, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,

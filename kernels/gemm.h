@@ -36,6 +36,9 @@ typedef struct dlc_gemm_operand {
     const float *data;       /* element (r, c) = data[r * row_stride + c * col_stride] */
     int64_t row_stride, col_stride;
     const dlc_im2col *im2col; /* B only: non-NULL replaces data/strides */
+    /* B only: > 0 means data holds B pre-packed by dlc_sgemm_pack_b for this
+     * panel width (strides and im2col unused). */
+    int64_t packed_nr;
 } dlc_gemm_operand;
 
 /* Largest number of threads one GEMM uses: the workspace holds one pair of
@@ -69,5 +72,24 @@ void dlc_sgemm_single(int64_t M, int64_t N, int64_t K, float alpha, const dlc_ge
 void dlc_sgemm_single_ep(int64_t M, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
                          const dlc_gemm_operand *B, float beta, float *C, int64_t ldc, void *workspace,
                          const dlc_epilogue *ep);
+
+/* ---- B pre-packed at compile time ------------------------------------------
+ * A constant B (a weight) is packed once, by the compiler, into the layout
+ * the micro-kernel reads, so no run copies it: for each KC slice of K (the
+ * slice at k0 holds kc = min(KC, K - k0) rows and starts at float
+ * k0 * round_up(N, nr)), each nr-wide column panel in turn (panel j0 at
+ * j0 * kc within the slice) as kc rows of nr floats, zero past column N.
+ * Products on a packed B only use tiles of that nr (any M works). */
+
+/* The panel width to pack B[K,N] for, M rows of A (M < 0: not known at
+ * compile time, e.g. a sequence length; the choice then depends on N only). */
+int64_t dlc_sgemm_pack_nr(int64_t M, int64_t N);
+/* Floats of the packed form (16 or 32 for nr). */
+int64_t dlc_sgemm_packed_b_floats(int64_t K, int64_t N, int64_t nr);
+/* Packs B (read through its strides; not im2col, not packed) into dst. */
+void dlc_sgemm_pack_b(int64_t K, int64_t N, const dlc_gemm_operand *B, int64_t nr, float *dst);
+/* Workspace for a product on a packed B: A's packing buffers only. */
+int64_t dlc_sgemm_workspace_packed(int64_t M, int64_t N, int64_t K);
+int64_t dlc_sgemm_workspace_single_packed(int64_t M, int64_t N, int64_t K);
 
 #endif

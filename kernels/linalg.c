@@ -12,7 +12,11 @@
  * matmul's input 2 a bias along Y's last dim. The activation follows the
  * parameters above: gemm ints [transA, transB, act], floats
  * [alpha, beta, a, b]; matmul ints [perm part (always present then), act],
- * floats [a, b]. */
+ * floats [a, b]. Either may get
+ * a float32 B pre-packed at compile time (gemm.h; the prepack-weights pass):
+ * B is then the packed floats and [K, N, nr], B's logical dims and the panel
+ * width, come right after the transposes / the perm part, before the
+ * activation. */
 #include "kernels/gemm.h"
 #include "kernels/kvalue.h"
 
@@ -24,6 +28,7 @@ typedef struct gemm_dims {
     int64_t M, N, K;
     int64_t a_rs, a_cs, b_rs, b_cs; /* element strides of op(A), op(B) */
     int64_t c_rs, c_cs;             /* broadcast strides of C over [M, N] (0 on broadcast dims) */
+    int64_t b_packed_nr;            /* > 0: B is pre-packed for this panel width */
 } gemm_dims;
 
 static gemm_dims gemm_shape(const dlc_kparams *p) {
@@ -38,6 +43,12 @@ static gemm_dims gemm_shape(const dlc_kparams *p) {
     d.a_cs = trans_a ? a->dims[1] : 1;
     d.b_rs = trans_b ? 1 : b->dims[1];
     d.b_cs = trans_b ? b->dims[1] : 1;
+    d.b_packed_nr = 0;
+    if (p->num_ints >= 5) { /* [transA, transB, K, N, nr]: B packed, transB already applied */
+        d.N = ints[3];
+        d.b_rs = d.b_cs = 0;
+        d.b_packed_nr = ints[4];
+    }
     d.c_rs = d.c_cs = 0;
     if (p->num_inputs > 2 && dlc_kp_in(p, 2)->dtype != 0) {
         const dlc_ktensor *c = dlc_kp_in(p, 2);
@@ -58,7 +69,7 @@ static const float *residual_of(const dlc_kparams *p, void *const *inputs) {
 int64_t dlc_kernel_gemm_workspace(const dlc_kparams *p) {
     if (dlc_kp_out(p, 0)->dtype != DLC_KT_FLOAT32) return 0;
     gemm_dims d = gemm_shape(p);
-    return dlc_sgemm_workspace(d.M, d.N, d.K);
+    return d.b_packed_nr > 0 ? dlc_sgemm_workspace_packed(d.M, d.N, d.K) : dlc_sgemm_workspace(d.M, d.N, d.K);
 }
 
 static void gemm_generic(const dlc_kparams *p, gemm_dims d, void *const *inputs, void *y) {
@@ -92,7 +103,7 @@ static void gemm_generic(const dlc_kparams *p, gemm_dims d, void *const *inputs,
 int32_t dlc_kernel_gemm(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {
     gemm_dims d = gemm_shape(p);
     dlc_epilogue ep = {.residual = residual_of(p, inputs), .residual_ld = d.N};
-    dlc_epilogue_read(p, 2, 2, &ep);
+    dlc_epilogue_read(p, d.b_packed_nr > 0 ? 5 : 2, 2, &ep); /* after [K, N, nr] when B is packed */
     if (dlc_kp_out(p, 0)->dtype != DLC_KT_FLOAT32) {
         if (dlc_epilogue_active(&ep)) return DLC_KERR_UNSUPPORTED; /* fused for float32 only */
         gemm_generic(p, d, inputs, outputs[0]);
@@ -114,7 +125,7 @@ int32_t dlc_kernel_gemm(const dlc_kparams *p, void *const *inputs, void *const *
             for (int64_t j = 0; j < d.N; j++) y[i * d.N + j] = beta * c[i * d.c_rs + j * d.c_cs];
         gemm_beta = 1.0f;
     }
-    dlc_gemm_operand a = {inputs[0], d.a_rs, d.a_cs, NULL}, b = {inputs[1], d.b_rs, d.b_cs, NULL};
+    dlc_gemm_operand a = {inputs[0], d.a_rs, d.a_cs, NULL, 0}, b = {inputs[1], d.b_rs, d.b_cs, NULL, d.b_packed_nr};
     dlc_sgemm_ep(ctx, d.M, d.N, d.K, alpha, &a, &b, gemm_beta, y, d.N, ctx->workspace, ctx->workspace_size, &ep);
     return DLC_KOK;
 }
@@ -127,12 +138,13 @@ int32_t dlc_kernel_gemm(const dlc_kparams *p, void *const *inputs, void *const *
  * each batch dim (0 where the operand broadcasts). */
 typedef struct matmul_dims {
     int64_t M, N, K;
-    int32_t ints_used;              /* ints of the perm part: the activation follows */
+    int32_t ints_used;              /* ints of the perm part and [K, N, nr]: the activation follows */
     int32_t batch_rank;
     int64_t batch[DLC_KMAX_RANK];
     int64_t a_stride[DLC_KMAX_RANK], b_stride[DLC_KMAX_RANK]; /* per batch dim, 0 when broadcast */
     int64_t batches;
     int64_t a_rs, a_cs, b_rs, b_cs; /* matrix element strides */
+    int64_t b_packed_nr;            /* > 0: B is a pre-packed [K, N] matrix (no batch dims) */
 } matmul_dims;
 
 /* The operand's dims and strides as the MatMul sees them. Returns the ints consumed. */
@@ -162,6 +174,15 @@ static matmul_dims matmul_shape(const dlc_kparams *p) {
     memset(&d, 0, sizeof d);
     d.ints_used = used + used_b;
     int32_t ra = a->rank, rb = b->rank;
+    /* after the perm part: nothing, the activation (1 int), [K, N, nr] (3) or both (4) */
+    if (ints != NULL && p->num_ints >= d.ints_used + 3) { /* B packed: its logical dims [K, N] */
+        const int64_t *kn = ints + d.ints_used;
+        rb = 2;
+        bd[0] = kn[0], bd[1] = kn[1];
+        bs[0] = bs[1] = 0;
+        d.b_packed_nr = kn[2];
+        d.ints_used += 3;
+    }
     d.M = ra == 1 ? 1 : ad[ra - 2];
     d.K = ad[ra - 1];
     d.N = rb == 1 ? 1 : bd[rb - 1];
@@ -207,8 +228,8 @@ static int matmul_folds_batches(const matmul_dims *d) {
 int64_t dlc_kernel_matmul_workspace(const dlc_kparams *p) {
     if (dlc_kp_out(p, 0)->dtype != DLC_KT_FLOAT32) return 0;
     matmul_dims d = matmul_shape(p);
-    if (matmul_folds_batches(&d)) return dlc_sgemm_workspace(d.M * d.batches, d.N, d.K);
-    return dlc_sgemm_workspace(d.M, d.N, d.K);
+    int64_t rows = matmul_folds_batches(&d) ? d.M * d.batches : d.M;
+    return d.b_packed_nr > 0 ? dlc_sgemm_workspace_packed(rows, d.N, d.K) : dlc_sgemm_workspace(rows, d.N, d.K);
 }
 
 /* The epilogue of batch `batch`: the residual moves with the output, the
@@ -237,8 +258,8 @@ static void matmul_batch_slots(void *arg, int64_t begin, int64_t end) {
         for (int64_t batch = d->batches * slot / job->slots; batch < d->batches * (slot + 1) / job->slots; batch++) {
             int64_t a_off, b_off;
             batch_offsets(d, batch, &a_off, &b_off);
-            dlc_gemm_operand a = {job->a + a_off, d->a_rs, d->a_cs, NULL};
-            dlc_gemm_operand b = {job->b + b_off, d->b_rs, d->b_cs, NULL};
+            dlc_gemm_operand a = {job->a + a_off, d->a_rs, d->a_cs, NULL, 0};
+            dlc_gemm_operand b = {job->b + b_off, d->b_rs, d->b_cs, NULL, d->b_packed_nr};
             dlc_epilogue ep = batch_epilogue(job->ep, d, batch);
             dlc_sgemm_single_ep(d->M, d->N, d->K, 1.0f, &a, &b, 0.0f, job->y + batch * d->M * d->N, d->N, ws, &ep);
         }
@@ -248,13 +269,13 @@ static void matmul_batch_slots(void *arg, int64_t begin, int64_t end) {
 static void matmul_f32(const matmul_dims *d, const dlc_epilogue *ep, const float *a, const float *b, float *y,
                        const dlc_kctx *ctx) {
     if (matmul_folds_batches(d) || d->batches == 1) {
-        dlc_gemm_operand ga = {a, d->a_rs, d->a_cs, NULL}, gb = {b, d->b_rs, d->b_cs, NULL};
-        dlc_sgemm_ep(ctx, d->M * d->batches, d->N, d->K, 1.0f, &ga, &gb, 0.0f, y, d->N, ctx->workspace,
-                     ctx->workspace_size, ep);
+    dlc_gemm_operand a = {inputs[0], d.a_rs, d.a_cs, NULL, 0}, b = {inputs[1], d.b_rs, d.b_cs, NULL, d.b_packed_nr};
+    dlc_sgemm_ep(ctx, d.M, d.N, d.K, alpha, &a, &b, gemm_beta, y, d.N, ctx->workspace, ctx->workspace_size, &ep);
         return;
     }
     int64_t threads = ctx->num_threads > 1 ? ctx->num_threads : 1;
-    int64_t slot_bytes = dlc_sgemm_workspace_single(d->M, d->N, d->K);
+    int64_t slot_bytes = d->b_packed_nr > 0 ? dlc_sgemm_workspace_single_packed(d->M, d->N, d->K)
+                                            : dlc_sgemm_workspace_single(d->M, d->N, d->K);
     int64_t slots = min64(min64(threads, d->batches), ctx->workspace_size / slot_bytes);
     /* many small products: one thread per group of batches; a few big ones:
      * every thread inside each product */
@@ -266,10 +287,8 @@ static void matmul_f32(const matmul_dims *d, const dlc_epilogue *ep, const float
     for (int64_t batch = 0; batch < d->batches; batch++) {
         int64_t a_off, b_off;
         batch_offsets(d, batch, &a_off, &b_off);
-        dlc_gemm_operand ga = {a + a_off, d->a_rs, d->a_cs, NULL}, gb = {b + b_off, d->b_rs, d->b_cs, NULL};
-        dlc_epilogue eb = batch_epilogue(ep, d, batch);
-        dlc_sgemm_ep(ctx, d->M, d->N, d->K, 1.0f, &ga, &gb, 0.0f, y + batch * d->M * d->N, d->N, ctx->workspace,
-                     ctx->workspace_size, &eb);
+    dlc_gemm_operand a = {inputs[0], d.a_rs, d.a_cs, NULL, 0}, b = {inputs[1], d.b_rs, d.b_cs, NULL, d.b_packed_nr};
+    dlc_sgemm_ep(ctx, d.M, d.N, d.K, alpha, &a, &b, gemm_beta, y, d.N, ctx->workspace, ctx->workspace_size, &ep);
     }
 }
 

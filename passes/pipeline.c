@@ -22,6 +22,8 @@ static const pass_entry passes[] = {
     {"fuse-gelu", 1, dlc_pass_fuse_gelu},
     {"fuse-epilogue", 1, dlc_pass_fuse_epilogue},
     {"dead-code", 1, dlc_pass_dead_code},
+    /* last: the fusions above match on plain weights */
+    {"prepack-weights", 1, dlc_pass_prepack_weights},
 };
 
 static dlc_status after_pass(dlc_graph *g, const dlc_pass_options *opts, const char *name, bool changed) {
@@ -45,6 +47,7 @@ dlc_status dlc_run_passes(dlc_graph *g, const dlc_pass_options *opts) {
         bool changed = false;
         dlc_status (*run)(dlc_graph *, bool *) = passes[i].run;
         if (opts->sizes_vary && run == dlc_pass_cse) run = dlc_pass_cse_nodes;
+        if (opts->sizes_vary && run == dlc_pass_prepack_weights) run = dlc_pass_prepack_weights_any_rows;
         dlc_status st = run(g, &changed);
         if (st != DLC_OK) return dlc_fail_context(st, "pass %s", passes[i].name);
         DLC_TRY(after_pass(g, opts, passes[i].name, changed));

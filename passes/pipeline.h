@@ -49,6 +49,12 @@ dlc_status dlc_pass_fuse_gelu(dlc_graph *g, bool *out_changed);
 /* fuse-epilogue: Conv/Gemm/MatMul absorb a following bias Add, residual Add
  * and activation (passes/fuse_epilogue.c). */
 dlc_status dlc_pass_fuse_epilogue(dlc_graph *g, bool *out_changed);
+/* A float32 MatMul/Gemm on a constant B matrix reads B pre-packed in the
+ * GEMM's panel layout (passes/prepack_weights.c); the panel width follows
+ * the product's rows. The _any_rows form chooses it from N alone, for
+ * sizes_vary (the rows vary between samples). */
+dlc_status dlc_pass_prepack_weights(dlc_graph *g, bool *out_changed);
+dlc_status dlc_pass_prepack_weights_any_rows(dlc_graph *g, bool *out_changed);
 
 /* Folds one inferred node whose inputs are all CONST by running its native
  * kernel; its outputs become CONST (the node stays; callers remove it).

@@ -1,6 +1,7 @@
 /* Gemm and MatMul: schema, shape rules, lowering (kernels/linalg.c).
  *   gemm:   ints [transA, transB], floats [alpha, beta]
- *   matmul: no parameters (numpy semantics follow from the shapes) */
+ *   matmul: no parameters (numpy semantics follow from the shapes)
+ * With a pre-packed B (DLC_ATTR_PACKED_B) both append ints [K, N, nr]. */
 #include <stdbool.h>
 
 #include "ir/op_registry.h"
@@ -34,6 +35,32 @@ static bool dims_conflict(dlc_dim a, dlc_dim b) {
     return dlc_dim_is_static(a) && dlc_dim_is_static(b) && a.value != b.value;
 }
 
+/* B's shape as the op sees it when the prepack-weights pass packed it:
+ * [K, N] from the attribute; false when B is stored plain. The packed
+ * constant's size is checked against it, so a wrong rewrite fails here. */
+static dlc_status packed_b_shape(const dlc_node *node, dlc_shape *out, bool *out_packed) {
+    int32_t n;
+    const int64_t *kn = dlc_node_attr_ints(node, DLC_ATTR_PACKED_B, &n);
+    *out_packed = kn != NULL;
+    if (kn == NULL) return DLC_OK;
+    const dlc_value *b = node->inputs[1];
+    bool ok = n == 3 && kn[0] > 0 && kn[1] > 0 && (kn[2] == 16 || kn[2] == 32) && b->dtype == DLC_FLOAT32 &&
+              b->shape.rank == 1 && b->shape.dims[0].value == kn[0] * ((kn[1] + kn[2] - 1) / kn[2] * kn[2]);
+    if (!ok) {
+        char where[256];
+        return dlc_fail(DLC_ERR_INTERNAL, "node %s: input '%s' does not match its %s attribute",
+                        dlc_node_describe(node, where, sizeof where), b->name, DLC_ATTR_PACKED_B);
+    }
+    *out = dlc_shape_make(2, kn);
+    return DLC_OK;
+}
+
+static dlc_status push_packed_b(const dlc_node *node, dlc_kcall *call) {
+    int32_t n;
+    const int64_t *kn = dlc_node_attr_ints(node, DLC_ATTR_PACKED_B, &n);
+    return kn != NULL && n == 3 ? dlc_kcall_push_ints(call, kn, 3) : DLC_OK;
+}
+
 /* ---- Gemm ---------------------------------------------------------------------- */
 
 static dlc_status gemm_infer(dlc_graph *g, dlc_node *node) {
@@ -43,6 +70,10 @@ static dlc_status gemm_infer(dlc_graph *g, dlc_node *node) {
     dlc_value *y = node->outputs[0];
     char where[256], sa[160], sb[160], sc[160];
     dlc_node_describe(node, where, sizeof where);
+    bool packed;
+    dlc_value b_view = {.dtype = DLC_FLOAT32};
+    DLC_TRY(packed_b_shape(node, &b_view.shape, &packed));
+    if (packed) b = &b_view;
     y->dtype = a->dtype;
     if (a->shape.rank < 0 || b->shape.rank < 0) {
         y->shape.rank = -1;
@@ -51,7 +82,7 @@ static dlc_status gemm_infer(dlc_graph *g, dlc_node *node) {
     if (a->shape.rank != 2 || b->shape.rank != 2)
         return dlc_fail(DLC_ERR_SHAPE_MISMATCH, "node %s: A %s and B %s must be matrices", where,
                         dlc_shape_format(g, &a->shape, sa, sizeof sa), dlc_shape_format(g, &b->shape, sb, sizeof sb));
-    bool ta = dlc_node_attr_int(node, "transA", 0) != 0, tb = dlc_node_attr_int(node, "transB", 0) != 0;
+    bool ta = dlc_node_attr_int(node, "transA", 0) != 0, tb = !packed && dlc_node_attr_int(node, "transB", 0) != 0;
     dlc_dim m = a->shape.dims[ta ? 1 : 0], ka = a->shape.dims[ta ? 0 : 1];
     dlc_dim kb = b->shape.dims[tb ? 1 : 0], n = b->shape.dims[tb ? 0 : 1];
     if (dims_conflict(ka, kb))
@@ -78,6 +109,7 @@ static dlc_status gemm_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall
     dlc_kcall_init(call, "gemm");
     DLC_TRY(dlc_kcall_push_int(call, dlc_node_attr_int(node, "transA", 0) != 0));
     DLC_TRY(dlc_kcall_push_int(call, dlc_node_attr_int(node, "transB", 0) != 0));
+    DLC_TRY(push_packed_b(node, call));
     DLC_TRY(dlc_kcall_push_float(call, dlc_node_attr_float(node, "alpha", 1.0)));
     DLC_TRY(dlc_kcall_push_float(call, dlc_node_attr_float(node, "beta", 1.0)));
     return dlc_epilogue_lower(node, call);
@@ -101,6 +133,9 @@ static const char *const matmul_perm_attr[2] = {"dlc_perm_a", "dlc_perm_b"};
 
 static dlc_status matmul_operand_shape(const dlc_node *node, int32_t i, dlc_shape *out) {
     const dlc_value *v = node->inputs[i];
+    bool packed = false;
+    if (i == 1) DLC_TRY(packed_b_shape(node, out, &packed));
+    if (packed) return DLC_OK;
     *out = v->shape;
     int32_t n;
     const int64_t *perm = dlc_node_attr_ints(node, matmul_perm_attr[i], &n);
@@ -161,20 +196,23 @@ static dlc_status matmul_infer(dlc_graph *g, dlc_node *node) {
 }
 
 /* ints: none, or for each operand its rank r then r perm entries (r = 0:
- * as stored), then a fused activation (ir/ops/epilogue.h), which needs the
- * perm part present to be found */
+ * as stored), then [K, N, nr] when B is packed (its perm is applied
+ * already), then a fused activation (ir/ops/epilogue.h); the perm part is
+ * present whenever anything follows it */
 static dlc_status matmul_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
     dlc_kcall_init(call, "matmul");
-    if (dlc_node_attr(node, matmul_perm_attr[0]) == NULL && dlc_node_attr(node, matmul_perm_attr[1]) == NULL &&
+    bool packed = dlc_node_attr(node, DLC_ATTR_PACKED_B) != NULL;
+    if (!packed && dlc_node_attr(node, matmul_perm_attr[0]) == NULL && dlc_node_attr(node, matmul_perm_attr[1]) == NULL &&
         !dlc_epilogue_has_activation(node))
         return DLC_OK;
     for (int32_t i = 0; i < 2; i++) {
         int32_t n = 0;
         const int64_t *perm = dlc_node_attr_ints(node, matmul_perm_attr[i], &n);
-        if (perm == NULL) n = 0;
+        if (perm == NULL || (i == 1 && packed)) n = 0;
         DLC_TRY(dlc_kcall_push_int(call, n));
         for (int32_t d = 0; d < n; d++) DLC_TRY(dlc_kcall_push_int(call, perm[d]));
     }
+    DLC_TRY(push_packed_b(node, call));
     return dlc_epilogue_lower(node, call);
 }
 
