@@ -580,7 +580,9 @@ static int try_gemv(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float 
 
 static int64_t task_cost(const gemm_problem *p, int64_t rows, int64_t cols) {
     int64_t cols_padded = round_up(cols, p->nr);
-    return round_up(rows, p->mr) * cols_padded * p->K + PLAN_PACK_B_COST * cols_padded * p->K + PLAN_TASK_OVERHEAD;
+    /* a B pre-packed at compile time is read in place: splitting rows costs no repacking */
+    int64_t pack = p->B->packed_nr > 0 ? 0 : PLAN_PACK_B_COST * cols_padded * p->K;
+    return round_up(rows, p->mr) * cols_padded * p->K + pack + PLAN_TASK_OVERHEAD;
 }
 
 /* The time of a split: slots run consecutive runs of tasks (run_slots), so
