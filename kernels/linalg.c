@@ -269,8 +269,9 @@ static void matmul_batch_slots(void *arg, int64_t begin, int64_t end) {
 static void matmul_f32(const matmul_dims *d, const dlc_epilogue *ep, const float *a, const float *b, float *y,
                        const dlc_kctx *ctx) {
     if (matmul_folds_batches(d) || d->batches == 1) {
-    dlc_gemm_operand a = {inputs[0], d.a_rs, d.a_cs, NULL, 0}, b = {inputs[1], d.b_rs, d.b_cs, NULL, d.b_packed_nr};
-    dlc_sgemm_ep(ctx, d.M, d.N, d.K, alpha, &a, &b, gemm_beta, y, d.N, ctx->workspace, ctx->workspace_size, &ep);
+        dlc_gemm_operand ga = {a, d->a_rs, d->a_cs, NULL, 0}, gb = {b, d->b_rs, d->b_cs, NULL, d->b_packed_nr};
+        dlc_sgemm_ep(ctx, d->M * d->batches, d->N, d->K, 1.0f, &ga, &gb, 0.0f, y, d->N, ctx->workspace,
+                     ctx->workspace_size, ep);
         return;
     }
     int64_t threads = ctx->num_threads > 1 ? ctx->num_threads : 1;
@@ -287,8 +288,11 @@ static void matmul_f32(const matmul_dims *d, const dlc_epilogue *ep, const float
     for (int64_t batch = 0; batch < d->batches; batch++) {
         int64_t a_off, b_off;
         batch_offsets(d, batch, &a_off, &b_off);
-    dlc_gemm_operand a = {inputs[0], d.a_rs, d.a_cs, NULL, 0}, b = {inputs[1], d.b_rs, d.b_cs, NULL, d.b_packed_nr};
-    dlc_sgemm_ep(ctx, d.M, d.N, d.K, alpha, &a, &b, gemm_beta, y, d.N, ctx->workspace, ctx->workspace_size, &ep);
+        dlc_gemm_operand ga = {a + a_off, d->a_rs, d->a_cs, NULL, 0};
+        dlc_gemm_operand gb = {b + b_off, d->b_rs, d->b_cs, NULL, d->b_packed_nr};
+        dlc_epilogue eb = batch_epilogue(ep, d, batch);
+        dlc_sgemm_ep(ctx, d->M, d->N, d->K, 1.0f, &ga, &gb, 0.0f, y + batch * d->M * d->N, d->N, ctx->workspace,
+                     ctx->workspace_size, &eb);
     }
 }
 
