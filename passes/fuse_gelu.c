@@ -2,6 +2,7 @@
  *
  *     erf form:   0.5 * x * (1 + Erf(x / sqrt(2)))            (x * 0.7071… also)
  *     tanh form:  0.5 * x * (1 + Tanh(0.7978… * (x + 0.044715 * x^3)))
+ *                 (x^3 as Pow(x, 3) or as x * (x * x) in any order)
  *
  * with the three factors multiplied in any order and grouping, become one
  * Gelu(x) (approximate "none" or "tanh"): one kernel instead of five to
@@ -37,6 +38,24 @@ static dlc_value *scaled_by_rsqrt2(const dlc_value *v) {
     return x != NULL ? x : const_operand(v, "Mul", SQRT1_2, true);
 }
 
+/* v = x^3 as Pow(x, 3), or as Mul(Mul(x, x), x) with the operands in either
+ * order (torch.onnx writes HF's gelu_new x ** 3 / x * x * x that way). */
+static bool is_cube_of(const dlc_value *v, const dlc_value *x) {
+    if (!dlc_value_private(v, 1)) return false;
+    dlc_node *pow = dlc_producer_of(v, "Pow");
+    if (pow != NULL) return pow->inputs[0] == x && dlc_const_scalar_near(pow->inputs[1], 3.0, 0.0);
+    dlc_node *mul = dlc_producer_of(v, "Mul");
+    if (!is_binary(mul, "Mul")) return false;
+    for (int side = 0; side < 2; side++) {
+        dlc_value *sq = mul->inputs[1 - side];
+        dlc_node *sq_mul = dlc_producer_of(sq, "Mul");
+        if (mul->inputs[side] == x && is_binary(sq_mul, "Mul") && sq_mul->inputs[0] == x &&
+            sq_mul->inputs[1] == x && dlc_value_private(sq, 1))
+            return true;
+    }
+    return false;
+}
+
 /* 1 + Erf(x/√2) → x, "none"; 1 + Tanh(√(2/π)(x + 0.044715 x³)) → x, "tanh". */
 static dlc_value *one_plus(const dlc_value *a, const char **approximate) {
     dlc_value *t = const_operand(a, "Add", 1.0, true);
@@ -54,9 +73,7 @@ static dlc_value *one_plus(const dlc_value *a, const char **approximate) {
     for (int side = 0; side < 2; side++) {
         dlc_value *x = add->inputs[side];
         dlc_value *cube = const_operand(add->inputs[1 - side], "Mul", 0.044715, true);
-        dlc_node *pow = cube != NULL ? dlc_producer_of(cube, "Pow") : NULL;
-        if (pow != NULL && pow->inputs[0] == x && dlc_value_private(cube, 1) &&
-            dlc_const_scalar_near(pow->inputs[1], 3.0, 0.0)) {
+        if (cube != NULL && is_cube_of(cube, x)) {
             *approximate = "tanh";
             return x;
         }

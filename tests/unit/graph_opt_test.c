@@ -234,3 +234,57 @@ Test(fuse_gelu, erf_and_tanh_forms_become_gelu) {
 }
 
 Test(fuse_gelu, outputs_unchanged) { ph_expect_same_outputs(gelu_graph, 1e-5); }
+
+/* HF gelu_new as torch.onnx exports it: x^3 as a Mul chain.
+ * y1: x * (x * x); y2: (x * x) * x; y3: (x * x) * z is no cube and stays. */
+static dlc_value *gelu_new_of(dlc_graph *g, const char *tag, dlc_value *x, dlc_value *cube) {
+    char name[32];
+#define GN(S) (snprintf(name, sizeof name, "%s_%s", tag, S), name)
+    dlc_value *c = ph_op(g, GN("kc"), "Mul", 2, (dlc_value *[]){cube, ph_scalar(g, GN("k"), 0.044715f)});
+    dlc_value *u = ph_op(g, GN("inner"), "Add", 2, (dlc_value *[]){x, c});
+    dlc_value *v = ph_op(g, GN("scale"), "Mul", 2, (dlc_value *[]){ph_scalar(g, GN("c"), 0.7978846f), u});
+    dlc_value *t = ph_op(g, GN("tanh"), "Tanh", 1, &v);
+    dlc_value *t1 = ph_op(g, GN("add_t"), "Add", 2, (dlc_value *[]){t, ph_scalar(g, GN("one"), 1.0f)});
+    dlc_value *h = ph_op(g, GN("half_x"), "Mul", 2, (dlc_value *[]){x, ph_scalar(g, GN("half"), 0.5f)});
+    return ph_op(g, GN("gelu"), "Mul", 2, (dlc_value *[]){h, t1});
+#undef GN
+}
+
+static dlc_graph *gelu_mul_cube_graph(void) {
+    dlc_graph *g;
+    cr_assert_eq(dlc_graph_create("gelu_new", &g), DLC_OK);
+    dlc_value *x = tb_value(g, "x", DLC_VALUE_INPUT, 2, (int64_t[]){4, 32});
+    dlc_value *z = tb_value(g, "z", DLC_VALUE_INPUT, 2, (int64_t[]){4, 32});
+    dlc_value *sq1 = ph_op(g, "sq1", "Mul", 2, (dlc_value *[]){x, x});
+    dlc_value *cube1 = ph_op(g, "cube1", "Mul", 2, (dlc_value *[]){x, sq1});
+    dlc_value *sq2 = ph_op(g, "sq2", "Mul", 2, (dlc_value *[]){x, x});
+    dlc_value *cube2 = ph_op(g, "cube2", "Mul", 2, (dlc_value *[]){sq2, x});
+    dlc_value *sq3 = ph_op(g, "sq3", "Mul", 2, (dlc_value *[]){x, x});
+    dlc_value *not_cube = ph_op(g, "not_cube", "Mul", 2, (dlc_value *[]){sq3, z});
+    dlc_value *y1 = gelu_new_of(g, "a", x, cube1);
+    dlc_value *y2 = gelu_new_of(g, "b", x, cube2);
+    dlc_value *y3 = gelu_new_of(g, "c", x, not_cube);
+    tb_set_io(g, 2, (dlc_value *[]){x, z}, 3, (dlc_value *[]){y1, y2, y3});
+    return g;
+}
+
+Test(fuse_gelu, cube_as_mul_chain_becomes_gelu) {
+    dlc_graph *g = ph_inferred(gelu_mul_cube_graph);
+    cr_assert_eq(g->num_nodes, 27);
+    cr_assert(ph_run_pass(g, dlc_pass_fuse_gelu));
+    int gelus = 0, tanhs = 0;
+    for (int32_t i = 0; i < g->num_nodes; i++) {
+        if (strcmp(g->nodes[i]->op_type, "Gelu") == 0) {
+            gelus++;
+            cr_assert_str_eq(dlc_node_attr_string(g->nodes[i], "approximate", "?"), "tanh");
+            cr_assert_eq(g->nodes[i]->inputs[0], g->inputs[0]);
+        }
+        tanhs += strcmp(g->nodes[i]->op_type, "Tanh") == 0;
+    }
+    cr_assert_eq(gelus, 2);
+    cr_assert_eq(tanhs, 1, "the x*x*z chain is not a cube and keeps its Tanh");
+    cr_assert_eq(g->num_nodes, 2 + 9);
+    dlc_graph_free(g);
+}
+
+Test(fuse_gelu, mul_cube_outputs_unchanged) { ph_expect_same_outputs(gelu_mul_cube_graph, 1e-5); }
