@@ -6,35 +6,8 @@
 
 #include <tgmath.h> /* exp/log/... pick the float or double function by argument type */
 
-/* erf for float without a libm call, so loops over it vectorize (Gelu spent
- * a quarter of a BERT run in scalar erff). erf(x) = x * P(x^2) / Q(x^2) for
- * |x| <= 3.92, a rational fit of degree 6/5 in x^2 (weighted least squares on
- * the absolute error; tests/unit/elementwise_test.c checks it): at
- * most 4e-7 from the exact value in float arithmetic; beyond 3.92 erf is 1 in
- * float. NaN stays NaN (the comparison is false for it), +-inf gives +-1. */
-static inline float erf_f32(float x) {
-    float a = __builtin_fabsf(x);
-    a = a > 3.92f ? 3.92f : a;
-    float t = a * a;
-    float p = -1.3280937294357642e-08f;
-    p = p * t + 4.7082238869358695e-06f;
-    p = p * t + 3.7999529441683352e-04f;
-    p = p * t + 3.8298019185345764e-03f;
-    p = p * t + 5.4265266370170838e-02f;
-    p = p * t + 1.8466191592385817e-01f;
-    p = p * t + 1.1283791809040291e+00f;
-    float q = 6.3330184966502515e-05f;
-    q = q * t + 1.3040104610720119e-03f;
-    q = q * t + 1.5424413471189136e-02f;
-    q = q * t + 1.1375239571001022e-01f;
-    q = q * t + 4.9698589135550691e-01f;
-    q = q * t + 1.0f;
-    float r = a * p / q;
-    r = r > 1.0f ? 1.0f : r;
-    return __builtin_copysignf(r, x);
-}
-/* float: the vectorizable erf above; double: libm's */
-#define dlc_erf(V) _Generic((V), float: erf_f32, default: erf)(V)
+#include "kernels/fast_math.h" /* float exp/tanh/sigmoid/erf that vectorize */
+
 
 /* min(1, max(0, v)) keeping NaN, as numpy does (fmin/fmax would drop it) */
 #define clamp01(V, ZERO, ONE) ((V) < (ZERO) ? (ZERO) : (V) > (ONE) ? (ONE) : (V))
@@ -56,11 +29,11 @@ static inline float erf_f32(float x) {
         case DLC_UN_IDENTITY: EW_MAP(v);                                                           \
         case DLC_UN_RELU: EW_MAP(v < zero ? zero : v); /* NaN stays NaN */                         \
         case DLC_UN_LEAKY_RELU: EW_MAP(v < zero ? alpha * v : v);                                  \
-        case DLC_UN_SIGMOID: EW_MAP(v >= zero ? one / (one + exp(-v)) : exp(v) / (one + exp(v)));  \
+        case DLC_UN_SIGMOID: EW_MAP(dlc_sigmoid(v));                                              \
         case DLC_UN_HARD_SIGMOID: EW_MAP(clamp01(alpha * v + beta, zero, one));                    \
         case DLC_UN_HARD_SWISH: EW_MAP(v * clamp01(v / (T)6 + half, zero, one));                   \
-        case DLC_UN_TANH: EW_MAP(tanh(v));                                                         \
-        case DLC_UN_EXP: EW_MAP(exp(v));                                                           \
+        case DLC_UN_TANH: EW_MAP(dlc_tanh(v));                                                       \
+        case DLC_UN_EXP: EW_MAP(dlc_exp(v));                                                         \
         case DLC_UN_LOG: EW_MAP(log(v));                                                           \
         case DLC_UN_SQRT: EW_MAP(sqrt(v));                                                         \
         case DLC_UN_RECIPROCAL: EW_MAP(one / v);                                                   \
@@ -91,7 +64,7 @@ static inline float erf_f32(float x) {
         case DLC_UN_MISH: EW_MAP(v * tanh(v > zero ? v + log1p(exp(-v)) : log1p(exp(v))));        \
         case DLC_UN_GELU: EW_MAP(half * v * (one + dlc_erf(v * (T)0.70710678118654752440)));         \
         case DLC_UN_GELU_TANH:                                                                     \
-            EW_MAP(half * v * (one + tanh((T)0.79788456080286535588 * (v + (T)0.044715 * v * v * v)))); \
+            EW_MAP(half * v * (one + dlc_tanh((T)0.79788456080286535588 * (v + (T)0.044715 * v * v * v)))); \
         case DLC_UN_THRESHOLDED_RELU: EW_MAP(v > alpha ? v : zero);                                \
         default: return 0;                                                                         \
         }                                                                                          \
