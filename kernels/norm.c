@@ -233,6 +233,52 @@ static void ln_rows(void *arg, int64_t begin, int64_t end) {
     }
 }
 
+/* float32 rows with Scale and B of exactly cols elements (the transformer
+ * case): float statistics in LN_LANES independent lanes (two passes, mean
+ * then squared deviations, so no cancellation in the variance) and a fused scale-and-shift
+ * loop, all plain float loads that vectorize; no per-element dtype switch. */
+#define LN_LANES 16
+
+static float ln_lane_sum(const float *lanes) {
+    float s = 0.0f;
+    for (int l = 0; l < LN_LANES; l++) s += lanes[l];
+    return s;
+}
+
+static void ln_rows_fast_f32(void *arg, int64_t begin, int64_t end) {
+    const ln_job *job = arg;
+    const int64_t n = job->cols;
+    const float *scale = job->scale, *bias = job->bias;
+    for (int64_t r = begin; r < end; r++) {
+        const float *x = (const float *)job->x + r * n;
+        float *y = (float *)job->y + r * n;
+        /* sums of x - x[0]: a row far from 0 (a large common offset) would
+         * otherwise lose the mean's low bits to the float sum's magnitude */
+        float shift = n > 0 ? x[0] : 0.0f, part[LN_LANES] = {0};
+        int64_t i = 0;
+        for (; i + LN_LANES <= n; i += LN_LANES)
+            for (int l = 0; l < LN_LANES; l++) part[l] += x[i + l] - shift;
+        float sum = ln_lane_sum(part);
+        for (int64_t k = i; k < n; k++) sum += x[k] - shift;
+        float mean = n > 0 ? shift + sum / (float)n : 0.0f;
+        float sq[LN_LANES] = {0};
+        for (i = 0; i + LN_LANES <= n; i += LN_LANES)
+            for (int l = 0; l < LN_LANES; l++) {
+                float d = x[i + l] - mean;
+                sq[l] += d * d;
+            }
+        float ss = ln_lane_sum(sq);
+        for (int64_t k = i; k < n; k++) ss += (x[k] - mean) * (x[k] - mean);
+        float inv_std = (float)(1.0 / sqrt((n > 0 ? (double)ss / (double)n : 0.0) + job->eps));
+        if (bias != NULL)
+            for (int64_t k = 0; k < n; k++) y[k] = (x[k] - mean) * inv_std * scale[k] + bias[k];
+        else
+            for (int64_t k = 0; k < n; k++) y[k] = (x[k] - mean) * inv_std * scale[k];
+        if (job->mean_out != NULL) dlc_kstore_f(job->mean_out, job->stat_dtype, r, mean);
+        if (job->inv_std_out != NULL) dlc_kstore_f(job->inv_std_out, job->stat_dtype, r, inv_std);
+    }
+}
+
 int32_t dlc_kernel_layer_norm(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {
     const dlc_ktensor *x = dlc_kp_in(p, 0);
     int32_t axis = (int32_t)dlc_kp_ints(p)[0];
@@ -252,7 +298,9 @@ int32_t dlc_kernel_layer_norm(const dlc_kparams *p, void *const *inputs, void *c
     }
     if (!dlc_kdtype_is_float(job.t)) return DLC_KERR_UNSUPPORTED;
     int64_t rows = cols > 0 ? x->numel / cols : 0;
-    dlc_parallel_for(ctx, rows, max64(1, 16384 / max64(1, cols)), ln_rows, &job);
+    bool fast = job.t == DLC_KT_FLOAT32 && job.scale_desc->dtype == DLC_KT_FLOAT32 && job.scale_desc->numel == cols &&
+                (!has_bias || (job.bias_desc->dtype == DLC_KT_FLOAT32 && job.bias_desc->numel == cols));
+    dlc_parallel_for(ctx, rows, max64(1, 16384 / max64(1, cols)), fast ? ln_rows_fast_f32 : ln_rows, &job);
     return DLC_KOK;
 }
 

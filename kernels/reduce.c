@@ -11,6 +11,8 @@
 
 #include <tgmath.h>
 
+#include "kernels/fast_math.h" /* dlc_exp: float exp without a libm call */
+
 /* ---- geometry of a reduction ------------------------------------------- */
 
 /* The input's dims with size-1 dims dropped and neighbours of the same kind
@@ -143,14 +145,14 @@ typedef struct red_job {
         case K_PROD: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] *= x[i + q]; break; \
         case K_MAX: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] = NAN_MAX(l[q], x[i + q]); break; \
         case K_MIN: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] = NAN_MIN(l[q], x[i + q]); break; \
-        default: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] += exp(x[i + q] - shift); break; \
+        default: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] += dlc_exp(x[i + q] - shift); break; \
         }                                                                                          \
         int ckind = kind == K_EXP || kind == K_ABS || kind == K_SQ ? K_SUM : kind;                 \
         for (; i < n; i++) {                                                                       \
             T v = x[i];                                                                            \
             if (kind == K_ABS) v = fabs(v);                                                        \
             else if (kind == K_SQ) v = v * v;                                                      \
-            else if (kind == K_EXP) v = exp(v - shift);                                            \
+            else if (kind == K_EXP) v = dlc_exp(v - shift);                                            \
             l[0] = combine_##S(ckind, l[0], v);                                                    \
         }                                                                                          \
         for (int q = 1; q < 8; q++) l[0] = combine_##S(ckind, l[0], l[q]);                         \
@@ -164,7 +166,7 @@ typedef struct red_job {
         case K_PROD: for (int64_t i = 0; i < n; i++) acc[i] *= x[i]; break;                        \
         case K_MAX: for (int64_t i = 0; i < n; i++) acc[i] = NAN_MAX(acc[i], x[i]); break;         \
         case K_MIN: for (int64_t i = 0; i < n; i++) acc[i] = NAN_MIN(acc[i], x[i]); break;         \
-        default: for (int64_t i = 0; i < n; i++) acc[i] += exp(x[i] - shift[i]); break;            \
+        default: for (int64_t i = 0; i < n; i++) acc[i] += dlc_exp(x[i] - shift[i]); break;            \
         }                                                                                          \
     }                                                                                              \
     static T finish_##S(int op, T acc, T shift, int64_t K) {                                       \
@@ -446,7 +448,7 @@ typedef struct softmax_job {
             int64_t n = K - c < EW_BLOCK ? K - c : EW_BLOCK;                                       \
             const T *x = sm_load_##S(j, off + c, n, buf);                                          \
             T *e = in_place ? (T *)j->y + off + c : out;                                           \
-            for (int64_t i = 0; i < n; i++) e[i] = exp(x[i] - max);                                \
+            for (int64_t i = 0; i < n; i++) e[i] = dlc_exp(x[i] - max);                                \
             for (int64_t i = 0; i < n; i++) sum += e[i];                                           \
         }                                                                                          \
         T scale = (T)1 / sum, log_sum = log(sum);                                                  \
@@ -461,7 +463,7 @@ typedef struct softmax_job {
             if (j->mode == DLC_LOG_SOFTMAX)                                                        \
                 for (int64_t i = 0; i < n; i++) out[i] = x[i] - max - log_sum;                     \
             else                                                                                   \
-                for (int64_t i = 0; i < n; i++) out[i] = exp(x[i] - max) * scale;                  \
+                for (int64_t i = 0; i < n; i++) out[i] = dlc_exp(x[i] - max) * scale;                  \
             STORE(j->y, j->ydt, off + c, out, n);                                                  \
         }                                                                                          \
     }                                                                                              \
@@ -478,7 +480,7 @@ typedef struct softmax_job {
         if (j->mode != DLC_HARDMAX)                                                                \
             for (int64_t k = 0; k < j->K; k++) {                                                   \
                 const T *x = sm_load_##S(j, off + k * j->inner, n, buf);                           \
-                for (int64_t i = 0; i < n; i++) sum[i] += exp(x[i] - max[i]);                      \
+                for (int64_t i = 0; i < n; i++) sum[i] += dlc_exp(x[i] - max[i]);                      \
             }                                                                                      \
         for (int64_t i = 0; i < n; i++) sum[i] = j->mode == DLC_LOG_SOFTMAX ? log(sum[i]) : (T)1 / sum[i]; \
         for (int64_t k = 0; k < j->K; k++) {                                                       \
@@ -488,7 +490,7 @@ typedef struct softmax_job {
             else if (j->mode == DLC_LOG_SOFTMAX)                                                   \
                 for (int64_t i = 0; i < n; i++) out[i] = x[i] - max[i] - sum[i];                   \
             else                                                                                   \
-                for (int64_t i = 0; i < n; i++) out[i] = exp(x[i] - max[i]) * sum[i];              \
+                for (int64_t i = 0; i < n; i++) out[i] = dlc_exp(x[i] - max[i]) * sum[i];              \
             STORE(j->y, j->ydt, off + k * j->inner, out, n);                                       \
         }                                                                                          \
     }                                                                                              \
@@ -504,6 +506,61 @@ typedef struct softmax_job {
 
 DEFINE_SOFTMAX(f32, float, EW_DT_F32, ew_convert_to_f32, ew_store_f32)
 DEFINE_SOFTMAX(f64, double, EW_DT_F64, ew_convert_to_f64, ew_store_f64)
+
+/* float32 in and out, contiguous rows (inner == 1; the attention and LM-head
+ * case): the max and the sum kept in SM_LANES independent lanes so that the
+ * loops vectorize without reassociation, one exp per element, no dtype
+ * dispatch. NaN anywhere in a row makes the whole row NaN, as above. */
+#define SM_LANES 16
+
+static void sm_row_fast_f32(const float *x, float *y, int64_t K, int log_mode) {
+    float lane_max[SM_LANES], lane_sum[SM_LANES];
+    int lane_nan[SM_LANES];
+    for (int l = 0; l < SM_LANES; l++) lane_max[l] = -INFINITY, lane_sum[l] = 0.0f, lane_nan[l] = 0;
+    int64_t i = 0;
+    for (; i + SM_LANES <= K; i += SM_LANES)
+        for (int l = 0; l < SM_LANES; l++) {
+            float v = x[i + l];
+            lane_max[l] = v > lane_max[l] ? v : lane_max[l];
+            lane_nan[l] |= v != v;
+        }
+    float max = -INFINITY;
+    int nan = 0;
+    for (int l = 0; l < SM_LANES; l++) max = lane_max[l] > max ? lane_max[l] : max, nan |= lane_nan[l];
+    for (int64_t k = i; k < K; k++) max = x[k] > max ? x[k] : max, nan |= x[k] != x[k];
+    if (nan) max = NAN;
+    if (log_mode) {
+        for (i = 0; i + SM_LANES <= K; i += SM_LANES)
+            for (int l = 0; l < SM_LANES; l++) lane_sum[l] += exp_f32(x[i + l] - max);
+    } else {
+        for (i = 0; i + SM_LANES <= K; i += SM_LANES)
+            for (int l = 0; l < SM_LANES; l++) {
+                float e = exp_f32(x[i + l] - max);
+                y[i + l] = e;
+                lane_sum[l] += e;
+            }
+    }
+    float sum = 0.0f;
+    for (int l = 0; l < SM_LANES; l++) sum += lane_sum[l];
+    for (int64_t k = i; k < K; k++) {
+        float e = exp_f32(x[k] - max);
+        if (!log_mode) y[k] = e;
+        sum += e;
+    }
+    if (log_mode) {
+        float log_sum = logf(sum);
+        for (int64_t k = 0; k < K; k++) y[k] = x[k] - max - log_sum;
+    } else {
+        float scale = 1.0f / sum;
+        for (int64_t k = 0; k < K; k++) y[k] *= scale;
+    }
+}
+
+static void sm_range_fast_f32(void *arg, int64_t begin, int64_t end) {
+    const softmax_job *j = arg;
+    for (int64_t o = begin; o < end; o++)
+        sm_row_fast_f32((const float *)j->x + o * j->K, (float *)j->y + o * j->K, j->K, j->mode == DLC_LOG_SOFTMAX);
+}
 
 int32_t dlc_kernel_softmax(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {
     const dlc_ktensor *in = dlc_kp_in(p, 0), *out = dlc_kp_out(p, 0);
@@ -521,8 +578,9 @@ int32_t dlc_kernel_softmax(const dlc_kparams *p, void *const *inputs, void *cons
     if (in->numel == 0) return DLC_KOK;
     int64_t items = j.outer * ((j.inner + EW_BLOCK - 1) / EW_BLOCK);
     int64_t per_item = j.K * (j.inner < EW_BLOCK ? j.inner : EW_BLOCK);
-    dlc_parallel_for(ctx, items, EW_MIN_CHUNK / per_item + 1, in->dtype == EW_DT_F64 ? sm_range_f64 : sm_range_f32,
-                     &j);
+    int fast = j.inner == 1 && j.xdt == EW_DT_F32 && j.ydt == EW_DT_F32 && j.mode != DLC_HARDMAX;
+    dlc_parallel_for(ctx, items, EW_MIN_CHUNK / per_item + 1,
+                     fast ? sm_range_fast_f32 : in->dtype == EW_DT_F64 ? sm_range_f64 : sm_range_f32, &j);
     return DLC_KOK;
 }
 

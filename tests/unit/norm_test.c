@@ -172,6 +172,57 @@ Test(layer_norm, axes_bias_statistics_and_broadcast_scale) {
     ln_case(0, 1, 1, 0);
 }
 
+/* The float32 fast path (Scale/B of cols elements, kernels/norm.c
+ * ln_rows_fast_f32): rows shorter than, equal to and not a multiple of its
+ * 16 lanes, with and without B, rows offset far from 0 (the two-pass
+ * variance keeps them exact), on 1 and 2 threads, against double. */
+static void ln_fast_case(int64_t rows, int64_t cols, int with_bias, double offset, int threads) {
+    int64_t xd[2] = {rows, cols}, n = rows * cols;
+    dlc_dtype dt[3] = {DLC_FLOAT32, DLC_FLOAT32, DLC_FLOAT32};
+    dlc_shape shapes[3] = {oph_shape(2, xd), oph_shape(1, &cols), oph_shape(1, &cols)};
+    const char *names[3] = {"y", "mean", "inv"};
+    oph_case c;
+    oph_begin(&c, "LayerNormalization", 17, with_bias ? 3 : 2, dt, shapes, 3, names);
+    oph_attr_int(&c, "axis", -1);
+    oph_attr_float(&c, "epsilon", 1e-5);
+    cr_assert_eq(oph_infer(&c), DLC_OK, "%s", dlc_last_error());
+    float *x = oph_random(n, 81), *scale = oph_random(cols, 82), *bias = oph_random(cols, 83);
+    float *y = malloc((size_t)n * sizeof *y), *mean = malloc((size_t)rows * sizeof *mean);
+    float *inv = malloc((size_t)rows * sizeof *inv);
+    double *ref = malloc((size_t)n * sizeof *ref), *ref_mean = malloc((size_t)rows * sizeof *ref_mean);
+    double *ref_inv = malloc((size_t)rows * sizeof *ref_inv);
+    cr_assert(y && mean && inv && ref && ref_mean && ref_inv);
+    for (int64_t i = 0; i < n; i++) x[i] = (float)(x[i] + offset);
+    for (int64_t r = 0; r < rows; r++) {
+        double m = 0, v = 0;
+        for (int64_t j = 0; j < cols; j++) m += x[r * cols + j];
+        m /= (double)cols;
+        for (int64_t j = 0; j < cols; j++) v += (x[r * cols + j] - m) * (x[r * cols + j] - m);
+        v /= (double)cols;
+        ref_mean[r] = m;
+        ref_inv[r] = 1.0 / sqrt(v + 1e-5);
+        for (int64_t j = 0; j < cols; j++)
+            ref[r * cols + j] = (x[r * cols + j] - m) * ref_inv[r] * scale[j] + (with_bias ? bias[j] : 0.0);
+    }
+    void *ins[3] = {x, scale, bias}, *outs[3] = {y, mean, inv};
+    oph_run(&c, ins, outs, threads);
+    char what[64];
+    snprintf(what, sizeof what, "layer_norm %lldx%lld bias %d offset %g", (long long)rows, (long long)cols, with_bias,
+             offset);
+    oph_expect_close(y, ref, n, 2e-5, what);
+    oph_expect_close(mean, ref_mean, rows, 1e-6, what);
+    oph_expect_close(inv, ref_inv, rows, 2e-5, what);
+    free(x), free(scale), free(bias), free(y), free(mean), free(inv), free(ref), free(ref_mean), free(ref_inv);
+    oph_end(&c);
+}
+
+Test(layer_norm, float32_fast_path_odd_sizes) {
+    int64_t cols[] = {1, 7, 16, 17, 33, 768, 771};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        for (int bias = 0; bias < 2; bias++) ln_fast_case(5, cols[i], bias, 0.0, 1 + bias);
+    ln_fast_case(9, 129, 1, 100.0, 2);
+}
+
 Test(lrn, cross_channel_window) {
     int64_t xd[4] = {2, 6, 3, 3};
     dlc_dtype dt[1] = {DLC_FLOAT32};

@@ -35,6 +35,36 @@ Test(reduce, softmax_opset13_last_axis_is_stable) {
     t_expect_floats(out, want, 6, 1e-6f);
 }
 
+/* The float32 contiguous-row fast path (kernels/reduce.c sm_row_fast_f32):
+ * rows shorter than, equal to and not a multiple of its 16 lanes, large
+ * offsets, a -inf, and a NaN that makes only its own row NaN. */
+Test(reduce, softmax_float32_rows_odd_lengths) {
+    int ks[] = {1, 5, 16, 17, 31, 100, 1000};
+    for (size_t c = 0; c < sizeof ks / sizeof ks[0]; c++) {
+        int k = ks[c], n = 3 * k;
+        dlc_value *x = t_input("x", DLC_FLOAT32, 2, (int64_t[]){3, k});
+        float *xv = malloc((size_t)n * sizeof *xv), *out = malloc((size_t)n * sizeof *out);
+        float *want = malloc((size_t)n * sizeof *want);
+        cr_assert(xv && out && want);
+        for (int i = 0; i < n; i++) xv[i] = (float)((i * 37 % 101) * 0.173 - 8.0) + (i >= 2 * k ? 500.0f : 0.0f);
+        if (k > 1) xv[k] = -INFINITY;
+        for (int mode = 0; mode < 2; mode++) {
+            dlc_node *s = unary(mode ? "LogSoftmax" : "Softmax", 13, x);
+            t_infer_ok(s);
+            t_run(s, (void *[]){xv}, (void *[]){out});
+            softmax_rows(xv, want, n, k, mode);
+            t_expect_floats(out, want, n, 2e-6f);
+        }
+        xv[k / 2] = NAN;
+        dlc_node *s = unary("Softmax", 13, x);
+        t_infer_ok(s);
+        t_run(s, (void *[]){xv}, (void *[]){out});
+        for (int i = 0; i < k; i++) cr_assert(isnan(out[i]), "k %d: NaN row, element %d is %g", k, i, out[i]);
+        for (int i = k; i < n; i++) cr_assert(!isnan(out[i]), "k %d: element %d of a finite row is NaN", k, i);
+        free(xv), free(out), free(want);
+    }
+}
+
 Test(reduce, softmax_before_13_coerces_to_2d) {
     dlc_value *x = t_input("x", DLC_FLOAT32, 3, (int64_t[]){2, 2, 2});
     float xv[8] = {1, 2, 3, 4, 5, 6, 7, 9}, out[8], want[8];
