@@ -178,10 +178,96 @@ static void pool_f32_planes(void *arg, int64_t begin, int64_t end) {
     }
 }
 
+/* ---- float32 2-D, no dilation ------------------------------------------------------
+ * The CNN cases (2x2 stride 2, 3x3 stride 2 with pad 1, ...). Per output row,
+ * the columns whose window lies inside the input run one loop with the
+ * kernel width and stride as constants (pool2d_cols is inlined with literal
+ * KW/SX), so the taps unroll and the strided loads vectorize; the few border
+ * columns clip their window. Max keeps the row-wise loop's rule
+ * (v > acc ? v : acc from -inf, so NaN is skipped), average its divisors. */
+
+static inline void pool2d_cols(const float *const *rows, int64_t nrows, float *y, int64_t lo, int64_t hi,
+                               int64_t KW, int64_t SX, int64_t px, bool is_max, float count) {
+    for (int64_t ox = lo; ox < hi; ox++) {
+        int64_t bx = ox * SX - px;
+        float acc = is_max ? -INFINITY : 0.0f;
+        for (int64_t r = 0; r < nrows; r++)
+            for (int64_t kx = 0; kx < KW; kx++) {
+                float v = rows[r][bx + kx];
+                acc = is_max ? (v > acc ? v : acc) : acc + v;
+            }
+        y[ox] = is_max ? acc : acc / count;
+    }
+}
+
+static void pool2d_f32_planes(void *arg, int64_t begin, int64_t end) {
+    const pool_job *job = arg;
+    const pool_geom *g = job->g;
+    const int64_t IH = g->in[1], IW = g->in[2], OH = g->out[1], OW = g->out[2];
+    const int64_t KH = g->kernel[1], KW = g->kernel[2], SY = g->stride[1], SX = g->stride[2];
+    const int64_t py = g->pad[1], px = g->pad[2];
+    const bool is_max = job->kind == POOL_MAX, incl = job->count_include_pad;
+    /* columns [lo, hi) have bx = ox*SX - px >= 0 and bx + KW <= IW */
+    int64_t lo = min64((px + SX - 1) / SX, OW);
+    int64_t hi = IW + px - KW < 0 ? 0 : min64((IW + px - KW) / SX + 1, OW);
+    if (hi < lo) hi = lo;
+    const float *rows[16];
+    for (int64_t plane = begin; plane < end; plane++) {
+        const float *x = (const float *)job->x + plane * g->in_plane;
+        float *y = (float *)job->y + plane * g->out_plane;
+        for (int64_t oy = 0; oy < OH; oy++) {
+            float *yrow = y + oy * OW;
+            int64_t by = oy * SY - py, ky0, ky1, pk0, pk1;
+            tap_range(by, KH, 1, 0, IH, &ky0, &ky1);
+            int64_t nrows = ky1 - ky0;
+            for (int64_t r = 0; r < nrows; r++) rows[r] = x + (by + ky0 + r) * IW;
+            pk0 = ky0, pk1 = ky1;
+            if (incl) tap_range(by, KH, 1, -py, IH + g->pad_end[1], &pk0, &pk1);
+            float count = (float)((pk1 - pk0) * KW); /* interior windows: all KW columns */
+            if (KW == 2 && SX == 2) pool2d_cols(rows, nrows, yrow, lo, hi, 2, 2, px, is_max, count);
+            else if (KW == 3 && SX == 2) pool2d_cols(rows, nrows, yrow, lo, hi, 3, 2, px, is_max, count);
+            else if (KW == 3 && SX == 1) pool2d_cols(rows, nrows, yrow, lo, hi, 3, 1, px, is_max, count);
+            else if (KW == 2 && SX == 1) pool2d_cols(rows, nrows, yrow, lo, hi, 2, 1, px, is_max, count);
+            else pool2d_cols(rows, nrows, yrow, lo, hi, KW, SX, px, is_max, count);
+            /* border columns: the window clipped to the input */
+            for (int64_t ox = 0; ox < OW; ox++) {
+                if (ox == lo) ox = hi;
+                if (ox >= OW) break;
+                int64_t bx = ox * SX - px, k0, k1;
+                tap_range(bx, KW, 1, 0, IW, &k0, &k1);
+                float acc = is_max ? -INFINITY : 0.0f;
+                for (int64_t r = 0; r < nrows; r++)
+                    for (int64_t kx = k0; kx < k1; kx++) {
+                        float v = rows[r][bx + kx];
+                        acc = is_max ? (v > acc ? v : acc) : acc + v;
+                    }
+                if (!is_max) {
+                    int64_t c0 = k0, c1 = k1;
+                    if (incl) tap_range(bx, KW, 1, -px, IW + g->pad_end[2], &c0, &c1);
+                    int64_t taps = (pk1 - pk0) * (c1 - c0);
+                    acc = taps > 0 ? acc / (float)taps : 0.0f;
+                }
+                yrow[ox] = acc;
+            }
+        }
+    }
+}
+
+/* pool2d_f32_planes' domain: 2-D (the padded leading dim is 1), float32,
+ * dilation 1, at most 16 window rows, and windows that hold an input row
+ * (no all-padding windows, which the row-wise loop handles). */
+static bool pool2d_fits(const pool_geom *g) {
+    return g->in[0] == 1 && g->out[0] == 1 && g->kernel[0] == 1 && g->pad[0] == 0 && g->dil[1] == 1 &&
+           g->dil[2] == 1 && g->kernel[1] <= 16 && g->pad[1] < g->kernel[1] && g->pad[2] < g->kernel[2] &&
+           g->pad_end[1] < g->kernel[1] && g->pad_end[2] < g->kernel[2];
+}
+
 static void run_pool(const dlc_kctx *ctx, pool_job *job, bool fast) {
     const pool_geom *g = job->g;
     int64_t work = max64(1, g->out_plane * g->kernel[0] * g->kernel[1] * g->kernel[2]);
-    dlc_parallel_for(ctx, g->planes, max64(1, 32768 / work), fast ? pool_f32_planes : pool_generic_planes, job);
+    void (*body)(void *, int64_t, int64_t) = pool_generic_planes;
+    if (fast) body = pool2d_fits(g) ? pool2d_f32_planes : pool_f32_planes;
+    dlc_parallel_for(ctx, g->planes, max64(1, 32768 / work), body, job);
 }
 
 int32_t dlc_kernel_max_pool(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {

@@ -142,6 +142,40 @@ Test(avg_pool, count_include_pad_and_ceil_mode) {
     }
 }
 
+/* The float32 2-D path (kernels/pool.c pool2d_f32_planes): the kernel
+ * widths and strides it specializes (2x2/2, 3x3/2, 3x3/1, 2x2/1), a generic
+ * one (4x4/3), odd sizes that leave input columns over, border columns
+ * clipped by pads, ceil_mode windows that run past the input, both pools. */
+Test(pool, float32_2d_fast_path_shapes) {
+    const char *ops[2] = {"MaxPool", "AveragePool"};
+    for (int k = 0; k < 2; k++) {
+        int kind = k ? REF_AVG : REF_MAX;
+        for (int include = 0; include < 1 + k; include++) {
+            check_pool((pool_spec){2, 1, 16, {32, 32}, {2, 2}, {2, 2}, {1, 1}, {0}, NULL, 0, include, {16, 16}, {0, 0},
+                                   {0, 0}},
+                       ops[k], kind, 0, 0, 2);
+            check_pool((pool_spec){2, 2, 3, {7, 9}, {2, 2}, {2, 2}, {1, 1}, {0}, NULL, 0, include, {3, 4}, {0, 0},
+                                   {0, 0}},
+                       ops[k], kind, 0, 0, 1);
+            check_pool((pool_spec){2, 1, 3, {7, 9}, {2, 2}, {2, 2}, {1, 1}, {0}, NULL, 1, include, {4, 5}, {0, 0},
+                                   {0, 0}},
+                       ops[k], kind, 0, 0, 1);
+            check_pool((pool_spec){2, 1, 4, {13, 21}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL, 0, include, {7, 11},
+                                   {1, 1}, {1, 1}},
+                       ops[k], kind, 0, 0, 2);
+            check_pool((pool_spec){2, 1, 2, {6, 19}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 0, include, {6, 19},
+                                   {1, 1}, {1, 1}},
+                       ops[k], kind, 0, 0, 1);
+            check_pool((pool_spec){2, 1, 2, {5, 18}, {2, 2}, {1, 1}, {1, 1}, {0}, NULL, 0, include, {4, 17}, {0, 0},
+                                   {0, 0}},
+                       ops[k], kind, 0, 0, 1);
+            check_pool((pool_spec){2, 1, 2, {11, 23}, {4, 4}, {3, 3}, {1, 1}, {2, 1, 1, 2}, NULL, 0, include, {4, 8},
+                                   {2, 1}, {1, 2}},
+                       ops[k], kind, 0, 0, 1);
+        }
+    }
+}
+
 Test(lp_pool, p2) {
     check_pool((pool_spec){2, 1, 2, {6, 7}, {2, 3}, {2, 1}, {1, 1}, {0, 1, 0, 1}, NULL, 0, 0, {3, 7}, {0, 1}, {0, 1}},
                "LpPool", REF_LP2, 0, 0, 1);
