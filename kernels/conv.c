@@ -18,7 +18,7 @@
  * conv, float32, fused epilogue (passes/fuse_epilogue.c): input 3, when
  * present, is a residual of Y's shape, and an 11th int (then floats [a, b])
  * an activation (kernels/epilogue.h), applied with the bias to each GEMM
- * tile as it completes (per output row for depthwise convolutions). */
+ * block as it completes (per output row for depthwise convolutions). */
 #include <stdbool.h>
 
 #include "kernels/gemm.h"
@@ -126,7 +126,7 @@ typedef struct conv_job {
 } conv_job;
 
 /* Y[n, group gi] = act(W[group gi] x im2col(X[n, group gi]) + bias + residual), the bias, residual and
- * activation added to each tile as it completes (gemm.h). */
+ * activation added to each GEMM block as it completes (gemm.h). */
 static void conv_gemm_one(const conv_job *job, int64_t n, int64_t gi, bool threaded, void *ws, int64_t ws_size) {
     const conv_geom *g = job->g;
     int64_t K = g->Cg * g->kvol;

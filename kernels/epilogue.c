@@ -1,6 +1,7 @@
-/* Fused GEMM/Conv epilogues (see epilogue.h). Called on one register tile
- * or one output row at a time, so every loop runs over a short contiguous
- * row that is still in L1; each activation is its own loop so it vectorizes. */
+/* Fused GEMM/Conv epilogues (see epilogue.h). Called on one GEMM block
+ * (gemm.c) or one output row (depthwise conv) at a time, while it is still
+ * in cache; each activation is its own loop over a contiguous row so it
+ * vectorizes. */
 #include "kernels/epilogue.h"
 
 #include <math.h>

@@ -383,10 +383,13 @@ static void gemm_block(const gemm_problem *p, int64_t i_begin, int64_t i_end, in
                         else
                             p->packed_kernel(kc, abuf + ir * kc, 0, bpanels + jr * kc, c, p->ldc, rows, cols, p->beta,
                                              pc == 0);
-                        /* the tile is final and still in L1: fuse the epilogue here */
-                        if (last_slice)
-                            dlc_epilogue_apply(p->ep, p->C, p->ldc, ic + ir, ic + ir + rows, jc + jr, jc + jr + cols);
                     }
+                /* this MC x NC block of C is final and still in L2: the
+                 * epilogue reads it once more from there, and the residual's
+                 * rows as contiguous runs the hardware prefetcher follows
+                 * (per register tile was slower: strided residual rows, and
+                 * loads of the tile the micro-kernel had just stored) */
+                if (last_slice) dlc_epilogue_apply(p->ep, p->C, p->ldc, ic, ic + mc, jc, jc + nc);
             }
         }
     }

@@ -57,7 +57,8 @@ void dlc_sgemm(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float alpha
                int64_t workspace_size);
 
 /* The same, then ep applied to C (bias, residual, activation: epilogue.h)
- * tile by tile as each tile's last K slice completes, while it is in cache.
+ * block by block (MC rows x NC columns) as each block's last K slice
+ * completes, while it is in cache.
  * ep NULL: plain dlc_sgemm. */
 void dlc_sgemm_ep(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
                   const dlc_gemm_operand *B, float beta, float *C, int64_t ldc, void *workspace,

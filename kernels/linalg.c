@@ -113,7 +113,7 @@ int32_t dlc_kernel_gemm(const dlc_kparams *p, void *const *inputs, void *const *
     float alpha = (float)dlc_kp_floats(p)[0], beta = (float)dlc_kp_floats(p)[1];
     float gemm_beta = 0.0f;
     if (has_c(p) && beta == 1.0f) {
-        /* C is the epilogue's bias: added to each tile as it completes,
+        /* C is the epilogue's bias: added to each block as it completes,
          * without a pass writing it into Y first */
         ep.bias = inputs[2];
         ep.bias_rs = d.c_rs;

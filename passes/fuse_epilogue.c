@@ -6,7 +6,7 @@
  * each part optional but in this order (Conv -> Add -> Relu is ResNet's
  * residual block; MatMul -> Add(bias) -> Add(residual) a transformer's
  * projection), when every intermediate is read only by the next step. The
- * kernels then apply it to each output tile as the tile completes, while it
+ * kernels then apply it to each output block as the block completes, while it
  * is still in cache, instead of separate kernels re-reading the whole output
  * (kernels/epilogue.h). How a fused node looks: ir/ops/epilogue.h.
  *
