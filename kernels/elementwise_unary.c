@@ -8,7 +8,6 @@
 
 #include "kernels/fast_math.h" /* float exp/tanh/sigmoid/erf that vectorize */
 
-
 /* min(1, max(0, v)) keeping NaN, as numpy does (fmin/fmax would drop it) */
 #define clamp01(V, ZERO, ONE) ((V) < (ZERO) ? (ZERO) : (V) > (ONE) ? (ONE) : (V))
 
@@ -29,17 +28,17 @@
         case DLC_UN_IDENTITY: EW_MAP(v);                                                           \
         case DLC_UN_RELU: EW_MAP(v < zero ? zero : v); /* NaN stays NaN */                         \
         case DLC_UN_LEAKY_RELU: EW_MAP(v < zero ? alpha * v : v);                                  \
-        case DLC_UN_SIGMOID: EW_MAP(dlc_sigmoid(v));                                              \
+        case DLC_UN_SIGMOID: EW_MAP(dlc_sigmoid(v));                                               \
         case DLC_UN_HARD_SIGMOID: EW_MAP(clamp01(alpha * v + beta, zero, one));                    \
         case DLC_UN_HARD_SWISH: EW_MAP(v * clamp01(v / (T)6 + half, zero, one));                   \
-        case DLC_UN_TANH: EW_MAP(dlc_tanh(v));                                                       \
-        case DLC_UN_EXP: EW_MAP(dlc_exp(v));                                                         \
+        case DLC_UN_TANH: EW_MAP(dlc_tanh(v));                                                     \
+        case DLC_UN_EXP: EW_MAP(dlc_exp(v));                                                       \
         case DLC_UN_LOG: EW_MAP(log(v));                                                           \
         case DLC_UN_SQRT: EW_MAP(sqrt(v));                                                         \
         case DLC_UN_RECIPROCAL: EW_MAP(one / v);                                                   \
         case DLC_UN_NEG: EW_MAP(-v);                                                               \
         case DLC_UN_ABS: EW_MAP(fabs(v));                                                          \
-        case DLC_UN_ERF: EW_MAP(dlc_erf(v));                                                        \
+        case DLC_UN_ERF: EW_MAP(dlc_erf(v));                                                       \
         case DLC_UN_FLOOR: EW_MAP(floor(v));                                                       \
         case DLC_UN_CEIL: EW_MAP(ceil(v));                                                         \
         case DLC_UN_ROUND: EW_MAP(rint(v)); /* default rounding mode: half to even */              \
@@ -61,8 +60,8 @@
         case DLC_UN_ELU: EW_MAP(v < zero ? alpha * expm1(v) : v);                                  \
         case DLC_UN_SELU: EW_MAP(v <= zero ? beta * alpha * expm1(v) : beta * v);                  \
         case DLC_UN_CELU: EW_MAP(v > zero ? v : alpha * expm1(v / alpha));                         \
-        case DLC_UN_MISH: EW_MAP(v * tanh(v > zero ? v + log1p(exp(-v)) : log1p(exp(v))));        \
-        case DLC_UN_GELU: EW_MAP(half * v * (one + dlc_erf(v * (T)0.70710678118654752440)));         \
+        case DLC_UN_MISH: EW_MAP(v * tanh(v > zero ? v + log1p(exp(-v)) : log1p(exp(v))));         \
+        case DLC_UN_GELU: EW_MAP(half * v * (one + dlc_erf(v * (T)0.70710678118654752440)));       \
         case DLC_UN_GELU_TANH:                                                                     \
             EW_MAP(half * v * (one + dlc_tanh((T)0.79788456080286535588 * (v + (T)0.044715 * v * v * v)))); \
         case DLC_UN_THRESHOLDED_RELU: EW_MAP(v > alpha ? v : zero);                                \

@@ -188,17 +188,28 @@ static void pool_f32_planes(void *arg, int64_t begin, int64_t end) {
 
 static inline void pool2d_cols(const float *const *rows, int64_t nrows, float *y, int64_t lo, int64_t hi,
                                int64_t KW, int64_t SX, int64_t px, bool is_max, float count) {
-    for (int64_t ox = lo; ox < hi; ox++) {
-        int64_t bx = ox * SX - px;
-        float acc = is_max ? -INFINITY : 0.0f;
-        for (int64_t r = 0; r < nrows; r++)
+    for (int64_t ox = lo; ox < hi; ox++) y[ox] = is_max ? -INFINITY : 0.0f;
+    /* row by row into y, so that the innermost loop runs along ox (taps in
+     * the same order as the row-wise loop: row, then column) */
+    for (int64_t r = 0; r < nrows; r++) {
+        const float *row = rows[r];
+        for (int64_t ox = lo; ox < hi; ox++) {
+            float acc = y[ox];
             for (int64_t kx = 0; kx < KW; kx++) {
-                float v = rows[r][bx + kx];
+                float v = row[ox * SX - px + kx];
                 acc = is_max ? (v > acc ? v : acc) : acc + v;
             }
-        y[ox] = is_max ? acc : acc / count;
+            y[ox] = acc;
+        }
     }
+    if (!is_max)
+        for (int64_t ox = lo; ox < hi; ox++) y[ox] /= count;
 }
+
+/* pool2d_cols with the kernel width, stride and pool kind as constants */
+#define POOL2D_COLS(KW_, SX_)                                                                      \
+    (is_max ? pool2d_cols(rows, nrows, yrow, lo, hi, KW_, SX_, px, true, count)                    \
+            : pool2d_cols(rows, nrows, yrow, lo, hi, KW_, SX_, px, false, count))
 
 static void pool2d_f32_planes(void *arg, int64_t begin, int64_t end) {
     const pool_job *job = arg;
@@ -224,10 +235,10 @@ static void pool2d_f32_planes(void *arg, int64_t begin, int64_t end) {
             pk0 = ky0, pk1 = ky1;
             if (incl) tap_range(by, KH, 1, -py, IH + g->pad_end[1], &pk0, &pk1);
             float count = (float)((pk1 - pk0) * KW); /* interior windows: all KW columns */
-            if (KW == 2 && SX == 2) pool2d_cols(rows, nrows, yrow, lo, hi, 2, 2, px, is_max, count);
-            else if (KW == 3 && SX == 2) pool2d_cols(rows, nrows, yrow, lo, hi, 3, 2, px, is_max, count);
-            else if (KW == 3 && SX == 1) pool2d_cols(rows, nrows, yrow, lo, hi, 3, 1, px, is_max, count);
-            else if (KW == 2 && SX == 1) pool2d_cols(rows, nrows, yrow, lo, hi, 2, 1, px, is_max, count);
+            if (KW == 2 && SX == 2) POOL2D_COLS(2, 2);
+            else if (KW == 3 && SX == 2) POOL2D_COLS(3, 2);
+            else if (KW == 3 && SX == 1) POOL2D_COLS(3, 1);
+            else if (KW == 2 && SX == 1) POOL2D_COLS(2, 1);
             else pool2d_cols(rows, nrows, yrow, lo, hi, KW, SX, px, is_max, count);
             /* border columns: the window clipped to the input */
             for (int64_t ox = 0; ox < OW; ox++) {
