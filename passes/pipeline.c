@@ -20,6 +20,9 @@ static const pass_entry passes[] = {
     {"cse", 1, dlc_pass_cse},
     {"fuse-layernorm", 1, dlc_pass_fuse_layernorm},
     {"fuse-gelu", 1, dlc_pass_fuse_gelu},
+    /* before fuse-epilogue: a MatMul -> Add(mask) of Q-prescaled attention
+     * would otherwise be taken as a residual epilogue */
+    {"fuse-attention", 1, dlc_pass_fuse_attention},
     {"fuse-epilogue", 1, dlc_pass_fuse_epilogue},
     {"dead-code", 1, dlc_pass_dead_code},
     /* last: the fusions above match on plain weights */

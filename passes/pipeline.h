@@ -46,6 +46,8 @@ dlc_status dlc_pass_cse_nodes(dlc_graph *g, bool *out_changed);
 dlc_status dlc_pass_fuse_layernorm(dlc_graph *g, bool *out_changed);
 /* The erf and tanh GELU formulas as one Gelu. */
 dlc_status dlc_pass_fuse_gelu(dlc_graph *g, bool *out_changed);
+/* MatMul/scale/mask/Softmax/MatMul attention as one dlc.Attention. */
+dlc_status dlc_pass_fuse_attention(dlc_graph *g, bool *out_changed);
 /* fuse-epilogue: Conv/Gemm/MatMul absorb a following bias Add, residual Add
  * and activation (passes/fuse_epilogue.c). */
 dlc_status dlc_pass_fuse_epilogue(dlc_graph *g, bool *out_changed);

@@ -19,6 +19,12 @@ static void move_last_to(dlc_graph *g, int32_t pos) {
 dlc_status dlc_replace_node(dlc_graph *g, dlc_node *node, const char *op_type, int32_t opset, int32_t num_inputs,
                             dlc_value *const *inputs, int32_t num_attrs, const dlc_attr *attrs,
                             dlc_node **out_node) {
+    return dlc_replace_node_in(g, node, "", op_type, opset, num_inputs, inputs, num_attrs, attrs, out_node);
+}
+
+dlc_status dlc_replace_node_in(dlc_graph *g, dlc_node *node, const char *domain, const char *op_type, int32_t opset,
+                               int32_t num_inputs, dlc_value *const *inputs, int32_t num_attrs, const dlc_attr *attrs,
+                               dlc_node **out_node) {
     char where[256];
     dlc_node_describe(node, where, sizeof where);
     int32_t pos = -1;
@@ -37,7 +43,7 @@ dlc_status dlc_replace_node(dlc_graph *g, dlc_node *node, const char *op_type, i
         }
     /* the name is copied by add_node, before the old node (owning it) is freed */
     dlc_node *fresh;
-    DLC_TRY(dlc_graph_add_node(g, node->name, op_type, "", opset, num_inputs, inputs, n_out, node->outputs, &fresh));
+    DLC_TRY(dlc_graph_add_node(g, node->name, op_type, domain, opset, num_inputs, inputs, n_out, node->outputs, &fresh));
     dlc_graph_remove_node(g, node); /* its outputs' producer is already fresh: they are kept */
     move_last_to(g, pos);
     for (int32_t a = 0; a < num_attrs; a++) DLC_TRY(dlc_node_add_attr(fresh, &attrs[a]));

@@ -17,6 +17,10 @@
 dlc_status dlc_replace_node(dlc_graph *g, dlc_node *node, const char *op_type, int32_t opset, int32_t num_inputs,
                             dlc_value *const *inputs, int32_t num_attrs, const dlc_attr *attrs,
                             dlc_node **out_node);
+/* The same with an op of another domain (the private "dlc" ops). */
+dlc_status dlc_replace_node_in(dlc_graph *g, dlc_node *node, const char *domain, const char *op_type, int32_t opset,
+                               int32_t num_inputs, dlc_value *const *inputs, int32_t num_attrs, const dlc_attr *attrs,
+                               dlc_node **out_node);
 
 /* Element i of a CONST value as double (numeric dtypes), NaN otherwise. */
 double dlc_const_element(const dlc_value *v, int64_t i);

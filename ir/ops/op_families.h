@@ -25,3 +25,4 @@ DLC_OP_FAMILY(control_flow)  /* If, Loop, Scan (expanded by passes/control_flow.
 DLC_OP_FAMILY(random)        /* RandomUniform, RandomNormal, *Like, Bernoulli, Multinomial */
 DLC_OP_FAMILY(sequence)      /* Sequence*, ConcatFromSequence, SplitToSequence, SequenceMap, Optional* (expanded by passes/sequence.c) */
 DLC_OP_FAMILY(data_dependent) /* NonZero, Compress, Unique, NonMaxSuppression: outputs of data-dependent extent */
+DLC_OP_FAMILY(attention)     /* dlc.Attention: fused scaled dot-product attention (passes/fuse_attention.c) */
