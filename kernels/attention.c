@@ -126,6 +126,38 @@ typedef struct attn_job {
     int64_t slot_bytes, slots, tasks;
 } attn_job;
 
+/* e^x for the softmax, x <= 0 (a score minus its row's maximum): a libm
+ * call would keep the row loop scalar. Cody-Waite reduction x = n ln2 + r,
+ * Cephes' degree-6 polynomial for e^r (within 2 ulp), 2^n by exponent bits;
+ * x is clamped at -87 (e^x below the normal floats counts as 0 next to the
+ * row's 1 = e^0). NaN stays NaN. */
+static inline float attn_exp(float x) {
+    x = x < -87.0f ? -87.0f : x;
+    const float shifter = 12582912.0f; /* 1.5 * 2^23: t's low mantissa bits hold round(x / ln2) */
+    float t = x * 1.44269504088896341f + shifter;
+    float n = t - shifter;
+    uint32_t tb;
+    memcpy(&tb, &t, sizeof tb);
+    int32_t ni = (int32_t)(tb - 0x4b400000u);
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    uint32_t sb = (uint32_t)(ni + 127) << 23;
+    float scale;
+    memcpy(&scale, &sb, sizeof scale);
+    return p * scale;
+}
+
+/* Independent partial maxima and sums so the row loops vectorize without
+ * reassociating float adds. */
+#define ATTN_LANES 16
+
 /* Adds the mask to (or fills from it) one row of scores, then the softmax,
  * with the row's maximum subtracted before exp. */
 static void mask_softmax_row(const attn_job *job, float *s, int64_t m_off) {
@@ -133,20 +165,38 @@ static void mask_softmax_row(const attn_job *job, float *s, int64_t m_off) {
     int64_t n = a->Sk, mc = a->m_cs;
     if (a->mask == MASK_ADD) {
         const float *m = job->mask_f + m_off;
-        for (int64_t j = 0; j < n; j++) s[j] += m[j * mc];
+        if (mc == 1)
+            for (int64_t j = 0; j < n; j++) s[j] += m[j];
+        else
+            for (int64_t j = 0; j < n; j++) s[j] += m[j * mc];
     } else if (a->mask == MASK_WHERE) {
         const uint8_t *c = job->mask_b + m_off;
-        for (int64_t j = 0; j < n; j++) s[j] = (c[j * mc] != 0) == a->fill_if ? a->fill : s[j];
+        uint8_t hit = a->fill_if ? 1 : 0;
+        for (int64_t j = 0; j < n; j++) s[j] = (c[j * mc] != 0) == hit ? a->fill : s[j];
     }
+    float part[ATTN_LANES];
+    for (int l = 0; l < ATTN_LANES; l++) part[l] = -INFINITY;
+    int64_t j = 0;
+    for (; j + ATTN_LANES <= n; j += ATTN_LANES)
+        for (int l = 0; l < ATTN_LANES; l++) part[l] = s[j + l] > part[l] ? s[j + l] : part[l];
     float max = -INFINITY;
-    for (int64_t j = 0; j < n; j++) max = s[j] > max ? s[j] : max;
+    for (int l = 0; l < ATTN_LANES; l++) max = part[l] > max ? part[l] : max;
+    for (; j < n; j++) max = s[j] > max ? s[j] : max;
+    for (int l = 0; l < ATTN_LANES; l++) part[l] = 0.0f;
+    for (j = 0; j + ATTN_LANES <= n; j += ATTN_LANES)
+        for (int l = 0; l < ATTN_LANES; l++) {
+            float e = attn_exp(s[j + l] - max);
+            s[j + l] = e;
+            part[l] += e;
+        }
     float sum = 0.0f;
-    for (int64_t j = 0; j < n; j++) {
-        s[j] = expf(s[j] - max);
+    for (int l = 0; l < ATTN_LANES; l++) sum += part[l];
+    for (; j < n; j++) {
+        s[j] = attn_exp(s[j] - max);
         sum += s[j];
     }
     float inv = 1.0f / sum;
-    for (int64_t j = 0; j < n; j++) s[j] *= inv;
+    for (j = 0; j < n; j++) s[j] *= inv;
 }
 
 static void attn_task(const attn_job *job, int64_t task, char *ws) {
