@@ -14,6 +14,7 @@
 #include <math.h>
 
 #include "kernels/dlc_kernel.h"
+#include "kernels/fast_math.h"
 #include "kernels/gemm.h"
 #include "kernels/kvalue.h"
 
@@ -126,40 +127,13 @@ typedef struct attn_job {
     int64_t slot_bytes, slots, tasks;
 } attn_job;
 
-/* e^x for the softmax, x <= 0 (a score minus its row's maximum): a libm
- * call would keep the row loop scalar. Cody-Waite reduction x = n ln2 + r,
- * Cephes' degree-6 polynomial for e^r (within 2 ulp), 2^n by exponent bits;
- * x is clamped at -87 (e^x below the normal floats counts as 0 next to the
- * row's 1 = e^0). NaN stays NaN. */
-static inline float attn_exp(float x) {
-    x = x < -87.0f ? -87.0f : x;
-    const float shifter = 12582912.0f; /* 1.5 * 2^23: t's low mantissa bits hold round(x / ln2) */
-    float t = x * 1.44269504088896341f + shifter;
-    float n = t - shifter;
-    uint32_t tb;
-    memcpy(&tb, &t, sizeof tb);
-    int32_t ni = (int32_t)(tb - 0x4b400000u);
-    float r = x - n * 0.693359375f;
-    r = r - n * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * (r * r) + r + 1.0f;
-    uint32_t sb = (uint32_t)(ni + 127) << 23;
-    float scale;
-    memcpy(&scale, &sb, sizeof scale);
-    return p * scale;
-}
-
 /* Independent partial maxima and sums so the row loops vectorize without
  * reassociating float adds. */
 #define ATTN_LANES 16
 
 /* Adds the mask to (or fills from it) one row of scores, then the softmax,
- * with the row's maximum subtracted before exp. */
+ * with the row's maximum subtracted before exp (fast_math.h's float exp,
+ * which vectorizes; a libm call would keep the row loop scalar). */
 static void mask_softmax_row(const attn_job *job, float *s, int64_t m_off) {
     const attn_dims *a = job->a;
     int64_t n = a->Sk, mc = a->m_cs;
@@ -185,14 +159,14 @@ static void mask_softmax_row(const attn_job *job, float *s, int64_t m_off) {
     for (int l = 0; l < ATTN_LANES; l++) part[l] = 0.0f;
     for (j = 0; j + ATTN_LANES <= n; j += ATTN_LANES)
         for (int l = 0; l < ATTN_LANES; l++) {
-            float e = attn_exp(s[j + l] - max);
+            float e = exp_f32(s[j + l] - max);
             s[j + l] = e;
             part[l] += e;
         }
     float sum = 0.0f;
     for (int l = 0; l < ATTN_LANES; l++) sum += part[l];
     for (; j < n; j++) {
-        s[j] = attn_exp(s[j] - max);
+        s[j] = exp_f32(s[j] - max);
         sum += s[j];
     }
     float inv = 1.0f / sum;
