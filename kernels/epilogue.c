@@ -4,7 +4,7 @@
  * vectorizes. */
 #include "kernels/epilogue.h"
 
-#include <math.h>
+#include "kernels/fast_math.h" /* the Sigmoid/Tanh/Gelu kernels' own float functions, so results match */
 
 static void act_row(int32_t act, float a, float b, float *restrict row, int64_t n) {
     switch (act) {
@@ -21,13 +21,22 @@ static void act_row(int32_t act, float a, float b, float *restrict row, int64_t 
         for (int64_t j = 0; j < n; j++) row[j] = row[j] < 0.0f ? a * row[j] : row[j];
         break;
     case DLC_EP_SIGMOID:
-        for (int64_t j = 0; j < n; j++) {
-            float v = row[j];
-            row[j] = v >= 0.0f ? 1.0f / (1.0f + expf(-v)) : expf(v) / (1.0f + expf(v));
-        }
+        for (int64_t j = 0; j < n; j++) row[j] = sigmoid_f32(row[j]);
         break;
     case DLC_EP_TANH:
-        for (int64_t j = 0; j < n; j++) row[j] = tanhf(row[j]);
+        for (int64_t j = 0; j < n; j++) row[j] = tanh_f32(row[j]);
+        break;
+    case DLC_EP_GELU:
+        for (int64_t j = 0; j < n; j++) {
+            float v = row[j];
+            row[j] = 0.5f * v * (1.0f + erf_f32(v * 0.70710678118654752440f));
+        }
+        break;
+    case DLC_EP_GELU_TANH:
+        for (int64_t j = 0; j < n; j++) {
+            float v = row[j];
+            row[j] = 0.5f * v * (1.0f + tanh_f32(0.79788456080286535588f * (v + 0.044715f * v * v * v)));
+        }
         break;
     default:
         break;

@@ -22,6 +22,8 @@ enum dlc_epilogue_act {
     DLC_EP_LEAKY_RELU, /* v < 0 ? a * v : v */
     DLC_EP_SIGMOID,
     DLC_EP_TANH,
+    DLC_EP_GELU,       /* 0.5 v (1 + erf(v / sqrt 2)) */
+    DLC_EP_GELU_TANH,  /* 0.5 v (1 + tanh(sqrt(2/pi) (v + 0.044715 v^3))) */
     DLC_EP_COUNT
 };
 

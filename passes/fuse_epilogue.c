@@ -14,7 +14,8 @@
  *               [M,1,1], [1,M,1,1], folded into B) or along the last dim
  *               (MatMul: new input 2 [N]; Gemm without C: becomes C, beta 1);
  *   residual:   an Add of any tensor of exactly the output's shape;
- *   activation: Relu, LeakyRelu, Sigmoid, Tanh, Clip with constant bounds.
+ *   activation: Relu, LeakyRelu, Sigmoid, Tanh, Gelu (either approximation),
+ *               Clip with constant bounds.
  *
  * The fused node keeps the anchor's name (messages name the original node)
  * and takes the position of the chain's last node, writing its output. */
@@ -102,6 +103,12 @@ static bool take_activation(chain *c, const dlc_node *n, const dlc_value *v) {
     if (n->num_outputs != 1 || n->inputs[0] != v || !float32_like(n->outputs[0], v)) return false;
     if (is_op(n, "Relu") || is_op(n, "Sigmoid") || is_op(n, "Tanh")) {
         c->num_params = 0;
+    } else if (is_op(n, "Gelu")) {
+        const char *approximate = dlc_node_attr_string(n, "approximate", "none");
+        if (strcmp(approximate, "none") != 0 && strcmp(approximate, "tanh") != 0) return false;
+        c->act = strcmp(approximate, "tanh") == 0 ? "GeluTanh" : "Gelu";
+        c->num_params = 0;
+        return true;
     } else if (is_op(n, "LeakyRelu")) {
         c->params[0] = dlc_node_attr_float(n, "alpha", 0.01);
         c->num_params = 1;

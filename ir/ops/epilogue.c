@@ -13,7 +13,8 @@ static const struct {
     int32_t code, params;
 } activations[] = {
     {"Relu", DLC_EP_RELU, 0},       {"Clip", DLC_EP_CLIP, 2},  {"LeakyRelu", DLC_EP_LEAKY_RELU, 1},
-    {"Sigmoid", DLC_EP_SIGMOID, 0}, {"Tanh", DLC_EP_TANH, 0},
+    {"Sigmoid", DLC_EP_SIGMOID, 0}, {"Tanh", DLC_EP_TANH, 0},  {"Gelu", DLC_EP_GELU, 0},
+    {"GeluTanh", DLC_EP_GELU_TANH, 0}, /* Gelu with approximate="tanh" */
 };
 
 static int32_t act_index(const char *name) {

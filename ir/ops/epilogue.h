@@ -10,7 +10,7 @@
  *   - MatMul only, input 2: a 1-D bias along the output's last dim
  *     (Conv and Gemm fold a bias into their own B / C);
  *   - attributes dlc_activation (STRING: Relu, Clip, LeakyRelu, Sigmoid,
- *     Tanh) and dlc_activation_params (FLOATS: Clip [min, max],
+ *     Tanh, Gelu, GeluTanh for Gelu's approximate="tanh") and dlc_activation_params (FLOATS: Clip [min, max],
  *     LeakyRelu [alpha]), applied last.
  * Epilogues are float32 only. */
 #ifndef DLC_IR_OPS_EPILOGUE_H

@@ -252,3 +252,45 @@ Test(fuse_epilogue, extra_inputs_need_the_attribute) {
     cr_assert(strstr(dlc_last_error(), "'mm'") != NULL, "%s", dlc_last_error());
     dlc_graph_free(g);
 }
+
+/* ---- Gelu (both approximations) after a MatMul bias and a Gemm ---- */
+
+static dlc_value *gelu_node(dlc_graph *g, const char *name, dlc_value *x, const char *approximate) {
+    char out_name[64];
+    snprintf(out_name, sizeof out_name, "%s_out", name);
+    dlc_value *y = ph_temp(g, out_name);
+    dlc_node *n = tb_node(g, name, "Gelu", 1, &x, y);
+    n->opset = 20;
+    dlc_attr a = {.name = "approximate", .type = DLC_ATTR_STRING, .s = (char *)approximate, .s_len = strlen(approximate)};
+    cr_assert_eq(dlc_node_add_attr(n, &a), DLC_OK);
+    return y;
+}
+
+static dlc_graph *gelu_graph(void) {
+    dlc_graph *g;
+    cr_assert_eq(dlc_graph_create("gelu_epilogue", &g), DLC_OK);
+    dlc_value *x = tb_value(g, "x", DLC_VALUE_INPUT, 2, (int64_t[]){MM_M, MM_K});
+    dlc_value *w = ph_weights(g, "w", 2, (int64_t[]){MM_K, MM_N}, 14);
+    dlc_value *bias = ph_weights(g, "bias", 1, (int64_t[]){MM_N}, 15);
+    dlc_value *p = ph_op(g, "fc1", "MatMul", 2, (dlc_value *[]){x, w});
+    dlc_value *pb = ph_op(g, "fc1_bias", "Add", 2, (dlc_value *[]){p, bias});
+    dlc_value *y1 = gelu_node(g, "gelu", pb, "none");
+    dlc_value *wt = ph_weights(g, "wt", 2, (int64_t[]){MM_N, MM_K}, 16);
+    dlc_value *q = ph_op(g, "gemm", "Gemm", 3, (dlc_value *[]){x, wt, bias});
+    ph_attr_int(g, "gemm", "transB", 1);
+    dlc_value *y2 = gelu_node(g, "gelu_tanh", q, "tanh");
+    tb_set_io(g, 1, &x, 2, (dlc_value *[]){y1, y2});
+    return g;
+}
+
+Test(fuse_epilogue, gelu_folds_with_its_approximation) {
+    dlc_graph *g = ph_inferred(gelu_graph);
+    cr_assert(ph_run_pass(g, dlc_pass_fuse_epilogue));
+    cr_assert_eq(g->num_nodes, 2);
+    cr_assert_str_eq(dlc_node_attr_string(ph_node(g, "fc1"), DLC_ACTIVATION_ATTR, "?"), "Gelu");
+    cr_assert_str_eq(dlc_node_attr_string(ph_node(g, "fc1"), DLC_EPILOGUE_ATTR, "?"), "Add+Gelu");
+    cr_assert_str_eq(dlc_node_attr_string(ph_node(g, "gemm"), DLC_ACTIVATION_ATTR, "?"), "GeluTanh");
+    dlc_graph_free(g);
+}
+
+Test(fuse_epilogue, gelu_outputs_unchanged) { ph_expect_same_outputs(gelu_graph, 1e-5); }
