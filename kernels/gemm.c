@@ -315,7 +315,7 @@ typedef struct gemm_problem {
     int64_t slots;
     char *workspace;
     int64_t slot_bytes, a_floats;
-    const dlc_epilogue *ep;     /* NULL or applied to each tile after its last K slice */
+    const dlc_epilogue *ep;     /* NULL or applied to each MC x NC block after its last K slice */
 } gemm_problem;
 
 enum { TILE_WIDE, TILE_NARROW, TILE_SQUARE };
