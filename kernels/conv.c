@@ -102,15 +102,42 @@ static int64_t conv_padded_bytes(const conv_geom *g) {
     return (g->N * g->C * dims[0] * dims[1] * dims[2] * 4 + 63) / 64 * 64;
 }
 
-static void conv_pad_input(const conv_geom *g, const float *x, float *dst) {
-    int64_t d[3];
-    conv_padded_dims(g, d);
-    memset(dst, 0, (size_t)(g->N * g->C * d[0] * d[1] * d[2]) * 4);
-    for (int64_t nc = 0; nc < g->N * g->C; nc++)
-        for (int64_t z = 0; z < g->in[0]; z++)
-            for (int64_t y = 0; y < g->in[1]; y++)
-                memcpy(dst + ((nc * d[0] + z + g->pad[0]) * d[1] + y + g->pad[1]) * d[2] + g->pad[2],
-                       x + ((nc * g->in[0] + z) * g->in[1] + y) * g->in[2], (size_t)g->in[2] * 4);
+typedef struct pad_job {
+    const conv_geom *g;
+    const float *x;
+    float *dst;
+    int64_t d[3]; /* padded D, H, W */
+} pad_job;
+
+/* Padded planes begin..end: every padded row written once, zeros around the
+ * copied input row (a memset of the whole buffer first wrote it twice). */
+static void pad_planes(void *arg, int64_t begin, int64_t end) {
+    const pad_job *job = arg;
+    const conv_geom *g = job->g;
+    const int64_t D = job->d[0], H = job->d[1], W = job->d[2], IW = g->in[2];
+    const int64_t left = g->pad[2], right = W - left - IW;
+    for (int64_t nc = begin; nc < end; nc++)
+        for (int64_t z = 0; z < D; z++)
+            for (int64_t y = 0; y < H; y++) {
+                float *row = job->dst + ((nc * D + z) * H + y) * W;
+                int64_t iz = z - g->pad[0], iy = y - g->pad[1];
+                if (iz < 0 || iz >= g->in[0] || iy < 0 || iy >= g->in[1]) {
+                    memset(row, 0, (size_t)W * 4);
+                    continue;
+                }
+                memset(row, 0, (size_t)left * 4);
+                memcpy(row + left, job->x + ((nc * g->in[0] + iz) * g->in[1] + iy) * IW, (size_t)IW * 4);
+                memset(row + left + IW, 0, (size_t)right * 4);
+            }
+}
+
+/* Split over planes: on one thread the copy left the second idle (~3% of a
+ * ResNet-18 layer-1 conv at 2 threads). */
+static void conv_pad_input(const conv_geom *g, const float *x, float *dst, const dlc_kctx *ctx) {
+    pad_job job = {.g = g, .x = x, .dst = dst};
+    conv_padded_dims(g, job.d);
+    int64_t plane = job.d[0] * job.d[1] * job.d[2];
+    dlc_parallel_for(ctx, g->N * g->C, max64(1, 16384 / max64(1, plane)), pad_planes, &job);
 }
 
 typedef struct conv_job {
@@ -294,7 +321,7 @@ int32_t dlc_kernel_conv(const dlc_kparams *p, void *const *inputs, void *const *
     }
     int64_t pad_bytes = conv_padded_bytes(&g);
     if (pad_bytes > 0) {
-        conv_pad_input(&g, job.x, ctx->workspace);
+        conv_pad_input(&g, job.x, ctx->workspace, ctx);
         job.xpad = ctx->workspace;
         conv_padded_dims(&g, job.xpad_dims);
     }
