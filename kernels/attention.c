@@ -40,24 +40,6 @@ typedef struct attn_dims {
     int64_t blocks;     /* per batch */
 } attn_dims;
 
-/* An operand's dims and element strides as the products see it (the stored
- * tensor read through perm, as MatMul's operands are). Returns ints used. */
-static int32_t operand_view(const dlc_ktensor *t, const int64_t *ints, int64_t *dims, int64_t *strides) {
-    int64_t stored[DLC_KMAX_RANK];
-    int64_t step = 1;
-    for (int32_t d = t->rank - 1; d >= 0; d--) {
-        stored[d] = step;
-        step *= t->dims[d];
-    }
-    int32_t n = (int32_t)ints[0];
-    for (int32_t d = 0; d < t->rank; d++) {
-        int32_t src = n > 0 ? (int32_t)ints[1 + d] : d;
-        dims[d] = t->dims[src];
-        strides[d] = stored[src];
-    }
-    return 1 + n;
-}
-
 static attn_dims attn_shape(const dlc_kparams *p) {
     const int64_t *ints = dlc_kp_ints(p);
     const double *floats = dlc_kp_floats(p);
@@ -70,9 +52,9 @@ static attn_dims attn_shape(const dlc_kparams *p) {
     int64_t qd[DLC_KMAX_RANK], qs[DLC_KMAX_RANK], kd[DLC_KMAX_RANK], ks[DLC_KMAX_RANK], vd[DLC_KMAX_RANK],
         vs[DLC_KMAX_RANK];
     const int64_t *at = ints + 2;
-    at += operand_view(dlc_kp_in(p, 0), at, qd, qs);
-    at += operand_view(dlc_kp_in(p, 1), at, kd, ks);
-    operand_view(dlc_kp_in(p, 2), at, vd, vs);
+    at += dlc_matmul_operand_view(dlc_kp_in(p, 0), at, qd, qs);
+    at += dlc_matmul_operand_view(dlc_kp_in(p, 1), at, kd, ks);
+    dlc_matmul_operand_view(dlc_kp_in(p, 2), at, vd, vs);
     int32_t r = dlc_kp_in(p, 0)->rank;
     a.Sq = qd[r - 2], a.D = qd[r - 1], a.Sk = kd[r - 1], a.Dv = vd[r - 1];
     a.q_rs = qs[r - 2], a.q_cs = qs[r - 1];
@@ -127,10 +109,6 @@ typedef struct attn_job {
     int64_t slot_bytes, slots, tasks;
 } attn_job;
 
-/* Independent partial maxima and sums so the row loops vectorize without
- * reassociating float adds. */
-#define ATTN_LANES 16
-
 /* Adds the mask to (or fills from it) one row of scores, then the softmax,
  * with the row's maximum subtracted before exp (fast_math.h's float exp,
  * which vectorizes; a libm call would keep the row loop scalar). */
@@ -148,29 +126,7 @@ static void mask_softmax_row(const attn_job *job, float *s, int64_t m_off) {
         uint8_t hit = a->fill_if ? 1 : 0;
         for (int64_t j = 0; j < n; j++) s[j] = (c[j * mc] != 0) == hit ? a->fill : s[j];
     }
-    float part[ATTN_LANES];
-    for (int l = 0; l < ATTN_LANES; l++) part[l] = -INFINITY;
-    int64_t j = 0;
-    for (; j + ATTN_LANES <= n; j += ATTN_LANES)
-        for (int l = 0; l < ATTN_LANES; l++) part[l] = s[j + l] > part[l] ? s[j + l] : part[l];
-    float max = -INFINITY;
-    for (int l = 0; l < ATTN_LANES; l++) max = part[l] > max ? part[l] : max;
-    for (; j < n; j++) max = s[j] > max ? s[j] : max;
-    for (int l = 0; l < ATTN_LANES; l++) part[l] = 0.0f;
-    for (j = 0; j + ATTN_LANES <= n; j += ATTN_LANES)
-        for (int l = 0; l < ATTN_LANES; l++) {
-            float e = exp_f32(s[j + l] - max);
-            s[j + l] = e;
-            part[l] += e;
-        }
-    float sum = 0.0f;
-    for (int l = 0; l < ATTN_LANES; l++) sum += part[l];
-    for (; j < n; j++) {
-        s[j] = exp_f32(s[j] - max);
-        sum += s[j];
-    }
-    float inv = 1.0f / sum;
-    for (j = 0; j < n; j++) s[j] *= inv;
+    softmax_row_f32(s, s, n, 0);
 }
 
 static void attn_task(const attn_job *job, int64_t task, char *ws) {

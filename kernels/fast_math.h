@@ -12,19 +12,8 @@
 
 #include <math.h>
 #include <stdint.h>
-#include <string.h>
 
-static inline float fm_from_bits(uint32_t u) {
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-static inline uint32_t fm_bits(float f) {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
+#include "kernels/dlc_kernel.h" /* dlc_bits_to_f32, dlc_f32_to_bits */
 
 /* e^x within 2 ulp (normal results; subnormal ones within 1 unit of the
  * least subnormal). Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, with
@@ -41,7 +30,7 @@ static inline float exp_f32(float x) {
     const float shifter = 12582912.0f;
     float t = x * 1.44269504088896341f + shifter;
     float n = t - shifter;
-    int32_t ni = (int32_t)(fm_bits(t) - fm_bits(shifter));
+    int32_t ni = (int32_t)(dlc_f32_to_bits(t) - dlc_f32_to_bits(shifter));
     float r = x - n * 0.693359375f;
     r = r - n * -2.12194440e-4f;
     float p = 1.9875691500e-4f;
@@ -53,8 +42,8 @@ static inline float exp_f32(float x) {
     p = p * (r * r) + r + 1.0f;
     /* n in [-150, 128]: halves in [-75, 64], each a normal power of two */
     int32_t n1 = ni / 2, n2 = ni - n1;
-    float s1 = fm_from_bits((uint32_t)(n1 + 127) << 23);
-    float s2 = fm_from_bits((uint32_t)(n2 + 127) << 23);
+    float s1 = dlc_bits_to_f32((uint32_t)(n1 + 127) << 23);
+    float s2 = dlc_bits_to_f32((uint32_t)(n2 + 127) << 23);
     return p * s1 * s2;
 }
 
@@ -119,5 +108,55 @@ static inline double fm_sigmoid_f64(double x) {
 #define dlc_tanh(V) _Generic((V), float: tanh_f32, default: tanh)(V)
 #define dlc_sigmoid(V) _Generic((V), float: sigmoid_f32, default: fm_sigmoid_f64)(V)
 #define dlc_erf(V) _Generic((V), float: erf_f32, default: erf)(V)
+
+/* Softmax (log_mode: LogSoftmax) of one contiguous float row x into y (y may
+ * be x): the max and the sum kept in SM_LANES independent lanes so that the
+ * loops vectorize without reassociation, one exp per element. NaN anywhere
+ * in a row makes the whole row NaN. Shared by Softmax and Attention. */
+#define SM_LANES 16
+
+static inline void softmax_row_f32(const float *x, float *y, int64_t K, int log_mode) {
+    float lane_max[SM_LANES], lane_sum[SM_LANES];
+    int lane_nan[SM_LANES];
+    for (int l = 0; l < SM_LANES; l++) lane_max[l] = -INFINITY, lane_sum[l] = 0.0f, lane_nan[l] = 0;
+    int64_t i = 0;
+    for (; i + SM_LANES <= K; i += SM_LANES)
+        for (int l = 0; l < SM_LANES; l++) {
+            float v = x[i + l];
+            lane_max[l] = v > lane_max[l] ? v : lane_max[l];
+            lane_nan[l] |= v != v;
+        }
+    float max = -INFINITY;
+    int nan = 0;
+    for (int l = 0; l < SM_LANES; l++) max = lane_max[l] > max ? lane_max[l] : max, nan |= lane_nan[l];
+    for (int64_t k = i; k < K; k++) max = x[k] > max ? x[k] : max, nan |= x[k] != x[k];
+    if (nan) max = NAN;
+    if (log_mode) {
+        for (i = 0; i + SM_LANES <= K; i += SM_LANES)
+            for (int l = 0; l < SM_LANES; l++) lane_sum[l] += exp_f32(x[i + l] - max);
+    } else {
+        for (i = 0; i + SM_LANES <= K; i += SM_LANES)
+            for (int l = 0; l < SM_LANES; l++) {
+                float e = exp_f32(x[i + l] - max);
+                y[i + l] = e;
+                lane_sum[l] += e;
+            }
+    }
+    float sum = 0.0f;
+    for (int l = 0; l < SM_LANES; l++) sum += lane_sum[l];
+    for (int64_t k = i; k < K; k++) {
+        float e = exp_f32(x[k] - max);
+        if (!log_mode) y[k] = e;
+        sum += e;
+    }
+    if (log_mode) {
+        float log_sum = logf(sum);
+        for (int64_t k = 0; k < K; k++) y[k] = x[k] - max - log_sum;
+    } else {
+        float scale = 1.0f / sum;
+        for (int64_t k = 0; k < K; k++) y[k] *= scale;
+    }
+}
+
 
 #endif

@@ -93,4 +93,10 @@ void dlc_sgemm_pack_b(int64_t K, int64_t N, const dlc_gemm_operand *B, int64_t n
 int64_t dlc_sgemm_workspace_packed(int64_t M, int64_t N, int64_t K);
 int64_t dlc_sgemm_workspace_single_packed(int64_t M, int64_t N, int64_t K);
 
+/* A MatMul operand's dims and element strides as the product reads it: the
+ * stored tensor t seen through the permutation in ints ([n, perm...], n = 0
+ * or ints NULL: as stored), as the transposes folded into MatMul and
+ * Attention operands are. Returns the ints it used. */
+int32_t dlc_matmul_operand_view(const dlc_ktensor *t, const int64_t *ints, int64_t *dims, int64_t *strides);
+
 #endif

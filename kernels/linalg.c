@@ -147,8 +147,8 @@ typedef struct matmul_dims {
     int64_t b_packed_nr;            /* > 0: B is a pre-packed [K, N] matrix (no batch dims) */
 } matmul_dims;
 
-/* The operand's dims and strides as the MatMul sees them. Returns the ints consumed. */
-static int32_t operand_view(const dlc_ktensor *t, const int64_t *ints, int64_t *dims, int64_t *strides) {
+/* See gemm.h. */
+int32_t dlc_matmul_operand_view(const dlc_ktensor *t, const int64_t *ints, int64_t *dims, int64_t *strides) {
     int64_t stored[DLC_KMAX_RANK];
     int64_t step = 1;
     for (int32_t d = t->rank - 1; d >= 0; d--) {
@@ -168,8 +168,8 @@ static matmul_dims matmul_shape(const dlc_kparams *p) {
     const dlc_ktensor *a = dlc_kp_in(p, 0), *b = dlc_kp_in(p, 1), *y = dlc_kp_out(p, 0);
     const int64_t *ints = p->num_ints > 0 ? dlc_kp_ints(p) : NULL;
     int64_t ad[DLC_KMAX_RANK], as[DLC_KMAX_RANK], bd[DLC_KMAX_RANK], bs[DLC_KMAX_RANK];
-    int32_t used = operand_view(a, ints, ad, as);
-    int32_t used_b = operand_view(b, ints != NULL ? ints + used : NULL, bd, bs);
+    int32_t used = dlc_matmul_operand_view(a, ints, ad, as);
+    int32_t used_b = dlc_matmul_operand_view(b, ints != NULL ? ints + used : NULL, bd, bs);
     matmul_dims d;
     memset(&d, 0, sizeof d);
     d.ints_used = used + used_b;

@@ -507,59 +507,10 @@ typedef struct softmax_job {
 DEFINE_SOFTMAX(f32, float, EW_DT_F32, ew_convert_to_f32, ew_store_f32)
 DEFINE_SOFTMAX(f64, double, EW_DT_F64, ew_convert_to_f64, ew_store_f64)
 
-/* float32 in and out, contiguous rows (inner == 1; the attention and LM-head
- * case): the max and the sum kept in SM_LANES independent lanes so that the
- * loops vectorize without reassociation, one exp per element, no dtype
- * dispatch. NaN anywhere in a row makes the whole row NaN, as above. */
-#define SM_LANES 16
-
-static void sm_row_fast_f32(const float *x, float *y, int64_t K, int log_mode) {
-    float lane_max[SM_LANES], lane_sum[SM_LANES];
-    int lane_nan[SM_LANES];
-    for (int l = 0; l < SM_LANES; l++) lane_max[l] = -INFINITY, lane_sum[l] = 0.0f, lane_nan[l] = 0;
-    int64_t i = 0;
-    for (; i + SM_LANES <= K; i += SM_LANES)
-        for (int l = 0; l < SM_LANES; l++) {
-            float v = x[i + l];
-            lane_max[l] = v > lane_max[l] ? v : lane_max[l];
-            lane_nan[l] |= v != v;
-        }
-    float max = -INFINITY;
-    int nan = 0;
-    for (int l = 0; l < SM_LANES; l++) max = lane_max[l] > max ? lane_max[l] : max, nan |= lane_nan[l];
-    for (int64_t k = i; k < K; k++) max = x[k] > max ? x[k] : max, nan |= x[k] != x[k];
-    if (nan) max = NAN;
-    if (log_mode) {
-        for (i = 0; i + SM_LANES <= K; i += SM_LANES)
-            for (int l = 0; l < SM_LANES; l++) lane_sum[l] += exp_f32(x[i + l] - max);
-    } else {
-        for (i = 0; i + SM_LANES <= K; i += SM_LANES)
-            for (int l = 0; l < SM_LANES; l++) {
-                float e = exp_f32(x[i + l] - max);
-                y[i + l] = e;
-                lane_sum[l] += e;
-            }
-    }
-    float sum = 0.0f;
-    for (int l = 0; l < SM_LANES; l++) sum += lane_sum[l];
-    for (int64_t k = i; k < K; k++) {
-        float e = exp_f32(x[k] - max);
-        if (!log_mode) y[k] = e;
-        sum += e;
-    }
-    if (log_mode) {
-        float log_sum = logf(sum);
-        for (int64_t k = 0; k < K; k++) y[k] = x[k] - max - log_sum;
-    } else {
-        float scale = 1.0f / sum;
-        for (int64_t k = 0; k < K; k++) y[k] *= scale;
-    }
-}
-
 static void sm_range_fast_f32(void *arg, int64_t begin, int64_t end) {
     const softmax_job *j = arg;
     for (int64_t o = begin; o < end; o++)
-        sm_row_fast_f32((const float *)j->x + o * j->K, (float *)j->y + o * j->K, j->K, j->mode == DLC_LOG_SOFTMAX);
+        softmax_row_f32((const float *)j->x + o * j->K, (float *)j->y + o * j->K, j->K, j->mode == DLC_LOG_SOFTMAX);
 }
 
 int32_t dlc_kernel_softmax(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {
