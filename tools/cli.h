@@ -145,6 +145,9 @@ typedef struct cli_model {
  * bound from `inputs` when given). Returns CLI_OK or an exit code (message printed). */
 int cli_model_open(const char *path, const cli_compile_settings *cs, const cli_inputs *inputs, cli_model *out);
 void cli_model_close(cli_model *m);
+/* True for an artifact compiled for every size (symbolic input dims): its
+ * per-node FLOP estimates hold at one compile sample's sizes only. */
+bool cli_model_every_size(const dlc_model *model);
 
 /* Tensors ready for dlc_session_run: inputs in model order (borrowed from
  * `inputs`, or synthesized when inputs is NULL) and freshly allocated outputs. */

@@ -168,6 +168,16 @@ int cli_model_open(const char *path, const cli_compile_settings *cs, const cli_i
     return CLI_OK;
 }
 
+bool cli_model_every_size(const dlc_model *model) {
+    for (int i = 0; i < dlc_model_num_inputs(model); i++) {
+        dlc_tensor_info info;
+        if (dlc_model_input(model, i, &info) != DLC_OK) continue;
+        for (int32_t d = 0; d < info.rank; d++)
+            if (info.dims[d] < 0) return true;
+    }
+    return false;
+}
+
 void cli_model_close(cli_model *m) {
     if (m->model != NULL) dlc_model_free(m->model);
     m->model = NULL;

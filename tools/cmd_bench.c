@@ -139,15 +139,9 @@ int cmd_bench(int argc, char **argv) {
                cpu_ms);
         double flops = 0.0;
         for (int i = 0; i < dlc_model_num_nodes(model.model); i++) flops += dlc_model_node_flops(model.model, i);
-        bool every_size = false; /* its FLOP estimates hold at one compile sample's sizes only */
-        for (int i = 0; i < dlc_model_num_inputs(model.model); i++) {
-            dlc_tensor_info info;
-            if (dlc_model_input(model.model, i, &info) != DLC_OK) continue;
-            for (int32_t d = 0; d < info.rank; d++) every_size = every_size || info.dims[d] < 0;
-        }
         if (peak < 0) peak = dlc_peak_gflops_best(threads > 0 ? (int)threads : 1);
         double gflops = median > 0 ? flops / (median * 1e-3) * 1e-9 : 0.0;
-        if (every_size) {
+        if (cli_model_every_size(model.model)) {
             printf("bench %s: GFLOP/s not shown: the artifact runs every size and knows its FLOPs at none "
                    "(compile with --shape for the figure)\n", model_path);
         } else {

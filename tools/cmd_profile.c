@@ -48,11 +48,13 @@ static const char *op_of(const char *name, char *buf, size_t size) {
     return buf;
 }
 
-static void print_row(const row *r, int64_t runs, double total, double peak) {
+/* flops_known false: the GFLOP/s columns show "-" (see cli_model_every_size). */
+static void print_row(const row *r, int64_t runs, double total, double peak, bool flops_known) {
     double ms = r->seconds / (double)runs * 1e3;
     double gflops = r->seconds > 0 ? r->flops * (double)runs / r->seconds * 1e-9 : 0.0;
-    printf("%10.4f  %5.1f%%  %5lld  %9.2f  %5.1f%%  %s\n", ms, total > 0 ? 100.0 * r->seconds / total : 0.0,
-           (long long)r->calls, gflops, peak > 0 ? 100.0 * gflops / peak : 0.0, r->name);
+    printf("%10.4f  %5.1f%%  %5lld  ", ms, total > 0 ? 100.0 * r->seconds / total : 0.0, (long long)r->calls);
+    if (flops_known) printf("%9.2f  %5.1f%%  %s\n", gflops, peak > 0 ? 100.0 * gflops / peak : 0.0, r->name);
+    else printf("%9s  %6s  %s\n", "-", "-", r->name);
 }
 
 static int report(const dlc_model *model, const double *node_seconds, int64_t runs, int64_t top, double peak,
@@ -88,15 +90,17 @@ static int report(const dlc_model *model, const double *node_seconds, int64_t ru
     qsort(ops, (size_t)num_ops, sizeof *ops, by_time);
     double run_ms = wall_seconds / (double)runs * 1e3, kernel_ms = total / (double)runs * 1e3;
     double model_gflops = total > 0 ? flops * (double)runs / total * 1e-9 : 0.0;
-    printf("%d kernel calls per run; %.4f ms per run (kernels %.4f ms); %.3f GFLOP per run, %.2f GFLOP/s", n, run_ms,
-           kernel_ms, flops * 1e-9, model_gflops);
-    if (peak > 0) printf(" = %.1f%% of the %.1f GFLOP/s peak", 100.0 * model_gflops / peak, peak);
+    bool flops_known = !cli_model_every_size(model);
+    printf("%d kernel calls per run; %.4f ms per run (kernels %.4f ms)", n, run_ms, kernel_ms);
+    if (flops_known) printf("; %.3f GFLOP per run, %.2f GFLOP/s", flops * 1e-9, model_gflops);
+    else printf("; GFLOP/s not shown: the artifact runs every size and knows its FLOPs at none");
+    if (flops_known && peak > 0) printf(" = %.1f%% of the %.1f GFLOP/s peak", 100.0 * model_gflops / peak, peak);
     printf("\n\n   ms/run   share  calls    GFLOP/s  %%peak  kernel\n");
     int shown = top > 0 && top < n ? (int)top : n;
-    for (int i = 0; i < shown; i++) print_row(&rows[i], runs, total, peak);
+    for (int i = 0; i < shown; i++) print_row(&rows[i], runs, total, peak, flops_known);
     if (shown < n) printf("  ... %d more kernel calls (--top 0 lists all)\n", n - shown);
     printf("\n   ms/run   share  calls    GFLOP/s  %%peak  op\n");
-    for (int k = 0; k < num_ops; k++) print_row(&ops[k], runs, total, peak);
+    for (int k = 0; k < num_ops; k++) print_row(&ops[k], runs, total, peak, flops_known);
     free(rows), free(ops), free(op_names);
     return CLI_OK;
 }
