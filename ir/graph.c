@@ -8,7 +8,7 @@
 #include "kernels/dlc_kernel.h"
 #include "runtime/status.h"
 
-static char *copy_string(const char *s) {
+char *dlc_string_copy(const char *s) {
     if (s == NULL) return NULL;
     size_t n = strlen(s) + 1;
     char *out = malloc(n);
@@ -16,8 +16,8 @@ static char *copy_string(const char *s) {
     return out;
 }
 
-/* 64-byte aligned copy; never returns a zero-size allocation. */
-static void *copy_aligned(const void *data, size_t nbytes) {
+/* See graph.h. */
+void *dlc_aligned_copy(const void *data, size_t nbytes) {
     size_t rounded = (nbytes + 63) & ~(size_t)63;
     if (rounded == 0) rounded = 64;
     void *out = aligned_alloc(64, rounded);
@@ -45,7 +45,7 @@ dlc_status dlc_graph_create(const char *name, dlc_graph **out_graph) {
     *out_graph = NULL;
     dlc_graph *g = calloc(1, sizeof *g);
     if (g == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "graph: out of memory");
-    g->name = copy_string(name ? name : "");
+    g->name = dlc_string_copy(name ? name : "");
     if (g->name == NULL) {
         free(g);
         return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "graph: out of memory");
@@ -111,7 +111,7 @@ dlc_status dlc_graph_add_no_fold(dlc_graph *g, const char *name) {
     char **grown = realloc(g->no_fold, ((size_t)g->num_no_fold + 1) * sizeof *grown);
     if (grown == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "graph: out of memory");
     g->no_fold = grown;
-    if ((g->no_fold[g->num_no_fold] = copy_string(name)) == NULL)
+    if ((g->no_fold[g->num_no_fold] = dlc_string_copy(name)) == NULL)
         return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "graph: out of memory");
     g->num_no_fold++;
     return DLC_OK;
@@ -130,7 +130,7 @@ static dlc_status value_new(const char *name, dlc_value_kind kind, dlc_dtype dty
     *out = NULL;
     dlc_value *v = calloc(1, sizeof *v);
     if (v == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "graph: out of memory");
-    v->name = copy_string(name ? name : "");
+    v->name = dlc_string_copy(name ? name : "");
     if (v->name == NULL) {
         free(v);
         return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "graph: out of memory");
@@ -213,7 +213,7 @@ dlc_status dlc_value_create_detached_const(const char *name, dlc_dtype dtype, co
     DLC_TRY(check_const_size(name ? name : "", dtype, shape, nbytes));
     dlc_value *v;
     DLC_TRY(value_new(name, DLC_VALUE_CONST, dtype, shape, &v));
-    v->data = copy_aligned(data, nbytes);
+    v->data = dlc_aligned_copy(data, nbytes);
     if (v->data == NULL) {
         dlc_value_free(v);
         return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "constant '%s': cannot allocate %zu bytes", name ? name : "", nbytes);
@@ -239,7 +239,7 @@ dlc_status dlc_graph_add_const(dlc_graph *g, const char *name, dlc_dtype dtype, 
 
 dlc_status dlc_value_set_const(dlc_value *v, const void *data, size_t nbytes) {
     DLC_TRY(check_const_size(v->name, v->dtype, &v->shape, nbytes));
-    void *copy = copy_aligned(data, nbytes);
+    void *copy = dlc_aligned_copy(data, nbytes);
     if (copy == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "constant '%s': cannot allocate %zu bytes", v->name, nbytes);
     if (!v->data_borrowed) free(v->data);
     v->data = copy;
@@ -267,7 +267,7 @@ dlc_status dlc_graph_symbol(dlc_graph *g, const char *name, int32_t *out_sym) {
     char **p = realloc(g->symbols, (size_t)(g->num_symbols + 1) * sizeof *p);
     if (p == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "graph: out of memory");
     g->symbols = p;
-    g->symbols[g->num_symbols] = copy_string(name);
+    g->symbols[g->num_symbols] = dlc_string_copy(name);
     if (g->symbols[g->num_symbols] == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "graph: out of memory");
     *out_sym = g->num_symbols++;
     return DLC_OK;
@@ -290,9 +290,9 @@ dlc_status dlc_graph_add_node(dlc_graph *g, const char *name, const char *op_typ
         snprintf(generated, sizeof generated, "%s_%d", op_type, n->id);
         name = generated;
     }
-    n->name = copy_string(name);
-    n->op_type = copy_string(op_type);
-    n->domain = copy_string(domain ? domain : "");
+    n->name = dlc_string_copy(name);
+    n->op_type = dlc_string_copy(op_type);
+    n->domain = dlc_string_copy(domain ? domain : "");
     n->opset = opset;
     n->num_inputs = num_inputs;
     n->num_outputs = num_outputs;
@@ -322,7 +322,7 @@ dlc_status dlc_attr_copy(dlc_attr *dst, const dlc_attr *src) {
     dst->i = src->i;
     dst->f = src->f;
     dst->count = src->count;
-    dst->name = copy_string(src->name);
+    dst->name = dlc_string_copy(src->name);
     if (dst->name == NULL) goto oom;
     if (src->s != NULL) {
         dst->s = malloc(src->s_len + 1);
@@ -345,7 +345,7 @@ dlc_status dlc_attr_copy(dlc_attr *dst, const dlc_attr *src) {
         dst->strings = calloc((size_t)src->count + 1, sizeof *dst->strings);
         if (dst->strings == NULL) goto oom;
         for (int32_t i = 0; i < src->count; i++)
-            if ((dst->strings[i] = copy_string(src->strings[i])) == NULL) goto oom;
+            if ((dst->strings[i] = dlc_string_copy(src->strings[i])) == NULL) goto oom;
     }
     if (src->tensor != NULL) {
         const dlc_value *t = src->tensor;

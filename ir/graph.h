@@ -153,6 +153,13 @@ struct dlc_graph {
 
 /* ---- graphs ---- */
 dlc_status dlc_graph_create(const char *name, dlc_graph **out_graph);
+
+/* Heap copy of s (NULL stays NULL, and out of memory gives NULL). */
+char *dlc_string_copy(const char *s);
+/* 64-byte aligned copy of nbytes (data NULL: zeros), padded with zeros to a
+ * multiple of 64 and never a zero-size allocation: the layout of constant
+ * data (see dlc_value). NULL when out of memory. */
+void *dlc_aligned_copy(const void *data, size_t nbytes);
 void dlc_graph_free(dlc_graph *graph);
 /* A deep copy (values with their data, nodes, attributes with subgraphs,
  * symbols, no_fold) sharing nothing with src; ids and node order are kept,

@@ -9,24 +9,6 @@
 #include "ir/graph.h"
 #include "runtime/status.h"
 
-static char *copy_string(const char *s) {
-    if (s == NULL) return NULL;
-    size_t n = strlen(s) + 1;
-    char *out = malloc(n);
-    if (out != NULL) memcpy(out, s, n);
-    return out;
-}
-
-/* Constant data is 64-byte aligned (graph.h) and padded to a multiple of 64. */
-static void *copy_data(const void *data, size_t nbytes) {
-    size_t rounded = (nbytes + 63) & ~(size_t)63;
-    void *out = aligned_alloc(64, rounded ? rounded : 64);
-    if (out == NULL) return NULL;
-    memset((char *)out + nbytes, 0, (rounded ? rounded : 64) - nbytes);
-    if (nbytes > 0) memcpy(out, data, nbytes);
-    return out;
-}
-
 static dlc_status oom(const dlc_graph *g) {
     return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "copying graph '%s': out of memory", g->name ? g->name : "");
 }
@@ -50,10 +32,10 @@ static dlc_status clone_values(const dlc_graph *src, dlc_graph *dst, bool share_
         c->producer = NULL;
         dst->values[id] = c;
         dst->num_values = id + 1; /* what dlc_graph_free walks, should a copy below fail */
-        if ((c->name = copy_string(v->name)) == NULL) return oom(src);
+        if ((c->name = dlc_string_copy(v->name)) == NULL) return oom(src);
         c->data_borrowed = share_data && v->data != NULL;
         if (c->data_borrowed) c->data = v->data;
-        else if (v->data != NULL && (c->data = copy_data(v->data, v->nbytes)) == NULL) return oom(src);
+        else if (v->data != NULL && (c->data = dlc_aligned_copy(v->data, v->nbytes)) == NULL) return oom(src);
     }
     dst->num_values = src->num_values;
     for (int32_t id = 0; id < src->num_values; id++) { /* elements name values of the same graph */
@@ -74,9 +56,9 @@ static dlc_status clone_node(const dlc_graph *src, dlc_graph *dst, const dlc_nod
     c->id = n->id;
     c->opset = n->opset;
     c->schema = n->schema;
-    c->name = copy_string(n->name);
-    c->op_type = copy_string(n->op_type);
-    c->domain = copy_string(n->domain);
+    c->name = dlc_string_copy(n->name);
+    c->op_type = dlc_string_copy(n->op_type);
+    c->domain = dlc_string_copy(n->domain);
     c->inputs = calloc((size_t)n->num_inputs + 1, sizeof *c->inputs);
     c->outputs = calloc((size_t)n->num_outputs + 1, sizeof *c->outputs);
     c->attrs = calloc((size_t)n->num_attrs + 1, sizeof *c->attrs);
@@ -99,7 +81,7 @@ static dlc_status clone_strings(const dlc_graph *src, char *const *from, int32_t
     *to = calloc((size_t)count + 1, sizeof **to);
     if (*to == NULL) return oom(src);
     for (int32_t i = 0; i < count; i++)
-        if (((*to)[i] = copy_string(from[i])) == NULL) return oom(src);
+        if (((*to)[i] = dlc_string_copy(from[i])) == NULL) return oom(src);
     return DLC_OK;
 }
 
@@ -130,10 +112,10 @@ static dlc_status clone_into(const dlc_graph *src, dlc_graph *dst, bool share_da
     if (dst->opsets == NULL) return oom(src);
     for (int32_t i = 0; i < src->num_opsets; i++) {
         dst->opsets[i].version = src->opsets[i].version;
-        if ((dst->opsets[i].domain = copy_string(src->opsets[i].domain)) == NULL) return oom(src);
+        if ((dst->opsets[i].domain = dlc_string_copy(src->opsets[i].domain)) == NULL) return oom(src);
         dst->num_opsets = i + 1;
     }
-    if (src->source_path != NULL && (dst->source_path = copy_string(src->source_path)) == NULL) return oom(src);
+    if (src->source_path != NULL && (dst->source_path = dlc_string_copy(src->source_path)) == NULL) return oom(src);
     return DLC_OK;
 }
 
