@@ -168,6 +168,21 @@ typedef struct cli_bindings {
 int cli_bindings_prepare(const dlc_model *model, const cli_inputs *inputs, int64_t batch, cli_bindings *out);
 void cli_bindings_free(cli_bindings *b);
 
+/* A model ready to time (dlc bench, dlc profile): the -i tensors read (those
+ * of batch 1 repeated to `batch` when batch > 0), the model opened (an .onnx
+ * compiled for them, or for `batch`), its bindings and a session of
+ * `threads`. Returns CLI_OK or an exit code (message printed); close it
+ * either way. */
+typedef struct cli_timed_model {
+    cli_inputs inputs;
+    cli_model model;
+    cli_bindings bindings;
+    dlc_session *session;
+} cli_timed_model;
+int cli_timed_model_open(const char *path, cli_compile_settings *cs, char *const *input_paths, int num_inputs,
+                         int64_t batch, int64_t threads, cli_timed_model *out);
+void cli_timed_model_close(cli_timed_model *t);
+
 /* Compares got with expected (dtype, shape, then every element: floats by
  * |a-b| <= atol + rtol*|b| with NaN equal to NaN, integers and bools
  * exactly). On a mismatch writes "output 'y' [3,4] index 5: got 1.5

@@ -367,3 +367,28 @@ void cli_bindings_free(cli_bindings *b) {
     free(b->output_infos);
     memset(b, 0, sizeof *b);
 }
+
+int cli_timed_model_open(const char *path, cli_compile_settings *cs, char *const *input_paths, int num_inputs,
+                         int64_t batch, int64_t threads, cli_timed_model *out) {
+    memset(out, 0, sizeof *out);
+    const cli_inputs *given = num_inputs > 0 ? &out->inputs : NULL;
+    if (num_inputs > 0 && !cli_inputs_read(&out->inputs, input_paths, num_inputs)) return CLI_ERROR;
+    if (num_inputs > 0 && batch > 0 && !cli_inputs_tile_batch(&out->inputs, batch)) return CLI_ERROR;
+    cs->batch = batch;
+    int rc = cli_model_open(path, cs, given, &out->model);
+    if (rc == CLI_OK) rc = cli_bindings_prepare(out->model.model, given, batch, &out->bindings);
+    if (rc == CLI_OK) {
+        dlc_session_options so = {.num_threads = (int32_t)threads};
+        dlc_status st = dlc_session_create(out->model.model, &so, &out->session);
+        if (st != DLC_OK) rc = cli_status_error(st);
+    }
+    return rc;
+}
+
+void cli_timed_model_close(cli_timed_model *t) {
+    if (t->session != NULL) dlc_session_free(t->session);
+    cli_bindings_free(&t->bindings);
+    cli_model_close(&t->model);
+    cli_inputs_free(&t->inputs);
+    memset(t, 0, sizeof *t);
+}

@@ -106,25 +106,19 @@ int cmd_bench(int argc, char **argv) {
     }
     const char *model_path = argv[optind];
 
-    cli_inputs inputs = {0};
-    cli_model model = {0};
-    cli_bindings b = {0};
-    dlc_session *session = NULL;
+    cli_timed_model tm;
     double cpu0 = 0.0, cpu_ms = 0.0;
     double *times = calloc((size_t)runs, sizeof *times);
     if (times == NULL) rc = cli_error("out of memory");
-    if (rc == CLI_OK && num_inputs > 0 && !cli_inputs_read(&inputs, input_paths, num_inputs)) rc = CLI_ERROR;
-    if (rc == CLI_OK && num_inputs > 0 && batch > 0 && !cli_inputs_tile_batch(&inputs, batch)) rc = CLI_ERROR;
-    cs.batch = batch;
-    if (rc == CLI_OK) rc = cli_model_open(model_path, &cs, num_inputs > 0 ? &inputs : NULL, &model);
-    if (rc == CLI_OK) rc = cli_bindings_prepare(model.model, num_inputs > 0 ? &inputs : NULL, batch, &b);
+    if (rc == CLI_OK) rc = cli_timed_model_open(model_path, &cs, input_paths, num_inputs, batch, threads, &tm);
+    else memset(&tm, 0, sizeof tm);
+    const cli_bindings *b = &tm.bindings;
     if (rc == CLI_OK) {
-        dlc_session_options so = {.num_threads = (int32_t)threads};
-        dlc_status st = dlc_session_create(model.model, &so, &session);
+        dlc_status st = DLC_OK;
         for (int64_t i = 0; st == DLC_OK && i < warmup + runs; i++) {
             if (i == warmup) cpu0 = cli_cpu_seconds();
             double t0 = cli_now_seconds();
-            st = dlc_session_run(session, b.inputs, b.num_inputs, b.outputs, b.num_outputs);
+            st = dlc_session_run(tm.session, b->inputs, b->num_inputs, b->outputs, b->num_outputs);
             if (i >= warmup) times[i - warmup] = (cli_now_seconds() - t0) * 1e3;
         }
         cpu_ms = (cli_cpu_seconds() - cpu0) * 1e3 / (double)runs;
@@ -138,10 +132,10 @@ int cmd_bench(int argc, char **argv) {
                model_path, (long long)threads, n, median, percentile(times, n, 90), percentile(times, n, 99), times[0],
                cpu_ms);
         double flops = 0.0;
-        for (int i = 0; i < dlc_model_num_nodes(model.model); i++) flops += dlc_model_node_flops(model.model, i);
+        for (int i = 0; i < dlc_model_num_nodes(tm.model.model); i++) flops += dlc_model_node_flops(tm.model.model, i);
         if (peak < 0) peak = dlc_peak_gflops_best(threads > 0 ? (int)threads : 1);
         double gflops = median > 0 ? flops / (median * 1e-3) * 1e-9 : 0.0;
-        if (cli_model_every_size(model.model)) {
+        if (cli_model_every_size(tm.model.model)) {
             printf("bench %s: GFLOP/s not shown: the artifact runs every size and knows its FLOPs at none "
                    "(compile with --shape for the figure)\n", model_path);
         } else {
@@ -149,15 +143,12 @@ int cmd_bench(int argc, char **argv) {
             if (peak > 0) printf(" = %.1f%% of the %.1f GFLOP/s peak", 100.0 * gflops / peak, peak);
             printf("\n");
         }
-        int64_t items = batch > 0 ? batch : (b.num_inputs > 0 && b.inputs[0].rank > 0 ? b.inputs[0].dims[0] : 1);
+        int64_t items = batch > 0 ? batch : (b->num_inputs > 0 && b->inputs[0].rank > 0 ? b->inputs[0].dims[0] : 1);
         if (median > 0)
             printf("bench %s: throughput %.1f inferences/s at the median (batch %lld)\n", model_path,
                    (double)items * 1e3 / median, (long long)items);
     }
-    if (session != NULL) dlc_session_free(session);
-    cli_bindings_free(&b);
-    cli_model_close(&model);
-    cli_inputs_free(&inputs);
+    cli_timed_model_close(&tm);
     free(times);
     free(input_paths);
     return rc;

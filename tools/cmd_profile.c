@@ -162,42 +162,34 @@ int cmd_profile(int argc, char **argv) {
         return rc;
     }
     const char *model_path = argv[optind];
-    cli_inputs inputs = {0};
-    cli_model model = {0};
-    cli_bindings b = {0};
-    dlc_session *session = NULL;
+    cli_timed_model tm;
     double *once = NULL, *sum = NULL, wall = 0.0;
-    if (num_inputs > 0 && !cli_inputs_read(&inputs, input_paths, num_inputs)) rc = CLI_ERROR;
-    if (rc == CLI_OK) rc = cli_model_open(model_path, &cs, num_inputs > 0 ? &inputs : NULL, &model);
-    if (rc == CLI_OK) rc = cli_bindings_prepare(model.model, num_inputs > 0 ? &inputs : NULL, 0, &b);
+    rc = cli_timed_model_open(model_path, &cs, input_paths, num_inputs, 0, threads, &tm);
+    const cli_bindings *b = &tm.bindings;
     if (rc == CLI_OK) {
-        size_t n = (size_t)dlc_model_num_nodes(model.model) + 1;
+        size_t n = (size_t)dlc_model_num_nodes(tm.model.model) + 1;
         once = calloc(n, sizeof *once);
         sum = calloc(n, sizeof *sum);
         if (once == NULL || sum == NULL) rc = cli_error("out of memory");
     }
     if (rc == CLI_OK) {
-        dlc_session_options so = {.num_threads = (int32_t)threads};
-        dlc_status st = dlc_session_create(model.model, &so, &session);
+        dlc_status st = DLC_OK;
         for (int i = 0; st == DLC_OK && i < 3; i++)
-            st = dlc_session_run(session, b.inputs, b.num_inputs, b.outputs, b.num_outputs);
+            st = dlc_session_run(tm.session, b->inputs, b->num_inputs, b->outputs, b->num_outputs);
         for (int64_t r = 0; st == DLC_OK && r < runs; r++) {
             double t0 = cli_now_seconds();
-            st = dlc_session_run_profiled(session, b.inputs, b.num_inputs, b.outputs, b.num_outputs, once);
+            st = dlc_session_run_profiled(tm.session, b->inputs, b->num_inputs, b->outputs, b->num_outputs, once);
             wall += cli_now_seconds() - t0;
-            for (int i = 0; i < dlc_model_num_nodes(model.model); i++) sum[i] += once[i];
+            for (int i = 0; i < dlc_model_num_nodes(tm.model.model); i++) sum[i] += once[i];
         }
         if (st != DLC_OK) rc = cli_status_error(st);
     }
     if (rc == CLI_OK) {
         if (peak < 0) peak = dlc_peak_gflops_best((int)threads);
         printf("profile %s: threads %lld, runs %lld\n", model_path, (long long)threads, (long long)runs);
-        rc = report(model.model, sum, runs, top, peak, wall);
+        rc = report(tm.model.model, sum, runs, top, peak, wall);
     }
-    if (session != NULL) dlc_session_free(session);
-    cli_bindings_free(&b);
-    cli_model_close(&model);
-    cli_inputs_free(&inputs);
+    cli_timed_model_close(&tm);
     free(once);
     free(sum);
     free(input_paths);
