@@ -14,24 +14,10 @@
 #include "op_harness.h"
 #include "passes/pipeline.h"
 
-/* Lowers and runs the node's kernel natively; fills dims (num_outputs *
+/* Runs the node's kernel on one thread; fills dims (num_outputs *
  * DLC_KMAX_RANK) with what the kernel reports. Returns the kernel's code. */
 static int32_t dd_run(oph_case *c, void **inputs, void **outputs, int64_t *dims) {
-    dlc_kcall call;
-    cr_assert_eq(c->node->schema->lower(c->g, c->node, &call), DLC_OK, "lower: %s", dlc_last_error());
-    void *blob;
-    size_t size;
-    cr_assert_eq(dlc_kparams_build(c->node, &call, &blob, &size), DLC_OK, "kparams: %s", dlc_last_error());
-    const dlc_kernel_entry *k = dlc_kernel_find(call.kernel);
-    cr_assert_not_null(k, "no kernel named %s", call.kernel);
-    int64_t ws_size = k->workspace != NULL ? k->workspace(blob) : 0;
-    void *ws = ws_size > 0 ? aligned_alloc(64, (size_t)(ws_size + 63) / 64 * 64) : NULL;
-    for (int i = 0; i < c->node->num_outputs * DLC_KMAX_RANK; i++) dims[i] = -99;
-    dlc_kctx ctx = {.num_threads = 1, .workspace = ws, .workspace_size = ws_size, .out_dims = dims};
-    int32_t rc = k->fn(blob, inputs, outputs, &ctx);
-    free(ws);
-    free(blob);
-    return rc;
+    return oph_run_code(c, inputs, outputs, 1, dims);
 }
 
 static void infer_ok(oph_case *c) { cr_assert_eq(oph_infer(c), DLC_OK, "infer: %s", dlc_last_error()); }

@@ -78,8 +78,10 @@ static inline dlc_status oph_infer(oph_case *c) {
     return c->node->schema->infer(c->g, c->node);
 }
 
-/* Lowers and runs the kernel natively with the given thread count. */
-static inline void oph_run(oph_case *c, void **inputs, void **outputs, int32_t threads) {
+/* Lowers and runs the kernel natively with the given thread count; dims
+ * (NULL, or num_outputs * DLC_KMAX_RANK slots, preset to -99) receives the
+ * output dims a data-dependent kernel reports. Returns the kernel's code. */
+static inline int32_t oph_run_code(oph_case *c, void **inputs, void **outputs, int32_t threads, int64_t *dims) {
     dlc_kcall call;
     cr_assert_eq(c->node->schema->lower(c->g, c->node, &call), DLC_OK, "lower: %s", dlc_last_error());
     void *blob;
@@ -89,10 +91,17 @@ static inline void oph_run(oph_case *c, void **inputs, void **outputs, int32_t t
     cr_assert_not_null(k, "no kernel named %s", call.kernel);
     int64_t ws_size = k->workspace != NULL ? k->workspace(blob) : 0;
     void *ws = ws_size > 0 ? aligned_alloc(64, (size_t)(ws_size + 63) / 64 * 64) : NULL;
-    dlc_kctx ctx = {.num_threads = threads, .workspace = ws, .workspace_size = ws_size};
-    cr_assert_eq(k->fn(blob, inputs, outputs, &ctx), 0, "kernel %s failed", call.kernel);
+    for (int i = 0; dims != NULL && i < c->node->num_outputs * DLC_KMAX_RANK; i++) dims[i] = -99;
+    dlc_kctx ctx = {.num_threads = threads, .workspace = ws, .workspace_size = ws_size, .out_dims = dims};
+    int32_t rc = k->fn(blob, inputs, outputs, &ctx);
     free(ws);
     free(blob);
+    return rc;
+}
+
+/* The same, asserting the kernel succeeds. */
+static inline void oph_run(oph_case *c, void **inputs, void **outputs, int32_t threads) {
+    cr_assert_eq(oph_run_code(c, inputs, outputs, threads, NULL), 0, "kernel for node '%s' failed", c->node->name);
 }
 
 static inline void oph_end(oph_case *c) { dlc_graph_free(c->g); }
