@@ -38,3 +38,4 @@ DLC_KERNEL_FAMILY(tfidf)        /* kernels/tfidf.c: tfidf */
 DLC_KERNEL_FAMILY(random)       /* kernels/random.c: random_uniform, random_normal, bernoulli, multinomial, dropout_random */
 DLC_KERNEL_FAMILY(data_dependent) /* kernels/data_dependent.c: nonzero, compress, unique, nms */
 DLC_KERNEL_FAMILY(attention)    /* kernels/attention.c: attention (dlc.Attention) */
+DLC_KERNEL_FAMILY(ew_chain)     /* kernels/ew_chain.c: ew_chain (dlc.ElementwiseChain) */

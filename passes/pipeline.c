@@ -24,6 +24,7 @@ static const pass_entry passes[] = {
      * would otherwise be taken as a residual epilogue */
     {"fuse-attention", 1, dlc_pass_fuse_attention},
     {"fuse-epilogue", 1, dlc_pass_fuse_epilogue},
+    {"fuse-elementwise", 1, dlc_pass_fuse_elementwise}, /* after the pattern fusions: what they leave */
     {"dead-code", 1, dlc_pass_dead_code},
     /* last: the fusions above match on plain weights */
     {"prepack-weights", 1, dlc_pass_prepack_weights},
@@ -50,6 +51,7 @@ dlc_status dlc_run_passes(dlc_graph *g, const dlc_pass_options *opts) {
         bool changed = false;
         dlc_status (*run)(dlc_graph *, bool *) = passes[i].run;
         if (opts->sizes_vary && run == dlc_pass_cse) run = dlc_pass_cse_nodes;
+        if (opts->sizes_vary && run == dlc_pass_fuse_elementwise) run = dlc_pass_fuse_elementwise_keep_constants;
         if (opts->sizes_vary && run == dlc_pass_prepack_weights) run = dlc_pass_prepack_weights_any_rows;
         dlc_status st = run(g, &changed);
         if (st != DLC_OK) return dlc_fail_context(st, "pass %s", passes[i].name);

@@ -51,6 +51,12 @@ dlc_status dlc_pass_fuse_attention(dlc_graph *g, bool *out_changed);
 /* fuse-epilogue: Conv/Gemm/MatMul absorb a following bias Add, residual Add
  * and activation (passes/fuse_epilogue.c). */
 dlc_status dlc_pass_fuse_epilogue(dlc_graph *g, bool *out_changed);
+/* fuse-elementwise: connected float32 elementwise ops as one
+ * dlc.ElementwiseChain (passes/fuse_elementwise.c). The _keep_constants
+ * form leaves scalar constants as inputs instead of program floats, for
+ * sizes_vary (a constant folded from the sizes differs between samples). */
+dlc_status dlc_pass_fuse_elementwise(dlc_graph *g, bool *out_changed);
+dlc_status dlc_pass_fuse_elementwise_keep_constants(dlc_graph *g, bool *out_changed);
 /* A float32 MatMul/Gemm on a constant B matrix reads B pre-packed in the
  * GEMM's panel layout (passes/prepack_weights.c); the panel width follows
  * the product's rows. The _any_rows form chooses it from N alone, for

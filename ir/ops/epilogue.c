@@ -83,7 +83,9 @@ dlc_status dlc_epilogue_lower(const dlc_node *node, dlc_kcall *call) {
 
 const char *dlc_node_label(const dlc_node *node, char *buf, size_t size) {
     const char *ep = dlc_node_attr_string(node, DLC_EPILOGUE_ATTR, NULL);
-    if (ep == NULL) snprintf(buf, size, "%s", node->op_type);
+    const char *chain = dlc_node_attr_string(node, "dlc_chain", NULL); /* dlc.ElementwiseChain: its ops */
+    if (chain != NULL) snprintf(buf, size, "%s", chain);
+    else if (ep == NULL) snprintf(buf, size, "%s", node->op_type);
     else snprintf(buf, size, "%s+%s", node->op_type, ep);
     return buf;
 }

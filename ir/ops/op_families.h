@@ -26,3 +26,4 @@ DLC_OP_FAMILY(random)        /* RandomUniform, RandomNormal, *Like, Bernoulli, M
 DLC_OP_FAMILY(sequence)      /* Sequence*, ConcatFromSequence, SplitToSequence, SequenceMap, Optional* (expanded by passes/sequence.c) */
 DLC_OP_FAMILY(data_dependent) /* NonZero, Compress, Unique, NonMaxSuppression: outputs of data-dependent extent */
 DLC_OP_FAMILY(attention)     /* dlc.Attention: fused scaled dot-product attention (passes/fuse_attention.c) */
+DLC_OP_FAMILY(ew_chain)      /* dlc.ElementwiseChain: fused float32 elementwise chains (passes/fuse_elementwise.c) */

@@ -48,8 +48,9 @@ static inline void ph_fill(float *x, int64_t n, uint32_t seed) {
     }
 }
 
-/* Compiles build() at opt_level and runs it once on deterministic inputs. */
-static inline ph_result ph_compile_run(ph_builder build, int opt_level) {
+/* Compiles build() at opt_level and runs it once on deterministic inputs
+ * with num_threads threads. */
+static inline ph_result ph_compile_run_threads(ph_builder build, int opt_level, int32_t num_threads) {
     char dir[64], path[256];
     tb_mkdtemp(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/m.so", dir);
@@ -62,7 +63,7 @@ static inline ph_result ph_compile_run(ph_builder build, int opt_level) {
     dlc_model *model;
     dlc_session *session;
     cr_assert_eq(dlc_model_load(path, &model), DLC_OK, "%s", dlc_last_error());
-    cr_assert_eq(dlc_session_create(model, &(dlc_session_options){.num_threads = 1}, &session), DLC_OK);
+    cr_assert_eq(dlc_session_create(model, &(dlc_session_options){.num_threads = num_threads}, &session), DLC_OK);
     int n_in = dlc_model_num_inputs(model), n_out = dlc_model_num_outputs(model);
     cr_assert(n_in <= 4 && n_out <= 4);
     dlc_tensor ins[4], outs[4];
@@ -89,6 +90,10 @@ static inline ph_result ph_compile_run(ph_builder build, int opt_level) {
     dlc_model_free(model);
     tb_rmdir(dir);
     return r;
+}
+
+static inline ph_result ph_compile_run(ph_builder build, int opt_level) {
+    return ph_compile_run_threads(build, opt_level, 1);
 }
 
 /* The outputs at -O2 equal those at -O0 within |a-b| <= tol*(1+|b|). */
