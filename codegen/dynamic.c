@@ -589,6 +589,26 @@ static int by_first(const void *a, const void *b) {
     return x->first != y->first ? (x->first < y->first ? -1 : 1) : 0;
 }
 
+/* shared[root]: the values aliased to arena value root (alias_of) take its
+ * slot at every size. The base sample's plan paired them at its own sizes,
+ * where an elementwise node's operand may be full-size only by chance (a
+ * broadcast dim that is 1 there); so a group shares only when every member
+ * has the root's size polynomial, which also rules out broadcasting at every
+ * size. Otherwise each member gets a slot of its own, which is always valid:
+ * every kernel then writes its own output (a copy copies). */
+static void mark_shared_roots(const sample *base, const int32_t *size_poly, const dlc_dyn_plan *plan, bool *shared) {
+    const dlc_graph *g = base->g;
+    const int32_t *alias_of = base->plan.alias_of;
+    for (int32_t id = 0; id < g->num_values; id++) shared[id] = size_poly[id] >= 0;
+    for (int32_t id = 0; id < g->num_values; id++) {
+        int32_t root = alias_of[id];
+        if (root < 0 || !shared[root]) continue;
+        if (size_poly[id] < 0 ||
+            !dlc_poly_equal(&plan->space, &plan->polys[size_poly[id]], &plan->polys[size_poly[root]]))
+            shared[root] = false;
+    }
+}
+
 /* Buffers share a slot only when their sizes are the same polynomial and
  * their lifetimes are disjoint: valid at every size. */
 static dlc_status layout_arena(const sample *base, const int32_t *size_poly, dlc_dyn_plan *plan) {
@@ -598,8 +618,9 @@ static dlc_status layout_arena(const sample *base, const int32_t *size_poly, dlc
     int32_t *first = malloc((size_t)(g->num_values + 1) * sizeof *first);
     int32_t *last = malloc((size_t)(g->num_values + 1) * sizeof *last);
     int32_t *slot_last = malloc((size_t)cap * sizeof *slot_last);
+    bool *shared = malloc((size_t)(g->num_values + 1) * sizeof *shared);
     plan->slot_poly = malloc((size_t)cap * sizeof *plan->slot_poly);
-    dlc_status st = buffers && first && last && slot_last && plan->slot_poly
+    dlc_status st = buffers && first && last && slot_last && shared && plan->slot_poly
                         ? DLC_OK
                         : dlc_fail(DLC_ERR_OUT_OF_MEMORY, "dynamic shapes: out of memory");
     int32_t count = 0;
@@ -616,14 +637,17 @@ static dlc_status layout_arena(const sample *base, const int32_t *size_poly, dlc
                 }
         }
         for (int32_t j = 0; j < g->num_outputs; j++) last[g->outputs[j]->id] = g->num_nodes;
-        /* a copy node's output shares its source's slot (memory_plan.h
-         * alias_of), which then lives until the alias's last reader */
+        /* a value that shares its source's bytes in the base sample's plan
+         * (memory_plan.h alias_of: a copy, or an elementwise node writing
+         * over its dying input) shares its slot, which then lives until the
+         * alias's last reader */
+        mark_shared_roots(base, size_poly, plan, shared);
         const int32_t *alias_of = base->plan.alias_of;
         for (int32_t id = 0; id < g->num_values; id++)
-            if (alias_of[id] >= 0 && size_poly[alias_of[id]] >= 0 && last[id] > last[alias_of[id]])
+            if (alias_of[id] >= 0 && shared[alias_of[id]] && last[id] > last[alias_of[id]])
                 last[alias_of[id]] = last[id];
         for (int32_t id = 0; id < g->num_values; id++) {
-            if (size_poly[id] < 0 || (alias_of[id] >= 0 && size_poly[alias_of[id]] >= 0)) continue;
+            if (size_poly[id] < 0 || (alias_of[id] >= 0 && shared[alias_of[id]])) continue;
             bool is_const = base->plan.values[id].kind == DLC_LOC_WEIGHT;
             /* shape vectors are written before the first node */
             buffers[count++] = (slot_buffer){is_const ? -1 : first[id], last[id], size_poly[id], &plan->value_slot[id]};
@@ -649,13 +673,14 @@ static dlc_status layout_arena(const sample *base, const int32_t *size_poly, dlc
         }
     }
     for (int32_t id = 0; st == DLC_OK && id < g->num_values; id++)
-        if (base->plan.alias_of[id] >= 0 && size_poly[base->plan.alias_of[id]] >= 0)
+        if (base->plan.alias_of[id] >= 0 && shared[base->plan.alias_of[id]])
             plan->value_slot[id] = plan->value_slot[base->plan.alias_of[id]];
     for (int32_t i = 0; i < plan->num_consts; i++) plan->consts[i].slot = plan->value_slot[plan->consts[i].value_id];
     free(buffers);
     free(first);
     free(last);
     free(slot_last);
+    free(shared);
     return st;
 }
 

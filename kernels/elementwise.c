@@ -16,13 +16,18 @@ static int op_gives_bool(int op) {
            op == DLC_BIN_XOR;
 }
 
-#define EW_ZIP(EXPR)                                                                               \
+#define EW_ZIP_HINTED(HINT, EXPR)                                                                  \
+    HINT()                                                                                         \
     for (int64_t i = 0; i < n; i++) {                                                              \
         ew_t u = a[i], v = b[i];                                                                   \
         (void)u, (void)v;                                                                          \
         y[i] = (EXPR);                                                                             \
     }                                                                                              \
     return 1
+/* EW_ZIP_SAFE vectorizes even in place (ew_support.h EW_ALIAS_SAFE): only
+ * for arithmetic and selects, never a libm call */
+#define EW_ZIP(EXPR) EW_ZIP_HINTED(EW_NO_HINT, EXPR)
+#define EW_ZIP_SAFE(EXPR) EW_ZIP_HINTED(EW_ALIAS_SAFE, EXPR)
 #define EW_TEST(EXPR)                                                                              \
     for (int64_t i = 0; i < n; i++) {                                                              \
         ew_t u = a[i], v = b[i];                                                                   \
@@ -37,11 +42,11 @@ static int op_gives_bool(int op) {
         typedef T ew_t;                                                                            \
         const T zero = 0;                                                                          \
         switch (op) {                                                                              \
-        case EW_BIN_FIRST: EW_ZIP(u);                                                              \
-        case DLC_BIN_ADD: EW_ZIP(u + v);                                                           \
-        case DLC_BIN_SUB: EW_ZIP(u - v);                                                           \
-        case DLC_BIN_MUL: EW_ZIP(u * v);                                                           \
-        case DLC_BIN_DIV: EW_ZIP(u / v);                                                           \
+        case EW_BIN_FIRST: EW_ZIP_SAFE(u);                                                         \
+        case DLC_BIN_ADD: EW_ZIP_SAFE(u + v);                                                      \
+        case DLC_BIN_SUB: EW_ZIP_SAFE(u - v);                                                      \
+        case DLC_BIN_MUL: EW_ZIP_SAFE(u * v);                                                      \
+        case DLC_BIN_DIV: EW_ZIP_SAFE(u / v);                                                      \
         case DLC_BIN_POW: EW_ZIP(pow(u, v));                                                       \
         case DLC_BIN_FMOD: EW_ZIP(fmod(u, v));                                                     \
         case DLC_BIN_MOD: /* numpy.mod: the result takes the divisor's sign */                     \
@@ -50,9 +55,9 @@ static int op_gives_bool(int op) {
                 y[i] = r != zero && ((r < zero) != (b[i] < zero)) ? r + b[i] : r;                  \
             }                                                                                      \
             return 1;                                                                              \
-        case DLC_BIN_PRELU: EW_ZIP(u < zero ? u * v : u);                                          \
-        case DLC_BIN_MAX: EW_ZIP(u > v || u != u ? u : v); /* NaN in either wins */                \
-        case DLC_BIN_MIN: EW_ZIP(u < v || u != u ? u : v);                                         \
+        case DLC_BIN_PRELU: EW_ZIP_SAFE(u < zero ? u * v : u);                                     \
+        case DLC_BIN_MAX: EW_ZIP_SAFE(u > v || u != u ? u : v); /* NaN in either wins */           \
+        case DLC_BIN_MIN: EW_ZIP_SAFE(u < v || u != u ? u : v);                                    \
         case DLC_BIN_EQUAL: EW_TEST(u == v);                                                       \
         case DLC_BIN_LESS: EW_TEST(u < v);                                                         \
         case DLC_BIN_GREATER: EW_TEST(u > v);                                                      \

@@ -11,38 +11,45 @@
 /* min(1, max(0, v)) keeping NaN, as numpy does (fmin/fmax would drop it) */
 #define clamp01(V, ZERO, ONE) ((V) < (ZERO) ? (ZERO) : (V) > (ONE) ? (ONE) : (V))
 
-#define EW_MAP(EXPR)                                                                               \
+#define EW_MAP_HINTED(HINT, EXPR)                                                                  \
+    HINT()                                                                                         \
     for (int64_t i = 0; i < n; i++) {                                                              \
         ew_t v = x[i];                                                                             \
         y[i] = (EXPR);                                                                             \
     }                                                                                              \
     return 1
+/* EW_MAP for a libm call or a rounding instruction some targets lack;
+ * EW_MAP_SAFE vectorizes even in place (ew_support.h EW_ALIAS_SAFE). */
+#define EW_MAP(EXPR) EW_MAP_HINTED(EW_NO_HINT, EXPR)
+#define EW_MAP_SAFE(EXPR) EW_MAP_HINTED(EW_ALIAS_SAFE, EXPR)
 
 /* Float ops written once for float and double. Returns 0 for an op the
- * class does not have. Each case is one loop the compiler can vectorize. */
-#define DEFINE_UNARY_FLOAT(NAME, T)                                                                \
+ * class does not have. Each case is one loop the compiler can vectorize.
+ * FAST_HINT: the loop hint for kernels/fast_math.h's functions, which are
+ * plain arithmetic for float but libm calls for double. */
+#define DEFINE_UNARY_FLOAT(NAME, T, FAST_HINT)                                                     \
     static int NAME(int op, T alpha, T beta, const T *x, T *y, int64_t n) {                        \
         typedef T ew_t;                                                                            \
         const T one = 1, zero = 0, half = (T)0.5;                                                  \
         switch (op) {                                                                              \
-        case DLC_UN_IDENTITY: EW_MAP(v);                                                           \
-        case DLC_UN_RELU: EW_MAP(v < zero ? zero : v); /* NaN stays NaN */                         \
-        case DLC_UN_LEAKY_RELU: EW_MAP(v < zero ? alpha * v : v);                                  \
-        case DLC_UN_SIGMOID: EW_MAP(dlc_sigmoid(v));                                               \
-        case DLC_UN_HARD_SIGMOID: EW_MAP(clamp01(alpha * v + beta, zero, one));                    \
-        case DLC_UN_HARD_SWISH: EW_MAP(v * clamp01(v / (T)6 + half, zero, one));                   \
-        case DLC_UN_TANH: EW_MAP(dlc_tanh(v));                                                     \
-        case DLC_UN_EXP: EW_MAP(dlc_exp(v));                                                       \
+        case DLC_UN_IDENTITY: EW_MAP_SAFE(v);                                                      \
+        case DLC_UN_RELU: EW_MAP_SAFE(v < zero ? zero : v); /* NaN stays NaN */                    \
+        case DLC_UN_LEAKY_RELU: EW_MAP_SAFE(v < zero ? alpha * v : v);                             \
+        case DLC_UN_SIGMOID: EW_MAP_HINTED(FAST_HINT, dlc_sigmoid(v));                             \
+        case DLC_UN_HARD_SIGMOID: EW_MAP_SAFE(clamp01(alpha * v + beta, zero, one));               \
+        case DLC_UN_HARD_SWISH: EW_MAP_SAFE(v * clamp01(v / (T)6 + half, zero, one));              \
+        case DLC_UN_TANH: EW_MAP_HINTED(FAST_HINT, dlc_tanh(v));                                   \
+        case DLC_UN_EXP: EW_MAP_HINTED(FAST_HINT, dlc_exp(v));                                     \
         case DLC_UN_LOG: EW_MAP(log(v));                                                           \
-        case DLC_UN_SQRT: EW_MAP(sqrt(v));                                                         \
-        case DLC_UN_RECIPROCAL: EW_MAP(one / v);                                                   \
-        case DLC_UN_NEG: EW_MAP(-v);                                                               \
-        case DLC_UN_ABS: EW_MAP(fabs(v));                                                          \
-        case DLC_UN_ERF: EW_MAP(dlc_erf(v));                                                       \
+        case DLC_UN_SQRT: EW_MAP_SAFE(sqrt(v));                                                    \
+        case DLC_UN_RECIPROCAL: EW_MAP_SAFE(one / v);                                              \
+        case DLC_UN_NEG: EW_MAP_SAFE(-v);                                                          \
+        case DLC_UN_ABS: EW_MAP_SAFE(fabs(v));                                                     \
+        case DLC_UN_ERF: EW_MAP_HINTED(FAST_HINT, dlc_erf(v));                                     \
         case DLC_UN_FLOOR: EW_MAP(floor(v));                                                       \
         case DLC_UN_CEIL: EW_MAP(ceil(v));                                                         \
         case DLC_UN_ROUND: EW_MAP(rint(v)); /* default rounding mode: half to even */              \
-        case DLC_UN_SIGN: EW_MAP(v > zero ? one : (v < zero ? -one : v)); /* keeps 0 and NaN */    \
+        case DLC_UN_SIGN: EW_MAP_SAFE(v > zero ? one : (v < zero ? -one : v)); /* keeps 0 and NaN */ \
         case DLC_UN_SIN: EW_MAP(sin(v));                                                           \
         case DLC_UN_COS: EW_MAP(cos(v));                                                           \
         case DLC_UN_TAN: EW_MAP(tan(v));                                                           \
@@ -56,21 +63,21 @@
         case DLC_UN_ATANH: EW_MAP(atanh(v));                                                       \
         /* log(1 + e^v) without overflowing e^v for large v */                                     \
         case DLC_UN_SOFTPLUS: EW_MAP(v > zero ? v + log1p(exp(-v)) : log1p(exp(v)));               \
-        case DLC_UN_SOFTSIGN: EW_MAP(v / (one + fabs(v)));                                         \
+        case DLC_UN_SOFTSIGN: EW_MAP_SAFE(v / (one + fabs(v)));                                    \
         case DLC_UN_ELU: EW_MAP(v < zero ? alpha * expm1(v) : v);                                  \
         case DLC_UN_SELU: EW_MAP(v <= zero ? beta * alpha * expm1(v) : beta * v);                  \
         case DLC_UN_CELU: EW_MAP(v > zero ? v : alpha * expm1(v / alpha));                         \
         case DLC_UN_MISH: EW_MAP(v * tanh(v > zero ? v + log1p(exp(-v)) : log1p(exp(v))));         \
-        case DLC_UN_GELU: EW_MAP(half * v * (one + dlc_erf(v * (T)0.70710678118654752440)));       \
+        case DLC_UN_GELU: EW_MAP_HINTED(FAST_HINT, half * v * (one + dlc_erf(v * (T)0.70710678118654752440))); \
         case DLC_UN_GELU_TANH:                                                                     \
-            EW_MAP(half * v * (one + dlc_tanh((T)0.79788456080286535588 * (v + (T)0.044715 * v * v * v)))); \
-        case DLC_UN_THRESHOLDED_RELU: EW_MAP(v > alpha ? v : zero);                                \
+            EW_MAP_HINTED(FAST_HINT, half * v * (one + dlc_tanh((T)0.79788456080286535588 * (v + (T)0.044715 * v * v * v)))); \
+        case DLC_UN_THRESHOLDED_RELU: EW_MAP_SAFE(v > alpha ? v : zero);                           \
         default: return 0;                                                                         \
         }                                                                                          \
     }
 
-DEFINE_UNARY_FLOAT(unary_f32, float)
-DEFINE_UNARY_FLOAT(unary_f64, double)
+DEFINE_UNARY_FLOAT(unary_f32, float, EW_ALIAS_SAFE)
+DEFINE_UNARY_FLOAT(unary_f64, double, EW_NO_HINT)
 
 /* Integer ops in 64-bit two's complement; the store truncates to the
  * operand width, which wraps exactly as the narrow type would. */
@@ -214,6 +221,7 @@ static void clip_seg(void *arg, ew_scratch *s, const ew_seg *seg) {
         const float *x = ew_load_f32(s, 0, j->x, j->dt, seg);
         float *y = j->dt == EW_DT_F32 ? (float *)j->y + seg->pos : s->buf[EW_MAX_IN].f32;
         float lo = (float)j->lo_f, hi = (float)j->hi_f;
+        EW_ALIAS_SAFE()
         for (int64_t i = 0; i < n; i++) {
             float v = x[i] < lo ? lo : x[i];
             y[i] = v > hi ? hi : v;

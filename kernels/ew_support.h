@@ -20,6 +20,25 @@
 
 #include "kernels/dlc_kernel.h"
 
+/* Loop hints, written HINT() before a loop whose iteration i reads the
+ * operands' element i and then writes the result's element i, and nothing
+ * else of them. The memory plan runs elementwise nodes in place (the output
+ * over a dying input, passes/memory_plan.h), so the result may be the very
+ * array of an operand; without the hint LLVM guards the vector loop with an
+ * overlap check that exact aliasing fails, and an in-place call runs the
+ * scalar loop. Exact aliasing and disjoint arrays are both safe for such a
+ * loop; partial overlap never occurs. The hint also forces vectorization
+ * (LLVM warns at every model compile when it cannot), so it goes only on
+ * loops that vectorize for every target: arithmetic, compares and selects,
+ * and kernels/fast_math.h's float functions, never a libm call. Only the
+ * bitcode (clang) build needs it; constant folding runs natively. */
+#if defined(__clang__)
+#define EW_ALIAS_SAFE() _Pragma("clang loop vectorize(assume_safety)")
+#else
+#define EW_ALIAS_SAFE()
+#endif
+#define EW_NO_HINT()
+
 #define EW_BLOCK 512          /* elements per segment: buffers stay in L1 */
 #define EW_MAX_IN 3           /* Where has three operands */
 #define EW_MIN_CHUNK 16384    /* elements per thread before splitting pays */

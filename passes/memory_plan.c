@@ -8,6 +8,7 @@
  * packs well and never lets two live buffers share bytes. */
 #include "passes/memory_plan.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,38 +191,93 @@ static dlc_status compute_lifetimes(const dlc_graph *g, int32_t *first, int32_t 
     return DLC_OK;
 }
 
-/* True when node lowers to the byte-for-byte "copy" kernel. */
-static dlc_status node_is_copy(const dlc_graph *g, const dlc_node *node, bool *out) {
-    *out = false;
+/* The kernel node lowers to ("" when it has none). */
+static dlc_status node_kernel(const dlc_graph *g, const dlc_node *node, char *name, size_t size) {
+    name[0] = '\0';
     if (node->schema == NULL || node->schema->lower == NULL || node->num_outputs != 1 || node->num_inputs < 1 ||
-        node->inputs[0] == NULL || node->outputs[0] == NULL)
+        node->outputs[0] == NULL)
         return DLC_OK;
     dlc_kcall *call = malloc(sizeof *call);
     if (call == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "memory plan: kernel call");
     dlc_status st = node->schema->lower(g, node, call);
-    if (st == DLC_OK) *out = strcmp(call->kernel, "copy") == 0;
+    if (st == DLC_OK) snprintf(name, size, "%s", call->kernel);
     free(call);
     return st;
 }
 
-/* Copy nodes whose input is an arena tensor or a graph input and whose
- * output is an arena tensor: the output shares the input's bytes (see
- * dlc_memory_plan.alias_of), and the shared bytes live until the last
- * reader of any of them. Run before the arena is placed. */
+/* How many leading inputs of `kernel` it may overwrite with its output:
+ * kernels that, at every output index i, read each full-size operand's
+ * element i before writing element i (and nothing else of it). The variadic
+ * kernel folds x0 op x1 into the output first and then reads x2, x3, ...
+ * from their own buffers, so only x0 and x1 qualify. */
+static int32_t inplace_operands(const char *kernel) {
+    if (strcmp(kernel, "unary") == 0 || strcmp(kernel, "clip") == 0) return 1;
+    if (strcmp(kernel, "binary") == 0 || strcmp(kernel, "variadic") == 0) return 2;
+    if (strcmp(kernel, "where") == 0) return 3;
+    return 0;
+}
+
+static int32_t root_of(const dlc_memory_plan *plan, const dlc_value *v) {
+    return plan->alias_of[v->id] >= 0 ? plan->alias_of[v->id] : v->id;
+}
+
+/* The input of an elementwise node at pos whose bytes its output can take
+ * (-1: none): an arena tensor (not the caller's input, a weight or a graph
+ * output) of the output's dtype and element count, so it is read at exactly
+ * the index being written, whose bytes (through any copy aliases) nobody
+ * reads after this node; every other operand on the same bytes must be
+ * full-size too, and none may be one the kernel reads after writing. */
+static int32_t inplace_source(const dlc_graph *g, const dlc_memory_plan *plan, const int32_t *last, int32_t pos,
+                              int32_t eligible) {
+    const dlc_node *node = g->nodes[pos];
+    const dlc_value *out = node->outputs[0];
+    int64_t numel = dlc_value_numel(out);
+    for (int32_t k = 0; k < eligible && k < node->num_inputs; k++) {
+        const dlc_value *in = node->inputs[k];
+        if (in == NULL || in->dtype != out->dtype || dlc_value_numel(in) != numel) continue;
+        int32_t root = root_of(plan, in);
+        const dlc_value *r = g->values[root];
+        if (r->kind != DLC_VALUE_INTERMEDIATE || plan->values[root].kind != DLC_LOC_NONE || last[root] != pos)
+            continue;
+        bool ok = true;
+        for (int32_t i = 0; i < node->num_inputs && ok; i++) {
+            const dlc_value *other = node->inputs[i];
+            if (other == NULL || root_of(plan, other) != root) continue;
+            ok = i < eligible && dlc_value_numel(other) == numel;
+        }
+        if (ok) return root;
+    }
+    return -1;
+}
+
+/* Shares bytes, in node order, so chains resolve to one root (see
+ * dlc_memory_plan.alias_of); the shared bytes live until the last reader of
+ * any of them. Run before the arena is placed.
+ * - A copy node (Reshape, Flatten, ...) whose input is an arena tensor or a
+ *   graph input and whose output is an arena tensor: the kernel then finds
+ *   source and destination equal and copies nothing.
+ * - An elementwise node whose input dies there (inplace_source): the output
+ *   overwrites it, so the arena shrinks and the data stays in cache. */
 static dlc_status plan_aliases(const dlc_graph *g, const dlc_memory_plan *plan, int32_t *last) {
+    char kernel[64];
     for (int32_t pos = 0; pos < g->num_nodes; pos++) {
         const dlc_node *node = g->nodes[pos];
-        bool copy;
-        DLC_TRY(node_is_copy(g, node, &copy));
-        if (!copy) continue;
-        const dlc_value *in = node->inputs[0], *out = node->outputs[0];
+        DLC_TRY(node_kernel(g, node, kernel, sizeof kernel));
+        if (kernel[0] == '\0') continue;
+        const dlc_value *out = node->outputs[0];
         if (out->kind != DLC_VALUE_INTERMEDIATE || plan->values[out->id].kind != DLC_LOC_NONE) continue;
-        if (in->dtype != out->dtype || dlc_value_numel(in) != dlc_value_numel(out)) continue;
-        int32_t root = plan->alias_of[in->id] >= 0 ? plan->alias_of[in->id] : in->id;
-        const dlc_value *r = g->values[root];
-        bool arena = r->kind == DLC_VALUE_INTERMEDIATE && plan->values[root].kind == DLC_LOC_NONE;
-        bool input = plan->values[root].kind == DLC_LOC_INPUT;
-        if (!arena && !input) continue;
+        int32_t root = -1;
+        if (strcmp(kernel, "copy") == 0) {
+            const dlc_value *in = node->inputs[0];
+            if (in == NULL || in->dtype != out->dtype || dlc_value_numel(in) != dlc_value_numel(out)) continue;
+            root = root_of(plan, in);
+            bool arena = g->values[root]->kind == DLC_VALUE_INTERMEDIATE && plan->values[root].kind == DLC_LOC_NONE;
+            bool input = plan->values[root].kind == DLC_LOC_INPUT;
+            if (!arena && !input) continue;
+        } else {
+            int32_t eligible = inplace_operands(kernel);
+            if (eligible == 0 || (root = inplace_source(g, plan, last, pos, eligible)) < 0) continue;
+        }
         plan->alias_of[out->id] = root;
         if (last[out->id] > last[root]) last[root] = last[out->id];
     }

@@ -31,12 +31,16 @@ typedef struct dlc_memory_plan {
     uint64_t arena_size;
     uint64_t weights_size;
     uint64_t alignment;          /* of every buffer; 64 */
-    /* by value id: the value whose bytes this one shares (-1: its own). A
-     * node that only copies its input (Reshape, Flatten, Squeeze, Unsqueeze,
-     * Identity) gets its output placed on its input's bytes, so its kernel
-     * finds source and destination equal and copies nothing. Only arena
-     * values and graph inputs are shared; the source's lifetime is extended
-     * over the alias's readers. */
+    /* by value id: the value whose bytes this one shares (-1: its own),
+     * always the root of a chain. A node that only copies its input
+     * (Reshape, Flatten, Squeeze, Unsqueeze, Identity) gets its output placed
+     * on its input's bytes, so its kernel finds source and destination equal
+     * and copies nothing; copies share arena values and graph inputs. An
+     * elementwise node (unary, clip, binary, variadic, where kernels) whose
+     * full-size input of the output's dtype dies there writes its output
+     * over that input, in place; only arena values are overwritten, never a
+     * graph input, output or weight. The source's lifetime is extended over
+     * the alias's readers. */
     int32_t *alias_of;
 } dlc_memory_plan;
 

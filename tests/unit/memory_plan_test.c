@@ -7,8 +7,8 @@
 #include "passes/memory_plan.h"
 #include "passes/pipeline.h"
 
-/* x → Relu → a → Relu → b → Relu → c → Relu → d → Relu → y */
-static dlc_graph *relu_chain(dlc_value **out_values) {
+/* x → OP → a → OP → b → OP → c → OP → d → OP → y */
+static dlc_graph *op_chain(const char *op, dlc_value **out_values) {
     dlc_graph *g;
     cr_assert_eq(dlc_graph_create("chain", &g), DLC_OK);
     dlc_value *prev = tb_value(g, "x", DLC_VALUE_INPUT, 2, (int64_t[]){8, 16});
@@ -17,8 +17,8 @@ static dlc_graph *relu_chain(dlc_value **out_values) {
     for (int i = 0; i < 5; i++) {
         dlc_value *next = tb_value(g, names[i], DLC_VALUE_INTERMEDIATE, -1, NULL);
         char node_name[16];
-        snprintf(node_name, sizeof node_name, "relu%d", i);
-        tb_node(g, node_name, "Relu", 1, &prev, next);
+        snprintf(node_name, sizeof node_name, "n%d", i);
+        tb_node(g, node_name, op, 1, &prev, next);
         out_values[i] = next;
         prev = next;
     }
@@ -27,20 +27,44 @@ static dlc_graph *relu_chain(dlc_value **out_values) {
     return g;
 }
 
+/* Softmax does not run in place: buffers are reused by liveness alone */
 Test(memory_plan, chain_reuses_dead_buffers) {
     dlc_value *v[5];
-    dlc_graph *g = relu_chain(v);
+    dlc_graph *g = op_chain("Softmax", v);
     dlc_memory_plan plan;
     cr_assert_eq(dlc_memory_plan_build(g, &plan), DLC_OK, "%s", dlc_last_error());
     cr_assert_eq(plan.values[g->inputs[0]->id].kind, DLC_LOC_INPUT);
     cr_assert_eq(plan.values[v[4]->id].kind, DLC_LOC_OUTPUT);
     cr_assert_eq(plan.values[v[4]->id].index, 0);
-    for (int i = 0; i < 4; i++) cr_assert_eq(plan.values[v[i]->id].kind, DLC_LOC_ARENA);
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(plan.values[v[i]->id].kind, DLC_LOC_ARENA);
+        cr_assert_eq(plan.alias_of[v[i]->id], -1);
+    }
     /* a and c are never alive together, nor b and d: two buffers suffice */
     cr_assert_eq(plan.arena_size, 2 * 8 * 16 * sizeof(float));
     cr_assert_eq(plan.values[v[0]->id].offset, plan.values[v[2]->id].offset);
     cr_assert_eq(plan.values[v[1]->id].offset, plan.values[v[3]->id].offset);
     cr_assert_neq(plan.values[v[0]->id].offset, plan.values[v[1]->id].offset);
+    dlc_memory_plan_free(&plan);
+    dlc_graph_free(g);
+}
+
+/* Relu's input dies at each Relu: b, c, d overwrite a; the graph input x
+ * (the caller's) and the output y (the caller's) are never overwritten. */
+Test(memory_plan, elementwise_chain_runs_in_place) {
+    dlc_value *v[5];
+    dlc_graph *g = op_chain("Relu", v);
+    dlc_memory_plan plan;
+    cr_assert_eq(dlc_memory_plan_build(g, &plan), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(plan.alias_of[v[0]->id], -1, "a must not overwrite the graph input");
+    for (int i = 1; i < 4; i++) {
+        cr_assert_eq(plan.alias_of[v[i]->id], v[0]->id, "%s", v[i]->name);
+        cr_assert_eq(plan.values[v[i]->id].kind, DLC_LOC_ARENA);
+        cr_assert_eq(plan.values[v[i]->id].offset, plan.values[v[0]->id].offset);
+    }
+    cr_assert_eq(plan.alias_of[v[4]->id], -1);
+    cr_assert_eq(plan.values[v[4]->id].kind, DLC_LOC_OUTPUT);
+    cr_assert_eq(plan.arena_size, 8 * 16 * sizeof(float));
     dlc_memory_plan_free(&plan);
     dlc_graph_free(g);
 }
@@ -84,9 +108,33 @@ typedef struct span {
     int32_t value_id; /* -1: a workspace */
 } span;
 
+/* Position of v's producer and its last reader (num_nodes: a graph output). */
+static void value_span(const dlc_graph *g, const dlc_value *v, int *first, int *last) {
+    *first = *last = -1;
+    for (int p = 0; p < g->num_nodes; p++) {
+        for (int i = 0; i < g->nodes[p]->num_inputs; i++)
+            if (g->nodes[p]->inputs[i] == v) *last = p;
+        for (int o = 0; o < g->nodes[p]->num_outputs; o++)
+            if (g->nodes[p]->outputs[o] == v) *first = p;
+    }
+    if (v->is_graph_output) *last = g->num_nodes;
+    if (*last < *first) *last = *first;
+}
+
+/* True when value id comes from a node that copies its input's bytes. */
+static bool copies_bytes(const dlc_graph *g, int32_t id) {
+    static const char *const copies[] = {"Flatten", "Reshape", "Identity", "Squeeze", "Unsqueeze"};
+    for (int p = 0; p < g->num_nodes; p++)
+        if (g->nodes[p]->num_outputs > 0 && g->nodes[p]->outputs[0] == g->values[id])
+            for (size_t k = 0; k < sizeof copies / sizeof copies[0]; k++)
+                if (strcmp(g->nodes[p]->op_type, copies[k]) == 0) return true;
+    return false;
+}
+
 static void check_no_overlap(const dlc_graph *g, const dlc_memory_plan *plan) {
     int count = 0;
     span *spans = calloc((size_t)(g->num_values + g->num_nodes), sizeof *spans);
+    int *spans_first = calloc((size_t)(g->num_values + g->num_nodes), sizeof *spans_first);
     for (int id = 0; id < g->num_values; id++) {
         const dlc_value *v = g->values[id];
         if (v == NULL || plan->values[id].kind != DLC_LOC_ARENA) continue;
@@ -101,10 +149,11 @@ static void check_no_overlap(const dlc_graph *g, const dlc_memory_plan *plan) {
         if (s.last < s.first) s.last = s.first;
         cr_assert_geq(s.first, 0, "arena tensor '%s' has no producer", v->name);
         s.value_id = id;
+        spans_first[count] = s.first;
         spans[count++] = s;
     }
-    /* a copy's output shares its source's bytes: one buffer, alive from the
-     * source's producer to the last reader of either */
+    /* a copy's or an in-place node's output shares its source's bytes: one
+     * buffer, alive from the source's producer to the last reader of any */
     for (int i = 0; i < count; i++) {
         int32_t root = plan->alias_of[spans[i].value_id];
         if (root < 0) continue;
@@ -115,6 +164,22 @@ static void check_no_overlap(const dlc_graph *g, const dlc_memory_plan *plan) {
                 if (spans[i].first < spans[j].first) spans[j].first = spans[i].first;
             }
         spans[i].size = 0; /* checked as part of its source */
+    }
+    /* bytes are overwritten only by a node whose input dies there: a value
+     * written over others of its group (not a copy, which keeps the bytes)
+     * comes after the last reader of every member written before it */
+    for (int i = 0; i < count; i++) {
+        int32_t id = spans[i].value_id, root = plan->alias_of[id];
+        if (root < 0 || copies_bytes(g, id)) continue;
+        for (int j = 0; j < count; j++) {
+            int32_t other = spans[j].value_id;
+            if (j == i || (other != root && plan->alias_of[other] != root)) continue;
+            int first_j = -1, last_j = -1;
+            value_span(g, g->values[other], &first_j, &last_j);
+            if (first_j < spans_first[i])
+                cr_assert_leq(last_j, spans_first[i], "'%s' overwrites '%s', which is read later",
+                              g->values[id]->name, g->values[other]->name);
+        }
     }
     for (int p = 0; p < g->num_nodes; p++)
         if (plan->workspace_size[p] > 0)
@@ -134,6 +199,7 @@ static void check_no_overlap(const dlc_graph *g, const dlc_memory_plan *plan) {
         }
     }
     free(spans);
+    free(spans_first);
 }
 
 /* x -> Relu -> a -> Flatten -> f; then b = Relu(a), c = Relu(b), y = f + c:
@@ -174,45 +240,205 @@ Test(memory_plan, copies_share_their_source_bytes) {
     dlc_graph_free(g);
 }
 
-/* Random DAGs of Add/Relu/Flatten over two tensor sizes. */
+static dlc_memory_plan plan_of(dlc_graph *g) {
+    cr_assert_eq(dlc_infer_and_fold(g), DLC_OK, "%s", dlc_last_error());
+    dlc_memory_plan plan;
+    cr_assert_eq(dlc_memory_plan_build(g, &plan), DLC_OK, "%s", dlc_last_error());
+    check_no_overlap(g, &plan);
+    return plan;
+}
+
+/* a = Relu(x); b = Relu(a); s = Add(a, b) -- b may not overwrite a (read by
+ * the Add), the Add may overwrite either (both die there: the first, a);
+ * t = Sigmoid(s) overwrites s; y = Mul(t, t) is the caller's output. */
+Test(memory_plan, in_place_only_over_a_dying_input) {
+    dlc_graph *g;
+    cr_assert_eq(dlc_graph_create("dying", &g), DLC_OK);
+    dlc_value *x = tb_value(g, "x", DLC_VALUE_INPUT, 2, (int64_t[]){8, 16});
+    dlc_value *a = tb_value(g, "a", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *b = tb_value(g, "b", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *sum = tb_value(g, "s", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *t = tb_value(g, "t", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *y = tb_value(g, "y", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    tb_node(g, "relu_a", "Relu", 1, &x, a);
+    tb_node(g, "relu_b", "Relu", 1, &a, b);
+    tb_node(g, "add", "Add", 2, (dlc_value *[]){a, b}, sum);
+    tb_node(g, "sig", "Sigmoid", 1, &sum, t);
+    tb_node(g, "sq", "Mul", 2, (dlc_value *[]){t, t}, y);
+    tb_set_io(g, 1, &x, 1, &y);
+    dlc_memory_plan plan = plan_of(g);
+    cr_assert_eq(plan.alias_of[a->id], -1, "the graph input is the caller's");
+    cr_assert_eq(plan.alias_of[b->id], -1, "a is read after b");
+    cr_assert_neq(plan.values[b->id].offset, plan.values[a->id].offset);
+    cr_assert_eq(plan.alias_of[sum->id], a->id);
+    cr_assert_eq(plan.alias_of[t->id], a->id);
+    cr_assert_eq(plan.values[t->id].offset, plan.values[a->id].offset);
+    cr_assert_eq(plan.alias_of[y->id], -1);
+    cr_assert_eq(plan.values[y->id].kind, DLC_LOC_OUTPUT);
+    cr_assert_eq(plan.arena_size, 2 * 8 * 16 * sizeof(float));
+    dlc_memory_plan_free(&plan);
+    dlc_graph_free(g);
+}
+
+/* No in-place write over: a constant, a broadcast operand (its element i is
+ * not the one written), an operand of another dtype (Less gives bool), or
+ * the third input of a variadic Sum (read after the first two are folded
+ * into the output). */
+Test(memory_plan, no_in_place_over_constants_broadcasts_or_other_dtypes) {
+    dlc_graph *g;
+    cr_assert_eq(dlc_graph_create("never", &g), DLC_OK);
+    float k[128] = {0}, kr[16] = {0};
+    dlc_value *x = tb_value(g, "x", DLC_VALUE_INPUT, 2, (int64_t[]){8, 16});
+    dlc_value *row = tb_value(g, "row", DLC_VALUE_INPUT, 2, (int64_t[]){1, 16});
+    dlc_value *kc = tb_const(g, "k", 2, (int64_t[]){8, 16}, k);
+    dlc_value *krow = tb_const(g, "krow", 2, (int64_t[]){1, 16}, kr);
+    dlc_value *r = tb_value(g, "r", DLC_VALUE_INTERMEDIATE, -1, NULL);    /* [1,16], dies at a broadcast */
+    dlc_value *bc = tb_value(g, "bc", DLC_VALUE_INTERMEDIATE, -1, NULL);  /* Add(r, x): [8,16] */
+    dlc_value *kx = tb_value(g, "kx", DLC_VALUE_INTERMEDIATE, -1, NULL);  /* Add(k, krow): constant only */
+    dlc_value *m = tb_value(g, "m", DLC_VALUE_INTERMEDIATE, -1, NULL);    /* Relu(x) */
+    dlc_value *lt = tb_value(g, "lt", DLC_VALUE_INTERMEDIATE, -1, NULL);  /* Less(m, x): bool */
+    dlc_value *p = tb_value(g, "p", DLC_VALUE_INTERMEDIATE, -1, NULL);    /* Relu(x) */
+    dlc_value *sum = tb_value(g, "sum", DLC_VALUE_INTERMEDIATE, -1, NULL);/* Sum(x, bc, p) */
+    dlc_value *o1 = tb_value(g, "o1", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *o2 = tb_value(g, "o2", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    tb_node(g, "relu_r", "Relu", 1, &row, r);
+    tb_node(g, "add_bc", "Add", 2, (dlc_value *[]){r, x}, bc);
+    tb_node(g, "relu_m", "Relu", 1, &x, m);
+    tb_node(g, "less", "Less", 2, (dlc_value *[]){m, x}, lt);
+    tb_node(g, "relu_p", "Relu", 1, &x, p);
+    tb_node(g, "sum", "Sum", 3, (dlc_value *[]){x, bc, p}, sum);
+    tb_node(g, "add_k", "Add", 2, (dlc_value *[]){kc, sum}, kx);
+    tb_node(g, "where", "Where", 3, (dlc_value *[]){lt, kx, krow}, o1);
+    tb_node(g, "neg", "Neg", 1, &o1, o2);
+    tb_set_io(g, 2, (dlc_value *[]){x, row}, 1, &o2);
+    dlc_memory_plan plan = plan_of(g);
+    cr_assert_eq(plan.alias_of[bc->id], -1, "r is broadcast");
+    cr_assert_eq(plan.alias_of[lt->id], -1, "bool over float");
+    /* Sum(x, bc, p): x is the caller's, bc dies there as operand 1 */
+    cr_assert_eq(plan.alias_of[sum->id], bc->id);
+    cr_assert_eq(plan.alias_of[kx->id], bc->id, "k is a constant, sum dies at the Add");
+    cr_assert_eq(plan.alias_of[o1->id], bc->id, "Where over its full-size x operand, not the bool condition");
+    cr_assert_eq(plan.alias_of[o2->id], -1);
+    dlc_memory_plan_free(&plan);
+    dlc_graph_free(g);
+}
+
+/* Sum(x, x, b): b dies there but the kernel reads it only after writing
+ * x + x into the output, so b's bytes are not the output's; in Sum(x, a, s1)
+ * with a dying too, the output goes over a; Sum(s2, x, s2) reads s2 as
+ * operand 2 as well, so not over s2. */
+Test(memory_plan, variadic_writes_over_its_first_two_operands_only) {
+    dlc_graph *g;
+    cr_assert_eq(dlc_graph_create("sum", &g), DLC_OK);
+    dlc_value *x = tb_value(g, "x", DLC_VALUE_INPUT, 2, (int64_t[]){8, 16});
+    dlc_value *a = tb_value(g, "a", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *b = tb_value(g, "b", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *s1 = tb_value(g, "s1", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *s2 = tb_value(g, "s2", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *s3 = tb_value(g, "s3", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *y = tb_value(g, "y", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    tb_node(g, "relu_a", "Relu", 1, &x, a);
+    tb_node(g, "relu_b", "Relu", 1, &x, b);
+    tb_node(g, "sum1", "Sum", 3, (dlc_value *[]){x, x, b}, s1); /* b only as operand 2 */
+    tb_node(g, "sum2", "Sum", 3, (dlc_value *[]){x, a, s1}, s2);
+    tb_node(g, "sum3", "Sum", 3, (dlc_value *[]){s2, x, s2}, s3); /* s2 is operand 2 as well */
+    tb_node(g, "neg", "Neg", 1, &s3, y);
+    tb_set_io(g, 1, &x, 1, &y);
+    dlc_memory_plan plan = plan_of(g);
+    cr_assert_eq(plan.alias_of[s1->id], -1);
+    cr_assert_eq(plan.alias_of[s2->id], a->id);
+    cr_assert_eq(plan.alias_of[s3->id], -1);
+    dlc_memory_plan_free(&plan);
+    dlc_graph_free(g);
+}
+
+/* a = Relu(x); f = Flatten(a) shares a's bytes; r = Relu(f) may overwrite
+ * them (a and f both die there); but q = Relu(g2) may not overwrite g2's
+ * bytes while the Flatten alias h of them is read later. */
+Test(memory_plan, in_place_through_copy_aliases) {
+    dlc_graph *g;
+    cr_assert_eq(dlc_graph_create("copies", &g), DLC_OK);
+    dlc_value *x = tb_value(g, "x", DLC_VALUE_INPUT, 2, (int64_t[]){8, 16});
+    dlc_value *a = tb_value(g, "a", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *f = tb_value(g, "f", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *r = tb_value(g, "r", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *h = tb_value(g, "h", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *q = tb_value(g, "q", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *y = tb_value(g, "y", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    tb_node(g, "relu_a", "Relu", 1, &x, a);
+    tb_node(g, "flat", "Flatten", 1, &a, f);
+    tb_node(g, "relu_r", "Relu", 1, &f, r);
+    tb_node(g, "flat_h", "Flatten", 1, &r, h);
+    tb_node(g, "relu_q", "Relu", 1, &r, q);
+    tb_node(g, "add", "Add", 2, (dlc_value *[]){q, h}, y);
+    tb_set_io(g, 1, &x, 1, &y);
+    dlc_memory_plan plan = plan_of(g);
+    cr_assert_eq(plan.alias_of[f->id], a->id);
+    cr_assert_eq(plan.alias_of[r->id], a->id);
+    cr_assert_eq(plan.alias_of[h->id], a->id);
+    cr_assert_eq(plan.alias_of[q->id], -1, "h, an alias of r's bytes, is read after q");
+    cr_assert_neq(plan.values[q->id].offset, plan.values[a->id].offset);
+    dlc_memory_plan_free(&plan);
+    dlc_graph_free(g);
+}
+
+/* Random DAGs of Add/Mul/Relu/Sigmoid/Flatten over two tensor sizes, with
+ * [1,16] rows broadcast into the [4,16] ones: copies and in-place nodes
+ * share bytes, and no two live buffers overlap (check_no_overlap). */
 Test(memory_plan, random_graphs_never_overlap_live_buffers) {
     unsigned seed = 12345;
-    for (int trial = 0; trial < 20; trial++) {
+    int in_place = 0;
+    for (int trial = 0; trial < 40; trial++) {
         dlc_graph *g;
         cr_assert_eq(dlc_graph_create("random", &g), DLC_OK);
-        dlc_value *pool[2][64];
-        int pool_count[2] = {1, 1};
+        dlc_value *pool[3][96];
+        int pool_count[3] = {1, 1, 1};
         pool[0][0] = tb_value(g, "in0", DLC_VALUE_INPUT, 2, (int64_t[]){4, 16});
         pool[1][0] = tb_value(g, "in1", DLC_VALUE_INPUT, 2, (int64_t[]){8, 32});
+        pool[2][0] = tb_value(g, "in2", DLC_VALUE_INPUT, 2, (int64_t[]){1, 16});
         int nodes = 8 + trial * 2;
         for (int n = 0; n < nodes; n++) {
             seed = seed * 1103515245u + 12345u;
-            int cls = (seed >> 16) & 1;
+            int cls = (int)((seed >> 16) % 3u);
             seed = seed * 1103515245u + 12345u;
             dlc_value *a = pool[cls][(seed >> 16) % (unsigned)pool_count[cls]];
             seed = seed * 1103515245u + 12345u;
-            dlc_value *b = pool[cls][(seed >> 16) % (unsigned)pool_count[cls]];
+            /* a [4,16] operand's partner may be a [1,16] row, either side */
+            int bcls = cls == 0 && ((seed >> 8) & 1) ? 2 : cls;
+            dlc_value *b = pool[bcls][(seed >> 16) % (unsigned)pool_count[bcls]];
+            if ((seed >> 9) & 1) {
+                dlc_value *t = a;
+                a = b;
+                b = t;
+            }
             char name[32];
             snprintf(name, sizeof name, "v%d", n);
             dlc_value *out = tb_value(g, name, DLC_VALUE_INTERMEDIATE, -1, NULL);
             snprintf(name, sizeof name, "n%d", n);
-            if (((seed >> 20) & 3) == 3)
-                tb_node(g, name, "Flatten", 1, &a, out); /* [r, c] stays [r, c]: a copy, shared bytes */
-            else if ((seed >> 20) & 1)
-                tb_node(g, name, "Relu", 1, &a, out);
+            unsigned pick = (seed >> 20) % 5u;
+            dlc_value *un = bcls == cls ? a : pool[cls][0];
+            if (pick == 0)
+                tb_node(g, name, "Flatten", 1, &un, out); /* [r, c] stays [r, c]: a copy, shared bytes */
+            else if (pick == 1)
+                tb_node(g, name, "Relu", 1, &un, out);
+            else if (pick == 2)
+                tb_node(g, name, "Sigmoid", 1, &un, out);
             else
-                tb_node(g, name, "Add", 2, (dlc_value *[]){a, b}, out);
+                tb_node(g, name, pick == 3 ? "Add" : "Mul", 2, (dlc_value *[]){a, b}, out);
             pool[cls][pool_count[cls]++] = out;
         }
-        tb_set_io(g, 2, (dlc_value *[]){pool[0][0], pool[1][0]}, 2,
-                  (dlc_value *[]){pool[0][pool_count[0] - 1], pool[1][pool_count[1] - 1]});
+        tb_set_io(g, 3, (dlc_value *[]){pool[0][0], pool[1][0], pool[2][0]}, 3,
+                  (dlc_value *[]){pool[0][pool_count[0] - 1], pool[1][pool_count[1] - 1],
+                                  pool[2][pool_count[2] - 1]});
         cr_assert_eq(dlc_infer_and_fold(g), DLC_OK, "%s", dlc_last_error());
         dlc_memory_plan plan;
         cr_assert_eq(dlc_memory_plan_build(g, &plan), DLC_OK, "%s", dlc_last_error());
         check_no_overlap(g, &plan);
+        for (int id = 0; id < g->num_values; id++) in_place += plan.alias_of[id] >= 0 && !copies_bytes(g, id);
         dlc_memory_plan_free(&plan);
         dlc_graph_free(g);
     }
+    cr_assert_gt(in_place, 20, "only %d in-place nodes: the test does not exercise them", in_place);
 }
 
 Test(memory_plan, symbolic_shape_is_an_error_naming_the_tensor) {
