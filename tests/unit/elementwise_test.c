@@ -611,3 +611,85 @@ Test(elementwise, float_exp_tanh_sigmoid_within_2ulp) {
     free(x);
     free(out);
 }
+
+/* The memory plan runs elementwise nodes in place (passes/memory_plan.h):
+ * every float fast path must give the same bits with the output over an
+ * operand as into a separate buffer. 1500 elements: several 512-element
+ * segments and a tail. */
+enum { INPLACE_N = 1500 };
+
+static void inplace_fill(float *x, int n, int seed) {
+    for (int i = 0; i < n; i++) x[i] = (float)((i * 37 + seed * 11) % 201 - 100) * 0.05f;
+}
+
+static void expect_same_bits(const float *got, const float *want, int n, const char *what) {
+    for (int i = 0; i < n; i++)
+        cr_assert(memcmp(&got[i], &want[i], sizeof(float)) == 0, "%s in place [%d]: %.9g, separate %.9g", what, i,
+                  got[i], want[i]);
+}
+
+Test(elementwise, unary_float_paths_in_place) {
+    dlc_value *a = t_input("a", DLC_FLOAT32, 1, (int64_t[]){INPLACE_N});
+    struct { const char *op; int opset; } ops[] = {
+        {"Relu", 14}, {"LeakyRelu", 16}, {"Sigmoid", 13}, {"HardSigmoid", 6}, {"HardSwish", 14}, {"Tanh", 13},
+        {"Exp", 13}, {"Sqrt", 13}, {"Reciprocal", 13}, {"Neg", 13}, {"Abs", 13}, {"Erf", 13}, {"Sign", 13},
+        {"Softsign", 1}, {"Gelu", 20}, {"ThresholdedRelu", 10}, {"Identity", 16}, {"Log", 13}, {"Floor", 13}};
+    static float x[INPLACE_N], sep[INPLACE_N], inplace[INPLACE_N];
+    for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++) {
+        dlc_node *n = unary(ops[o].op, ops[o].opset, a);
+        t_infer_ok(n);
+        inplace_fill(x, INPLACE_N, (int)o);
+        t_run(n, (void *[]){x}, (void *[]){sep});
+        memcpy(inplace, x, sizeof x);
+        t_run(n, (void *[]){inplace}, (void *[]){inplace});
+        expect_same_bits(inplace, sep, INPLACE_N, ops[o].op);
+    }
+    dlc_node *c = unary("Clip", 6, a);
+    t_attr_float(c, "min", -1.5);
+    t_attr_float(c, "max", 2.0);
+    t_infer_ok(c);
+    inplace_fill(x, INPLACE_N, 3);
+    t_run(c, (void *[]){x}, (void *[]){sep});
+    memcpy(inplace, x, sizeof x);
+    t_run(c, (void *[]){inplace}, (void *[]){inplace});
+    expect_same_bits(inplace, sep, INPLACE_N, "Clip");
+}
+
+/* Binary ops over each operand in turn, over both (x op x), and with the
+ * other operand a broadcast row; Max/Min/Sum go through the variadic kernel. */
+Test(elementwise, binary_float_paths_in_place) {
+    dlc_value *a = t_input("a", DLC_FLOAT32, 2, (int64_t[]){3, INPLACE_N / 3});
+    dlc_value *b = t_input("b", DLC_FLOAT32, 2, (int64_t[]){3, INPLACE_N / 3});
+    dlc_value *row = t_input("row", DLC_FLOAT32, 1, (int64_t[]){INPLACE_N / 3});
+    const char *ops[] = {"Add", "Sub", "Mul", "Div", "PRelu", "Max", "Min", "Sum", "Pow", "Mod"};
+    static float x[INPLACE_N], y[INPLACE_N], r[INPLACE_N / 3], sep[INPLACE_N], inplace[INPLACE_N];
+    inplace_fill(r, INPLACE_N / 3, 7);
+    for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++) {
+        int opset = strcmp(ops[o], "PRelu") == 0 ? 16 : 13;
+        inplace_fill(x, INPLACE_N, (int)o);
+        inplace_fill(y, INPLACE_N, (int)o + 5);
+        if (strcmp(ops[o], "Mod") == 0)
+            for (int i = 0; i < INPLACE_N; i++) y[i] = y[i] == 0 ? 1 : y[i];
+        dlc_node *n = binary(ops[o], opset, a, b);
+        if (strcmp(ops[o], "Mod") == 0) t_attr_int(n, "fmod", 1);
+        t_infer_ok(n);
+        t_run(n, (void *[]){x, y}, (void *[]){sep});
+        memcpy(inplace, x, sizeof x); /* over the first operand */
+        t_run(n, (void *[]){inplace, y}, (void *[]){inplace});
+        expect_same_bits(inplace, sep, INPLACE_N, ops[o]);
+        memcpy(inplace, y, sizeof y); /* over the second */
+        t_run(n, (void *[]){x, inplace}, (void *[]){inplace});
+        expect_same_bits(inplace, sep, INPLACE_N, ops[o]);
+        t_run(n, (void *[]){x, x}, (void *[]){sep}); /* x op x over x */
+        memcpy(inplace, x, sizeof x);
+        t_run(n, (void *[]){inplace, inplace}, (void *[]){inplace});
+        expect_same_bits(inplace, sep, INPLACE_N, ops[o]);
+        dlc_node *m = binary(ops[o], opset, a, row); /* broadcast row: over the full-size operand */
+        if (strcmp(ops[o], "Mod") == 0) t_attr_int(m, "fmod", 1);
+        t_infer_ok(m);
+        t_run(m, (void *[]){x, r}, (void *[]){sep});
+        memcpy(inplace, x, sizeof x);
+        t_run(m, (void *[]){inplace, r}, (void *[]){inplace});
+        expect_same_bits(inplace, sep, INPLACE_N, ops[o]);
+    }
+}

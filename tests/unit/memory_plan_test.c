@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "model_builders.h"
+#include "pass_harness.h"
 #include "passes/memory_plan.h"
 #include "passes/pipeline.h"
 
@@ -240,6 +241,12 @@ Test(memory_plan, copies_share_their_source_bytes) {
     dlc_graph_free(g);
 }
 
+static void t_expect_close(const float *got, const float *want, int n, double tol, int level, int output) {
+    for (int i = 0; i < n; i++)
+        cr_assert(fabs((double)got[i] - want[i]) <= tol * (1.0 + fabs((double)want[i])),
+                  "-O%d output %d [%d]: got %.9g, expected %.9g", level, output, i, got[i], want[i]);
+}
+
 static dlc_memory_plan plan_of(dlc_graph *g) {
     cr_assert_eq(dlc_infer_and_fold(g), DLC_OK, "%s", dlc_last_error());
     dlc_memory_plan plan;
@@ -456,4 +463,90 @@ Test(memory_plan, symbolic_shape_is_an_error_naming_the_tensor) {
     cr_assert_neq(dlc_memory_plan_build(g, &plan), DLC_OK);
     cr_assert(strstr(dlc_last_error(), "no static shape ([batch,3])") != NULL, "%s", dlc_last_error());
     dlc_graph_free(g);
+}
+
+/* ---- compiled models with in-place chains ---- */
+
+enum { CH_ROWS = 3, CH_COLS = 500 };
+
+static float chain_row(int j) { return (float)(j % 13) * 0.05f - 0.3f; }
+
+/* x: [3,500] -> Mul 2 -> Relu -> Add x -> Sigmoid -> Mul itself -> Sub row
+ * -> Tanh -> Max x -> Neg = y1; x -> Mul 0.5 -> LeakyRelu -> HardSigmoid ->
+ * Erf -> Softsign -> Abs -> Sqrt -> Reciprocal -> Neg -> Exp -> Clip ->
+ * Add x = y2. Every node after the first Mul of a chain but the last runs
+ * over its input (the last writes the caller's output). */
+static dlc_graph *in_place_chains(void) {
+    dlc_graph *g;
+    cr_assert_eq(dlc_graph_create("in_place_chains", &g), DLC_OK);
+    dlc_value *x = tb_value(g, "x", DLC_VALUE_INPUT, 2, (int64_t[]){CH_ROWS, CH_COLS});
+    float row[CH_COLS];
+    for (int j = 0; j < CH_COLS; j++) row[j] = chain_row(j);
+    dlc_value *rowc = tb_const(g, "row", 1, (int64_t[]){CH_COLS}, row);
+    dlc_value *v = ph_op(g, "m2", "Mul", 2, (dlc_value *[]){x, ph_scalar(g, "two", 2.0f)});
+    v = ph_op(g, "relu", "Relu", 1, &v);
+    v = ph_op(g, "add_x", "Add", 2, (dlc_value *[]){v, x});
+    v = ph_op(g, "sig", "Sigmoid", 1, &v);
+    v = ph_op(g, "sq", "Mul", 2, (dlc_value *[]){v, v});
+    v = ph_op(g, "sub_row", "Sub", 2, (dlc_value *[]){v, rowc});
+    v = ph_op(g, "tanh", "Tanh", 1, &v);
+    v = ph_op(g, "max_x", "Max", 2, (dlc_value *[]){x, v});
+    dlc_value *y1 = ph_op(g, "neg", "Neg", 1, &v);
+    dlc_value *w = ph_op(g, "m05", "Mul", 2, (dlc_value *[]){x, ph_scalar(g, "half", 0.5f)});
+    const char *unary_ops[] = {"LeakyRelu", "HardSigmoid", "Erf", "Softsign", "Abs", "Sqrt", "Reciprocal", "Neg",
+                               "Exp"};
+    for (size_t k = 0; k < sizeof unary_ops / sizeof unary_ops[0]; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "u%zu", k);
+        w = ph_op(g, name, unary_ops[k], 1, &w);
+    }
+    w = ph_op(g, "clip", "Clip", 3, (dlc_value *[]){w, ph_scalar(g, "lo", 0.4f), ph_scalar(g, "hi", 0.9f)});
+    dlc_value *y2 = ph_op(g, "add_x2", "Add", 2, (dlc_value *[]){w, x});
+    tb_set_io(g, 1, &x, 2, (dlc_value *[]){y1, y2});
+    return g;
+}
+
+static void in_place_reference(const float *x, float *y1, float *y2) {
+    for (int i = 0; i < CH_ROWS * CH_COLS; i++) {
+        double v = x[i], a = fmax(2 * v, 0) + v, s = 1 / (1 + exp(-a));
+        double t = tanh(s * s - chain_row(i % CH_COLS));
+        y1[i] = (float)-fmax(v, t);
+        double w = 0.5 * v;
+        w = w < 0 ? 0.01 * w : w;
+        w = fmax(0, fmin(1, 0.2 * w + 0.5));
+        w = erf(w);
+        w = w / (1 + fabs(w));
+        w = exp(-1 / sqrt(fabs(w)));
+        y2[i] = (float)(fmin(0.9, fmax(0.4, w)) + v);
+    }
+}
+
+/* The plan puts 17 of the 21 nodes over their input, and the compiled
+ * model (LLVM-vectorized bitcode kernels, in place) gives the reference
+ * values at -O0 and -O2 alike. */
+Test(memory_plan, compiled_in_place_chains_match_the_reference) {
+    dlc_graph *g = in_place_chains();
+    dlc_memory_plan plan = plan_of(g);
+    int in_place = 0;
+    for (int id = 0; id < g->num_values; id++) in_place += plan.alias_of[id] >= 0;
+    cr_assert_eq(in_place, 17, "%d values in place", in_place);
+    /* one buffer for each chain in turn, rounded to the 64-byte alignment */
+    cr_assert_eq(plan.arena_size, (CH_ROWS * CH_COLS * sizeof(float) + 63) / 64 * 64, "%llu",
+                 (unsigned long long)plan.arena_size);
+    dlc_memory_plan_free(&plan);
+    dlc_graph_free(g);
+
+    static float x[CH_ROWS * CH_COLS], want1[CH_ROWS * CH_COLS], want2[CH_ROWS * CH_COLS];
+    ph_fill(x, CH_ROWS * CH_COLS, 0); /* what ph_compile_run feeds input 0 */
+    in_place_reference(x, want1, want2);
+    for (int level = 0; level <= 2; level += 2) {
+        ph_result r = ph_compile_run(in_place_chains, level);
+        cr_assert_eq(r.count, 2);
+        for (int o = 0; o < 2; o++) {
+            cr_assert_eq(r.numel[o], CH_ROWS * CH_COLS);
+            t_expect_close(r.data[o], o == 0 ? want1 : want2, CH_ROWS * CH_COLS, 2e-5, level, o);
+            free(r.data[o]);
+        }
+    }
+    ph_expect_same_outputs(in_place_chains, 1e-6);
 }
