@@ -144,7 +144,8 @@ dlc_status dlc_compile_graph(dlc_graph *g, const dlc_compile_options *opts_in, c
     dlc_memory_plan plan;
     DLC_TRY(dlc_memory_plan_build(g, &plan));
     if (opts->log)
-        fprintf(opts->log, "compile: arena %llu bytes, weights %llu bytes\n", (unsigned long long)plan.arena_size,
+        fprintf(opts->log, "compile: arena %llu bytes (%d nodes in place, %d copies shared), weights %llu bytes\n",
+                (unsigned long long)plan.arena_size, plan.num_in_place, plan.num_copies_shared,
                 (unsigned long long)plan.weights_size);
     dlc_status st = dlc_llvm_compile(g, &plan, NULL, opts, out_path);
     dlc_memory_plan_free(&plan);

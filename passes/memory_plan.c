@@ -258,7 +258,7 @@ static int32_t inplace_source(const dlc_graph *g, const dlc_memory_plan *plan, c
  *   source and destination equal and copies nothing.
  * - An elementwise node whose input dies there (inplace_source): the output
  *   overwrites it, so the arena shrinks and the data stays in cache. */
-static dlc_status plan_aliases(const dlc_graph *g, const dlc_memory_plan *plan, int32_t *last) {
+static dlc_status plan_aliases(const dlc_graph *g, bool in_place, dlc_memory_plan *plan, int32_t *last) {
     char kernel[64];
     for (int32_t pos = 0; pos < g->num_nodes; pos++) {
         const dlc_node *node = g->nodes[pos];
@@ -275,9 +275,11 @@ static dlc_status plan_aliases(const dlc_graph *g, const dlc_memory_plan *plan, 
             bool input = plan->values[root].kind == DLC_LOC_INPUT;
             if (!arena && !input) continue;
         } else {
-            int32_t eligible = inplace_operands(kernel);
+            int32_t eligible = in_place ? inplace_operands(kernel) : 0;
             if (eligible == 0 || (root = inplace_source(g, plan, last, pos, eligible)) < 0) continue;
         }
+        if (strcmp(kernel, "copy") == 0) plan->num_copies_shared++;
+        else plan->num_in_place++;
         plan->alias_of[out->id] = root;
         if (last[out->id] > last[root]) last[root] = last[out->id];
     }
@@ -346,9 +348,8 @@ static dlc_status plan_arena(const dlc_graph *g, const int32_t *first, const int
     return st;
 }
 
-dlc_status dlc_memory_plan_build(const dlc_graph *g, dlc_memory_plan *out_plan) {
-    memset(out_plan, 0, sizeof *out_plan);
-    if (g == NULL) return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "memory plan: graph is NULL");
+/* One plan, with or without in-place elementwise nodes. */
+static dlc_status build_plan(const dlc_graph *g, bool in_place, dlc_memory_plan *out_plan) {
     dlc_memory_plan plan = {.num_values = g->num_values, .num_nodes = g->num_nodes, .alignment = PLAN_ALIGNMENT};
     size_t nv = (size_t)g->num_values + 1, nn = (size_t)g->num_nodes + 1;
     plan.values = calloc(nv, sizeof *plan.values);
@@ -381,7 +382,7 @@ dlc_status dlc_memory_plan_build(const dlc_graph *g, dlc_memory_plan *out_plan) 
         }
         st = plan_weights(g, used, &plan);
     }
-    if (st == DLC_OK) st = plan_aliases(g, &plan, last);
+    if (st == DLC_OK) st = plan_aliases(g, in_place, &plan, last);
     if (st == DLC_OK) st = plan_arena(g, first, last, &plan);
     free(first);
     free(last);
@@ -391,5 +392,29 @@ dlc_status dlc_memory_plan_build(const dlc_graph *g, dlc_memory_plan *out_plan) 
         return st;
     }
     *out_plan = plan;
+    return DLC_OK;
+}
+
+/* Greedy placement is not optimal: a run of in-place nodes is one buffer
+ * alive over the whole run, which can pack worse than the short-lived
+ * buffers it replaces (resnet50 at -O0: 15.8 MB of arena without in-place
+ * nodes, 17.1 MB with). The plan without them is kept when it is smaller. */
+dlc_status dlc_memory_plan_build(const dlc_graph *g, dlc_memory_plan *out_plan) {
+    memset(out_plan, 0, sizeof *out_plan);
+    if (g == NULL) return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "memory plan: graph is NULL");
+    dlc_memory_plan plan, plain;
+    DLC_TRY(build_plan(g, true, &plan));
+    if (plan.num_in_place == 0) {
+        *out_plan = plan;
+        return DLC_OK;
+    }
+    dlc_status st = build_plan(g, false, &plain);
+    if (st != DLC_OK) {
+        dlc_memory_plan_free(&plan);
+        return st;
+    }
+    bool smaller = plain.arena_size < plan.arena_size;
+    dlc_memory_plan_free(smaller ? &plan : &plain);
+    *out_plan = smaller ? plain : plan;
     return DLC_OK;
 }

@@ -42,6 +42,8 @@ typedef struct dlc_memory_plan {
      * graph input, output or weight. The source's lifetime is extended over
      * the alias's readers. */
     int32_t *alias_of;
+    int32_t num_copies_shared; /* copy nodes whose output is their input's bytes */
+    int32_t num_in_place;      /* elementwise nodes writing over their input */
 } dlc_memory_plan;
 
 /* Plans g (static shapes, nodes in run order). Workspace sizes come from the

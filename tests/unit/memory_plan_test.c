@@ -66,6 +66,8 @@ Test(memory_plan, elementwise_chain_runs_in_place) {
     cr_assert_eq(plan.alias_of[v[4]->id], -1);
     cr_assert_eq(plan.values[v[4]->id].kind, DLC_LOC_OUTPUT);
     cr_assert_eq(plan.arena_size, 8 * 16 * sizeof(float));
+    cr_assert_eq(plan.num_in_place, 3);
+    cr_assert_eq(plan.num_copies_shared, 0);
     dlc_memory_plan_free(&plan);
     dlc_graph_free(g);
 }
@@ -384,6 +386,8 @@ Test(memory_plan, in_place_through_copy_aliases) {
     cr_assert_eq(plan.alias_of[r->id], a->id);
     cr_assert_eq(plan.alias_of[h->id], a->id);
     cr_assert_eq(plan.alias_of[q->id], -1, "h, an alias of r's bytes, is read after q");
+    cr_assert_eq(plan.num_in_place, 1);
+    cr_assert_eq(plan.num_copies_shared, 2);
     cr_assert_neq(plan.values[q->id].offset, plan.values[a->id].offset);
     dlc_memory_plan_free(&plan);
     dlc_graph_free(g);
@@ -530,6 +534,7 @@ Test(memory_plan, compiled_in_place_chains_match_the_reference) {
     int in_place = 0;
     for (int id = 0; id < g->num_values; id++) in_place += plan.alias_of[id] >= 0;
     cr_assert_eq(in_place, 17, "%d values in place", in_place);
+    cr_assert_eq(plan.num_in_place, 17);
     /* one buffer for each chain in turn, rounded to the 64-byte alignment */
     cr_assert_eq(plan.arena_size, (CH_ROWS * CH_COLS * sizeof(float) + 63) / 64 * 64, "%llu",
                  (unsigned long long)plan.arena_size);
