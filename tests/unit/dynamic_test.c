@@ -164,3 +164,66 @@ Test(dynamic, constants_equal_at_one_size_stay_apart) {
     dlc_model_free(model);
     tb_rmdir(dir);
 }
+
+/* s = Relu(row) + Relu(x), row [1,16], x [batch,16]: the samples' plans
+ * (batch >= 2) write s over Relu(x), which dies at the Add; at batch 1 the
+ * row is full-size too, and the general program still runs there (the
+ * size-1 check). The one artifact must give the reference at every size,
+ * 1 included (the slot of an in-place group is shared only when every
+ * member has the root's size polynomial: codegen/dynamic.c
+ * mark_shared_roots). */
+static dlc_graph *broadcast_at_one_graph(void) {
+    dlc_graph *g;
+    cr_assert_eq(dlc_graph_create("bcast_one", &g), DLC_OK);
+    int32_t sym;
+    cr_assert_eq(dlc_graph_symbol(g, "batch", &sym), DLC_OK);
+    dlc_value *x = tb_value(g, "x", DLC_VALUE_INPUT, 2, (int64_t[]){1, 16});
+    x->shape.dims[0] = (dlc_dim){-1, sym};
+    dlc_value *row = tb_value(g, "row", DLC_VALUE_INPUT, 2, (int64_t[]){1, 16});
+    dlc_value *rv = tb_value(g, "rv", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *xv = tb_value(g, "xv", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *s = tb_value(g, "s", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    dlc_value *y = tb_value(g, "y", DLC_VALUE_INTERMEDIATE, -1, NULL);
+    tb_node(g, "relu_row", "Relu", 1, &row, rv);
+    tb_node(g, "relu_x", "Relu", 1, &x, xv);
+    tb_node(g, "add", "Add", 2, (dlc_value *[]){rv, xv}, s);
+    tb_node(g, "neg", "Neg", 1, &s, y);
+    tb_set_io(g, 2, (dlc_value *[]){x, row}, 1, &y);
+    return g;
+}
+
+Test(dynamic, in_place_over_an_operand_full_size_at_one_size_only) {
+    char dir[64], so[256];
+    tb_mkdtemp(dir, sizeof dir);
+    snprintf(so, sizeof so, "%s/bcast.so", dir);
+    dlc_graph *g = broadcast_at_one_graph();
+    dlc_compile_options opts;
+    dlc_compile_options_init(&opts);
+    opts.opt_level = 0; /* keep the nodes apart (-O1 fuses them into one chain) */
+    cr_assert_eq(dlc_compile_graph(g, &opts, so), DLC_OK, "%s", dlc_last_error());
+    dlc_graph_free(g);
+    dlc_model *model;
+    cr_assert_eq(dlc_model_load(so, &model), DLC_OK, "%s", dlc_last_error());
+    cr_assert_gt(model->desc->num_symbols, 0);
+    dlc_session *session;
+    cr_assert_eq(dlc_session_create(model, NULL, &session), DLC_OK, "%s", dlc_last_error());
+    const int64_t sizes[] = {1, 3, 1, 4, 2};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        int64_t n = sizes[k];
+        float x[4 * 16], row[16], y[4 * 16];
+        for (int64_t i = 0; i < n * 16; i++) x[i] = (float)((i * 5 + k) % 11) - 5.0f;
+        for (int j = 0; j < 16; j++) row[j] = (float)(j % 7) - 3.0f;
+        dlc_tensor in[2] = {{DLC_FLOAT32, 2, {n, 16}, x, (size_t)(n * 16) * sizeof(float)},
+                            {DLC_FLOAT32, 2, {1, 16}, row, sizeof row}};
+        dlc_tensor out = {.data = y, .size_bytes = sizeof y};
+        cr_assert_eq(dlc_session_run(session, in, 2, &out, 1), DLC_OK, "n=%lld: %s", (long long)n, dlc_last_error());
+        cr_assert_eq(out.dims[0], n);
+        for (int64_t i = 0; i < n * 16; i++) {
+            float want = -((row[i % 16] > 0 ? row[i % 16] : 0) + (x[i] > 0 ? x[i] : 0));
+            cr_assert_eq(y[i], want, "n=%lld y[%lld]: %g, expected %g", (long long)n, (long long)i, y[i], want);
+        }
+    }
+    dlc_session_free(session);
+    dlc_model_free(model);
+    tb_rmdir(dir);
+}
