@@ -21,6 +21,7 @@
  * block as it completes (per output row for depthwise convolutions). */
 #include <stdbool.h>
 
+#include "kernels/conv.h"
 #include "kernels/gemm.h"
 #include "kernels/kvalue.h"
 
@@ -33,6 +34,7 @@ typedef struct conv_geom {
     int64_t in_plane, out_plane, kvol;
     bool has_bias;
     dlc_epilogue ep; /* residual and activation (bias and pointers set per GEMM) */
+    int64_t packed_nr; /* > 0: W is pre-packed for the pixel-major GEMM (conv.h) */
 } conv_geom;
 
 static conv_geom conv_geometry(const dlc_kparams *p, bool transpose) {
@@ -63,6 +65,7 @@ static conv_geom conv_geometry(const dlc_kparams *p, bool transpose) {
     g.has_bias = p->num_inputs > 2 && dlc_kp_in(p, 2)->dtype != 0;
     g.ep = (dlc_epilogue){.residual_ld = g.out_plane};
     dlc_epilogue_read(p, 10, 0, &g.ep);
+    g.packed_nr = !transpose && p->num_ints > 11 ? ints[11] : 0;
     return g;
 }
 
@@ -212,6 +215,91 @@ static void conv_gemm(const conv_job *job) {
         conv_gemm_one(job, it / g->group, it % g->group, true, ctx->workspace, ctx->workspace_size);
 }
 
+/* ---- conv, float32, pixel-major GEMM (conv.h) ------------------------------------- */
+
+static int64_t align64(int64_t bytes) { return (bytes + 63) / 64 * 64; }
+
+/* Bytes of the [pixels, M] product the pixel-major path transposes into Y. */
+static int64_t pixel_major_tmp_bytes(const conv_geom *g) { return align64(g->out_plane * g->M * 4); }
+
+typedef struct transpose_job {
+    const conv_geom *g;
+    const float *tmp; /* [pixels, M] */
+    float *y;         /* [M, pixels] of this image */
+    dlc_epilogue ep;  /* rows: output channels */
+} transpose_job;
+
+enum { TRANSPOSE_BLOCK = 16 };
+
+/* Output channels [begin, end) x TRANSPOSE_BLOCK: their rows of Y written
+ * from the product's columns, then the bias, residual and activation while
+ * the rows are in L1. */
+static void transpose_channels(void *arg, int64_t begin, int64_t end) {
+    const transpose_job *job = arg;
+    const int64_t P = job->g->out_plane, M = job->g->M;
+    for (int64_t blk = begin; blk < end; blk++) {
+        int64_t o0 = blk * TRANSPOSE_BLOCK, o1 = min64(M, o0 + TRANSPOSE_BLOCK);
+        for (int64_t p0 = 0; p0 < P; p0 += TRANSPOSE_BLOCK) {
+            int64_t p1 = min64(P, p0 + TRANSPOSE_BLOCK);
+            for (int64_t o = o0; o < o1; o++)
+                for (int64_t q = p0; q < p1; q++) job->y[o * P + q] = job->tmp[q * M + o];
+        }
+        if (dlc_epilogue_active(&job->ep)) dlc_epilogue_apply(&job->ep, job->y, P, o0, o1, 0, P);
+    }
+}
+
+/* Y^T[pixels, M] = im2col(X)^T x W^T with W^T pre-packed at compile time:
+ * for small feature maps, whose pixel count pads badly to the GEMM's
+ * column panels while the channel counts are multiples of them, and whose
+ * long weight rows (K >= 1024) would alias in L1 when read in place. The
+ * product is then transposed into Y. Group 1 only (the pass checks). */
+static void conv_pixel_major(const conv_job *job, char *ws, int64_t ws_size) {
+    const conv_geom *g = job->g;
+    const int64_t K = g->C * g->kvol, P = g->out_plane;
+    float *tmp = (float *)(void *)ws;
+    int64_t tmp_bytes = pixel_major_tmp_bytes(g);
+    for (int64_t n = 0; n < g->N; n++) {
+        dlc_im2col view = {.x = job->x + n * g->C * g->in_plane, .channels = g->C};
+        if (job->xpad != NULL)
+            view.x = job->xpad + n * g->C * job->xpad_dims[0] * job->xpad_dims[1] * job->xpad_dims[2];
+        for (int i = 0; i < 3; i++) {
+            view.in[i] = job->xpad != NULL ? job->xpad_dims[i] : g->in[i];
+            view.kernel[i] = g->kernel[i];
+            view.out[i] = g->out[i];
+            view.stride[i] = g->stride[i];
+            view.dilation[i] = g->dil[i];
+            view.pad[i] = job->xpad != NULL ? 0 : g->pad[i];
+        }
+        dlc_gemm_operand a = {.im2col = &view};
+        dlc_gemm_operand b = {.data = job->w, .packed_nr = g->packed_nr};
+        dlc_sgemm(job->ctx, P, g->M, K, 1.0f, &a, &b, 0.0f, tmp, g->M, ws + tmp_bytes, ws_size - tmp_bytes);
+        transpose_job tj = {.g = g, .tmp = tmp, .y = job->y + n * g->M * P, .ep = g->ep};
+        if (g->has_bias) tj.ep.bias = job->b, tj.ep.bias_rs = 1, tj.ep.bias_cs = 0;
+        if (job->residual != NULL) tj.ep.residual = job->residual + n * g->M * P;
+        int64_t blocks = (g->M + TRANSPOSE_BLOCK - 1) / TRANSPOSE_BLOCK;
+        dlc_parallel_for(job->ctx, blocks, max64(1, 4096 / max64(1, P * TRANSPOSE_BLOCK)), transpose_channels, &tj);
+    }
+}
+
+/* Multiply-adds one element of the pixel-major product costs to transpose
+ * into Y (a strided read and a write, next to 16 FMAs a cycle). */
+#define PIXEL_MAJOR_TRANSPOSE_COST 32
+
+int64_t dlc_conv_pixel_major_nr(int64_t M, int64_t pixels, int64_t K) {
+    int64_t nr = dlc_sgemm_pack_nr(pixels, M);
+    if (M % nr != 0 || pixels < 2 || K < 1) return 0;
+    double channel_major = (double)dlc_sgemm_tile_macs(M, pixels, K, 0);
+    /* weight rows 4 KiB apart, read in place, share L1 sets */
+    if (K % 1024 == 0) channel_major *= 1.1;
+    double pixel_major = (double)dlc_sgemm_tile_macs(pixels, M, K, nr) + PIXEL_MAJOR_TRANSPOSE_COST * (double)(pixels * M);
+    return pixel_major < channel_major ? nr : 0;
+}
+
+void dlc_conv_pack_weights(int64_t M, int64_t K, const float *w, int64_t nr, float *dst) {
+    dlc_gemm_operand wt = {.data = w, .row_stride = 1, .col_stride = K}; /* W^T[K, M] */
+    dlc_sgemm_pack_b(K, M, &wt, nr, dst);
+}
+
 /* ---- conv, float32, depthwise ------------------------------------------------------ */
 
 /* One output plane (image n, output channel oc) of a convolution whose group
@@ -299,6 +387,9 @@ int64_t dlc_kernel_conv_workspace(const dlc_kparams *p) {
     if (dlc_kp_out(p, 0)->dtype != DLC_KT_FLOAT32) return 0;
     conv_geom g = conv_geometry(p, false);
     if (conv_is_depthwise(&g)) return 0;
+    if (g.packed_nr > 0)
+        return conv_padded_bytes(&g) + pixel_major_tmp_bytes(&g) +
+               dlc_sgemm_workspace_packed(g.out_plane, g.M, g.C * g.kvol);
     return conv_padded_bytes(&g) + dlc_sgemm_workspace(g.Mg, g.out_plane, g.Cg * g.kvol);
 }
 
@@ -315,6 +406,7 @@ int32_t dlc_kernel_conv(const dlc_kparams *p, void *const *inputs, void *const *
     }
     conv_job job = {.g = &g, .x = inputs[0], .w = inputs[1], .b = bias, .residual = residual, .y = outputs[0],
                     .ctx = ctx, .workspace = ctx->workspace};
+    if (g.packed_nr > 0 && g.group != 1) return DLC_KERR_UNSUPPORTED;
     if (conv_is_depthwise(&g)) {
         dlc_parallel_for(ctx, g.N * g.M, max64(1, 65536 / max64(1, g.out_plane * g.kvol)), depthwise_range, &job);
         return DLC_KOK;
@@ -330,7 +422,8 @@ int32_t dlc_kernel_conv(const dlc_kparams *p, void *const *inputs, void *const *
     gemm_ctx.workspace_size = ctx->workspace_size - pad_bytes;
     job.ctx = &gemm_ctx;
     job.workspace = gemm_ctx.workspace;
-    conv_gemm(&job);
+    if (g.packed_nr > 0) conv_pixel_major(&job, gemm_ctx.workspace, gemm_ctx.workspace_size);
+    else conv_gemm(&job);
     return DLC_KOK;
 }
 

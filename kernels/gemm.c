@@ -70,14 +70,30 @@ int64_t dlc_sgemm_workspace_packed(int64_t M, int64_t N, int64_t K) {
 
 /* ---- packing --------------------------------------------------------- */
 
+static void pack_im2col(const dlc_im2col *v, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int64_t nr,
+                       float *restrict dst);
+
 /* A[i0:i0+mc, k0:k0+kc] * alpha into mr-row panels: panel p holds rows
- * p*mr.. as kc columns of mr values (zero rows pad the last panel). */
+ * p*mr.. as kc columns of mr values (zero rows pad the last panel). An
+ * im2col A (a pixel-major convolution: rows are output pixels) is the
+ * transpose of the B view, and its mr-row panels are laid out exactly as
+ * B's nr-column panels with nr = mr. */
 static void pack_a(const dlc_gemm_operand *A, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float alpha,
                    int64_t mr, float *restrict dst) {
+    if (A->im2col != NULL) {
+        pack_im2col(A->im2col, k0, kc, i0, mc, mr, dst);
+        return;
+    }
     for (int64_t ip = 0; ip < mc; ip += mr) {
         int64_t rows = min64(mr, mc - ip);
         float *restrict panel = dst + ip * kc;
         const float *src = A->data + (i0 + ip) * A->row_stride + k0 * A->col_stride;
+        if (A->row_stride == 1 && rows == mr && alpha == 1.0f) {
+            /* a transposed A: each k's mr values are contiguous */
+            for (int64_t k = 0; k < kc; k++)
+                for (int64_t r = 0; r < mr; r++) panel[k * mr + r] = src[k * A->col_stride + r];
+            continue;
+        }
         for (int64_t k = 0; k < kc; k++)
             for (int64_t r = 0; r < mr; r++)
                 panel[k * mr + r] = r < rows ? alpha * src[r * A->row_stride + k * A->col_stride] : 0.0f;
@@ -206,11 +222,16 @@ static void pack_b_im2col_inside(const dlc_im2col *v, int64_t k0, int64_t kc, in
     }
 }
 
+static void pack_im2col(const dlc_im2col *v, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int64_t nr,
+                        float *restrict dst) {
+    if (im2col_unpadded(v)) pack_b_im2col_inside(v, k0, kc, j0, nc, nr, dst);
+    else pack_b_im2col_general(v, k0, kc, j0, nc, nr, dst);
+}
+
 static void pack_b(const dlc_gemm_operand *B, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int64_t nr,
                    float *restrict dst) {
     if (B->im2col == NULL) pack_b_dense(B, k0, kc, j0, nc, nr, dst);
-    else if (im2col_unpadded(B->im2col)) pack_b_im2col_inside(B->im2col, k0, kc, j0, nc, nr, dst);
-    else pack_b_im2col_general(B->im2col, k0, kc, j0, nc, nr, dst);
+    else pack_im2col(B->im2col, k0, kc, j0, nc, nr, dst);
 }
 
 /* The whole of B as gemm_block would pack it slice by slice, each slice's
@@ -337,6 +358,13 @@ int64_t dlc_sgemm_pack_nr(int64_t M, int64_t N) {
     return tile_choice(M, N, 0) == TILE_NARROW ? GEMM_NR_NARROW : GEMM_NR;
 }
 
+int64_t dlc_sgemm_tile_macs(int64_t M, int64_t N, int64_t K, int64_t nr) {
+    int tile = tile_choice(M, N, nr);
+    int64_t mr = tile == TILE_SQUARE ? GEMM_MR_SQUARE : tile == TILE_NARROW ? GEMM_MR_NARROW : GEMM_MR;
+    int64_t tile_nr = tile == TILE_NARROW ? GEMM_NR_NARROW : GEMM_NR;
+    return round_up(M, mr) * round_up(N, tile_nr) * K;
+}
+
 static void gemm_pick_tile(gemm_problem *p) {
     int tile = tile_choice(p->M, p->N, p->B->packed_nr);
     if (tile == TILE_SQUARE) {
@@ -352,7 +380,7 @@ static void gemm_pick_tile(gemm_problem *p) {
     /* A row-major A needs no packing: the micro-kernel broadcasts from mr
      * rows in place (mr sequential streams), so constant weights are never
      * copied at run time. Only the last, partial row panel is packed. */
-    p->direct_a = p->A->col_stride == 1 && p->alpha == 1.0f;
+    p->direct_a = p->A->im2col == NULL && p->A->col_stride == 1 && p->alpha == 1.0f;
     p->n_padded = round_up(p->N, p->nr);
 }
 
@@ -543,7 +571,7 @@ static void gemv_packed(const dlc_kctx *ctx, int64_t N, int64_t K, float alpha, 
 /* Returns 1 when the product was handled as a matrix-vector product. */
 static int try_gemv(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
                     const dlc_gemm_operand *B, float beta, float *C, int64_t ldc) {
-    if (B->im2col != NULL) return 0;
+    if (A->im2col != NULL || B->im2col != NULL) return 0;
     if (B->packed_nr > 0) {
         if (M != 1) return 0;
         gemv_packed(ctx, N, K, alpha, A, B, beta, C);
@@ -575,9 +603,10 @@ static int try_gemv(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float 
 }
 
 /* Cost model of the task split, in multiply-adds: a task computes its
- * rows x columns padded to the tile, and packs its own columns of B (each
- * packed element costs about as much as this many multiply-adds: a copy or
- * gather next to 16 FMAs a cycle). */
+ * rows x columns padded to the tile, packs its own columns of B and, unless
+ * A is read in place, its own rows of A once per column block (each packed
+ * element costs about as much as this many multiply-adds: a copy or gather
+ * next to 16 FMAs a cycle). */
 #define PLAN_PACK_B_COST 12
 #define PLAN_TASK_OVERHEAD 4096
 
@@ -585,6 +614,7 @@ static int64_t task_cost(const gemm_problem *p, int64_t rows, int64_t cols) {
     int64_t cols_padded = round_up(cols, p->nr);
     /* a B pre-packed at compile time is read in place: splitting rows costs no repacking */
     int64_t pack = p->B->packed_nr > 0 ? 0 : PLAN_PACK_B_COST * cols_padded * p->K;
+    if (!p->direct_a) pack += PLAN_PACK_B_COST * round_up(rows, p->mr) * p->K * ceil_div(cols, GEMM_NC);
     return round_up(rows, p->mr) * cols_padded * p->K + pack + PLAN_TASK_OVERHEAD;
 }
 

@@ -35,7 +35,9 @@ typedef struct dlc_im2col {
 typedef struct dlc_gemm_operand {
     const float *data;       /* element (r, c) = data[r * row_stride + c * col_stride] */
     int64_t row_stride, col_stride;
-    const dlc_im2col *im2col; /* B only: non-NULL replaces data/strides */
+    /* non-NULL replaces data/strides: B = the im2col matrix [K, pixels], or
+     * A = its transpose [pixels, K] (a pixel-major convolution) */
+    const dlc_im2col *im2col;
     /* B only: > 0 means data holds B pre-packed by dlc_sgemm_pack_b for this
      * panel width (strides and im2col unused). */
     int64_t packed_nr;
@@ -85,6 +87,9 @@ void dlc_sgemm_single_ep(int64_t M, int64_t N, int64_t K, float alpha, const dlc
 /* The panel width to pack B[K,N] for, M rows of A (M < 0: not known at
  * compile time, e.g. a sequence length; the choice then depends on N only). */
 int64_t dlc_sgemm_pack_nr(int64_t M, int64_t N);
+/* Multiply-adds the product runs, padding to its register tile included
+ * (nr > 0: B packed for that width). */
+int64_t dlc_sgemm_tile_macs(int64_t M, int64_t N, int64_t K, int64_t nr);
 /* Floats of the packed form (16 or 32 for nr). */
 int64_t dlc_sgemm_packed_b_floats(int64_t K, int64_t N, int64_t nr);
 /* Packs B (read through its strides; not im2col, not packed) into dst. */

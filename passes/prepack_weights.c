@@ -14,11 +14,16 @@
  * rows; when sizes vary (one artifact for every sequence length, and
  * M == 1 decode steps too) it depends on N alone, so that every sample of
  * the pipeline packs the same bytes and the products use the tiles of that
- * width whatever M is. */
+ * width whatever M is.
+ *
+ * A Conv on a small feature map gets its weight transposed and packed for
+ * the pixel-major product instead (kernels/conv.h), when the GEMM's tile
+ * padding says that is cheaper: ResNet-50's 14x14 and 7x7 stages. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ir/op_registry.h"
+#include "kernels/conv.h"
 #include "kernels/gemm.h"
 #include "passes/pipeline.h"
 #include "runtime/status.h"
@@ -77,9 +82,50 @@ static dlc_status prepack_node(dlc_graph *g, dlc_node *node, bool rows_known, bo
     return DLC_OK;
 }
 
+/* A group-1 float32 Conv with a constant weight whose pixel-major product
+ * (kernels/conv.h) is expected to beat the channel-major one gets W^T
+ * packed into panels, in a new constant of W's shape, and DLC_ATTR_PACKED_W.
+ * The choice depends on the feature map, so its sizes must be known; the
+ * batch may vary (the kernel loops over images). */
+static dlc_status prepack_conv(dlc_graph *g, dlc_node *node, bool *changed) {
+    if (!is_op(node, "Conv") || node->num_inputs < 2 || node->num_outputs != 1) return DLC_OK;
+    if (dlc_node_attr(node, DLC_ATTR_PACKED_W) != NULL || dlc_node_attr_int(node, "group", 1) != 1) return DLC_OK;
+    dlc_value *x = node->inputs[0], *w = node->inputs[1], *y = node->outputs[0];
+    if (x == NULL || w == NULL || y == NULL || w->kind != DLC_VALUE_CONST || w->data == NULL ||
+        w->dtype != DLC_FLOAT32 || x->dtype != DLC_FLOAT32 || y->dtype != DLC_FLOAT32 || w->shape.rank < 3 ||
+        y->shape.rank != w->shape.rank || !dlc_shape_is_static(&w->shape))
+        return DLC_OK;
+    for (int32_t d = 1; d < y->shape.rank; d++)
+        if (!dlc_dim_is_static(y->shape.dims[d])) return DLC_OK;
+    int64_t M = w->shape.dims[0].value, K = dlc_value_numel(w) / (M > 0 ? M : 1), pixels = 1;
+    for (int32_t d = 2; d < y->shape.rank; d++) pixels *= y->shape.dims[d].value;
+    if (M < 1 || y->shape.dims[1].value != M) return DLC_OK;
+    int64_t nr = dlc_conv_pixel_major_nr(M, pixels, K);
+    if (nr == 0) return DLC_OK;
+    float *packed = malloc((size_t)(M * K) * sizeof *packed);
+    if (packed == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "prepack-weights: out of memory");
+    dlc_conv_pack_weights(M, K, w->data, nr, packed);
+    char name[512];
+    snprintf(name, sizeof name, "%s/pixel_major%lld", w->name, (long long)nr);
+    if (dlc_graph_find_value(g, name) != NULL)
+        snprintf(name, sizeof name, "%s/pixel_major%lld_%d", w->name, (long long)nr, node->id);
+    dlc_value *pv;
+    dlc_status st = dlc_graph_add_const(g, name, DLC_FLOAT32, &w->shape, packed, (size_t)(M * K) * sizeof *packed, &pv);
+    free(packed);
+    DLC_TRY(st);
+    dlc_attr attr = {.name = (char *)DLC_ATTR_PACKED_W, .type = DLC_ATTR_INTS, .ints = &nr, .count = 1};
+    DLC_TRY(dlc_node_add_attr(node, &attr));
+    node->inputs[1] = pv;
+    *changed = true;
+    return DLC_OK;
+}
+
 static dlc_status prepack(dlc_graph *g, bool rows_known, bool *out_changed) {
     *out_changed = false;
-    for (int32_t n = 0; n < g->num_nodes; n++) DLC_TRY(prepack_node(g, g->nodes[n], rows_known, out_changed));
+    for (int32_t n = 0; n < g->num_nodes; n++) {
+        DLC_TRY(prepack_node(g, g->nodes[n], rows_known, out_changed));
+        DLC_TRY(prepack_conv(g, g->nodes[n], out_changed));
+    }
     if (*out_changed) {
         /* plain weights nothing else reads go */
         dlc_graph_update_uses(g);

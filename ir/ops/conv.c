@@ -7,6 +7,7 @@
 #include "ir/op_registry.h"
 #include "ir/ops/epilogue.h"
 #include "ir/ops/spatial.h"
+#include "kernels/epilogue.h"
 #include "runtime/status.h"
 
 /* X, W and the optional B share one float dtype. */
@@ -94,6 +95,27 @@ static dlc_status conv_infer(dlc_graph *g, dlc_node *node) {
     return dlc_epilogue_check(g, node, 3);
 }
 
+/* ints [act, nr] after the window (the activation slot, "none" when nothing
+ * is fused, keeps nr at a fixed position) when W is pre-packed. */
+static dlc_status push_packed_w(const dlc_node *node, int64_t group, dlc_kcall *call) {
+    int32_t n;
+    const int64_t *nr = dlc_node_attr_ints(node, DLC_ATTR_PACKED_W, &n);
+    if (nr == NULL) return DLC_OK;
+    const dlc_value *wt = node->inputs[1];
+    if (n != 1 || (nr[0] != 16 && nr[0] != 32) || group != 1 || wt->dtype != DLC_FLOAT32 ||
+        !dlc_dim_is_static(wt->shape.dims[0]) || wt->shape.dims[0].value % nr[0] != 0) {
+        char where[256];
+        return dlc_fail(DLC_ERR_INTERNAL, "node %s: weight '%s' does not match its %s attribute",
+                        dlc_node_describe(node, where, sizeof where), wt->name, DLC_ATTR_PACKED_W);
+    }
+    if (dlc_node_attr_string(node, DLC_ACTIVATION_ATTR, NULL) == NULL) {
+        DLC_TRY(dlc_kcall_push_int(call, DLC_EP_NONE));
+        DLC_TRY(dlc_kcall_push_float(call, 0.0));
+        DLC_TRY(dlc_kcall_push_float(call, 0.0));
+    }
+    return dlc_kcall_push_int(call, nr[0]);
+}
+
 static dlc_status conv_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
     int64_t group;
     dlc_window w;
@@ -105,7 +127,8 @@ static dlc_status conv_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall
     dlc_kcall_init(call, "conv");
     DLC_TRY(dlc_kcall_push_int(call, group));
     DLC_TRY(dlc_window_push(call, &w, false));
-    return dlc_epilogue_lower(node, call);
+    DLC_TRY(dlc_epilogue_lower(node, call));
+    return push_packed_w(node, group, call);
 }
 
 /* 2 * N * M * out_spatial * (C / group) * kernel volume */

@@ -96,9 +96,10 @@ static inline ph_result ph_compile_run(ph_builder build, int opt_level) {
     return ph_compile_run_threads(build, opt_level, 1);
 }
 
-/* The outputs at -O2 equal those at -O0 within |a-b| <= tol*(1+|b|). */
-static inline void ph_expect_same_outputs(ph_builder build, double tol) {
-    ph_result base = ph_compile_run(build, 0), opt = ph_compile_run(build, 2);
+/* The outputs at -O2 on this many threads equal those at -O0 on one within
+ * |a-b| <= tol*(1+|b|). */
+static inline void ph_expect_same_outputs_threads(ph_builder build, double tol, int32_t threads) {
+    ph_result base = ph_compile_run(build, 0), opt = ph_compile_run_threads(build, 2, threads);
     cr_assert_eq(base.count, opt.count);
     for (int32_t o = 0; o < base.count; o++) {
         cr_assert_eq(base.numel[o], opt.numel[o]);
@@ -111,6 +112,9 @@ static inline void ph_expect_same_outputs(ph_builder build, double tol) {
         free(opt.data[o]);
     }
 }
+
+/* The outputs at -O2 equal those at -O0 within |a-b| <= tol*(1+|b|). */
+static inline void ph_expect_same_outputs(ph_builder build, double tol) { ph_expect_same_outputs_threads(build, tol, 1); }
 
 /* ---- graph building ---- */
 
