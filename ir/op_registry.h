@@ -80,10 +80,9 @@ dlc_status dlc_kparams_build(const dlc_node *node, const dlc_kcall *call, void *
  * K * round_up(N, nr) floats. */
 #define DLC_ATTR_PACKED_B "dlc_packed_b"
 
-/* Conv attribute set by the prepack-weights pass: ints [nr]; the group-1
- * float32 weight W[M, C, k...] keeps its shape, but its data holds W^T
- * packed into nr-wide panels (M a multiple of nr) for the pixel-major
- * product (kernels/conv.h). */
+/* Conv attribute set by the prepack-weights pass: ints [layout, nr]; the
+ * group-1 float32 weight W[M, C, k...] keeps its shape, but its data is in
+ * that dlc_conv_weight_layout (kernels/conv.h; M a multiple of nr). */
 #define DLC_ATTR_PACKED_W "dlc_packed_w"
 
 /* Shape helpers shared by op rules. */

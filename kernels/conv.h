@@ -1,27 +1,46 @@
 /*
- * Pixel-major float32 convolution (kernels/conv.c), chosen per Conv at
- * compile time by passes/prepack_weights.c:
+ * How a float32 Conv's weight is stored, chosen per Conv at compile time by
+ * passes/prepack_weights.c (kernels/conv.c runs each):
  *
- *     Y^T[pixels, M] = im2col(X)^T [pixels, K] x W^T [K, M],   K = C * kernel volume
+ *  - plain: W[M, C/group, k...] as given. The conv is a channel-major GEMM,
+ *    W[M, K] x im2col(X)[K, pixels] (K = C/group * kernel volume), with the
+ *    im2col panels gathered from the input as the GEMM packs them.
+ *  - direct: per block of nr = 32 output channels, K rows of 32 weights. A
+ *    direct loop keeps 32 channels x 8 pixels of one output row in
+ *    registers and reads the input in place: no im2col copy, which costs a
+ *    3x3 conv with 64-128 output channels 10-20% of its time. For every
+ *    2-D window larger than 1x1.
+ *  - pixel-major: Y^T[pixels, M] = im2col(X)^T x W^T, W^T packed into the
+ *    GEMM's nr-wide panels (gemm.h). For 1x1 convs on small feature maps:
+ *    the channel-major product pads the pixel count to 16/32-wide column
+ *    panels (a 7x7 map: 49 to 64) and reads W's rows in place, 4 KiB apart
+ *    when K = 1024. Swapping the operands pads pixels to the tile's 6-12
+ *    rows instead and costs one transpose of the small output.
  *
- * The default, channel-major product W[M, K] x im2col(X)[K, pixels] pads
- * the pixel count to the GEMM's 16/32-wide column panels (a 7x7 map: 49 to
- * 64) and reads W's rows in place. Swapping the operands pads the pixels to
- * the tile's 6-12 rows instead, reads W^T from panels packed once by the
- * compiler, and costs one transpose of the (small) output.
+ * A packed W keeps its shape (M is a multiple of nr, so the floats are as
+ * many); only its data's order changes.
  */
 #ifndef DLC_KERNELS_CONV_H
 #define DLC_KERNELS_CONV_H
 
 #include <stdint.h>
 
-/* The panel width to pack W^T for when the pixel-major product is expected
- * to be faster for a group-1 conv with M output channels, this many output
- * pixels per image and reduction length K; 0 when channel-major wins. */
-int64_t dlc_conv_pixel_major_nr(int64_t M, int64_t pixels, int64_t K);
+enum dlc_conv_weight_layout { DLC_CONV_W_PLAIN = 0, DLC_CONV_W_PIXEL_MAJOR = 1, DLC_CONV_W_DIRECT = 2 };
 
-/* W[M, K] (a conv weight, row-major) packed as W^T in nr-wide panels
- * (gemm.h's packed-B layout), dlc_sgemm_packed_b_floats(K, M, nr) floats. */
-void dlc_conv_pack_weights(int64_t M, int64_t K, const float *w, int64_t nr, float *dst);
+/* What the choice looks at, per image. */
+typedef struct dlc_conv_shape {
+    int64_t M;             /* output channels */
+    int64_t K;             /* C/group * kernel volume */
+    int64_t group;
+    int64_t pixels;        /* output pixels per image */
+    int64_t kernel_volume;
+    int64_t spatial_rank;  /* 1, 2 or 3 */
+} dlc_conv_shape;
+
+/* The layout expected to run fastest; *nr its panel or block width. */
+int32_t dlc_conv_choose_layout(const dlc_conv_shape *s, int64_t *nr);
+
+/* W[M, K] (row-major, as given) in layout into dst (M * K floats). */
+void dlc_conv_pack_weights(int32_t layout, int64_t M, int64_t K, const float *w, int64_t nr, float *dst);
 
 #endif

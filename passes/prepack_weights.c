@@ -97,23 +97,30 @@ static dlc_status prepack_conv(dlc_graph *g, dlc_node *node, bool *changed) {
         return DLC_OK;
     for (int32_t d = 1; d < y->shape.rank; d++)
         if (!dlc_dim_is_static(y->shape.dims[d])) return DLC_OK;
-    int64_t M = w->shape.dims[0].value, K = dlc_value_numel(w) / (M > 0 ? M : 1), pixels = 1;
-    for (int32_t d = 2; d < y->shape.rank; d++) pixels *= y->shape.dims[d].value;
+    int64_t M = w->shape.dims[0].value, K = dlc_value_numel(w) / (M > 0 ? M : 1);
     if (M < 1 || y->shape.dims[1].value != M) return DLC_OK;
-    int64_t nr = dlc_conv_pixel_major_nr(M, pixels, K);
-    if (nr == 0) return DLC_OK;
+    int64_t kernel_volume = 1;
+    for (int32_t d = 2; d < w->shape.rank; d++) kernel_volume *= w->shape.dims[d].value;
+    dlc_conv_shape shape = {.M = M, .K = K, .group = 1, .pixels = 1, .kernel_volume = kernel_volume,
+                            .spatial_rank = y->shape.rank - 2};
+    for (int32_t d = 2; d < y->shape.rank; d++) shape.pixels *= y->shape.dims[d].value;
+    int64_t nr;
+    int64_t layout = dlc_conv_choose_layout(&shape, &nr);
+    if (layout == DLC_CONV_W_PLAIN) return DLC_OK;
     float *packed = malloc((size_t)(M * K) * sizeof *packed);
     if (packed == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "prepack-weights: out of memory");
-    dlc_conv_pack_weights(M, K, w->data, nr, packed);
+    dlc_conv_pack_weights((int32_t)layout, M, K, w->data, nr, packed);
+    const char *kind = layout == DLC_CONV_W_DIRECT ? "direct" : "pixel_major";
     char name[512];
-    snprintf(name, sizeof name, "%s/pixel_major%lld", w->name, (long long)nr);
+    snprintf(name, sizeof name, "%s/%s%lld", w->name, kind, (long long)nr);
     if (dlc_graph_find_value(g, name) != NULL)
-        snprintf(name, sizeof name, "%s/pixel_major%lld_%d", w->name, (long long)nr, node->id);
+        snprintf(name, sizeof name, "%s/%s%lld_%d", w->name, kind, (long long)nr, node->id);
     dlc_value *pv;
     dlc_status st = dlc_graph_add_const(g, name, DLC_FLOAT32, &w->shape, packed, (size_t)(M * K) * sizeof *packed, &pv);
     free(packed);
     DLC_TRY(st);
-    dlc_attr attr = {.name = (char *)DLC_ATTR_PACKED_W, .type = DLC_ATTR_INTS, .ints = &nr, .count = 1};
+    int64_t layout_nr[2] = {layout, nr};
+    dlc_attr attr = {.name = (char *)DLC_ATTR_PACKED_W, .type = DLC_ATTR_INTS, .ints = layout_nr, .count = 2};
     DLC_TRY(dlc_node_add_attr(node, &attr));
     node->inputs[1] = pv;
     *changed = true;

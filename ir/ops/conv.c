@@ -7,6 +7,7 @@
 #include "ir/op_registry.h"
 #include "ir/ops/epilogue.h"
 #include "ir/ops/spatial.h"
+#include "kernels/conv.h"
 #include "kernels/epilogue.h"
 #include "runtime/status.h"
 
@@ -95,15 +96,17 @@ static dlc_status conv_infer(dlc_graph *g, dlc_node *node) {
     return dlc_epilogue_check(g, node, 3);
 }
 
-/* ints [act, nr] after the window (the activation slot, "none" when nothing
- * is fused, keeps nr at a fixed position) when W is pre-packed. */
+/* ints [act, layout, nr] after the window (the activation slot, "none" when
+ * nothing is fused, keeps the layout at a fixed position) when W is packed. */
 static dlc_status push_packed_w(const dlc_node *node, int64_t group, dlc_kcall *call) {
     int32_t n;
-    const int64_t *nr = dlc_node_attr_ints(node, DLC_ATTR_PACKED_W, &n);
-    if (nr == NULL) return DLC_OK;
+    const int64_t *lw = dlc_node_attr_ints(node, DLC_ATTR_PACKED_W, &n);
+    if (lw == NULL) return DLC_OK;
     const dlc_value *wt = node->inputs[1];
-    if (n != 1 || (nr[0] != 16 && nr[0] != 32) || group != 1 || wt->dtype != DLC_FLOAT32 ||
-        !dlc_dim_is_static(wt->shape.dims[0]) || wt->shape.dims[0].value % nr[0] != 0) {
+    bool ok = n == 2 && (lw[0] == DLC_CONV_W_PIXEL_MAJOR || lw[0] == DLC_CONV_W_DIRECT) &&
+              (lw[1] == 16 || lw[1] == 32) && group == 1 && wt->dtype == DLC_FLOAT32 &&
+              dlc_dim_is_static(wt->shape.dims[0]) && wt->shape.dims[0].value % lw[1] == 0;
+    if (!ok) {
         char where[256];
         return dlc_fail(DLC_ERR_INTERNAL, "node %s: weight '%s' does not match its %s attribute",
                         dlc_node_describe(node, where, sizeof where), wt->name, DLC_ATTR_PACKED_W);
@@ -113,7 +116,7 @@ static dlc_status push_packed_w(const dlc_node *node, int64_t group, dlc_kcall *
         DLC_TRY(dlc_kcall_push_float(call, 0.0));
         DLC_TRY(dlc_kcall_push_float(call, 0.0));
     }
-    return dlc_kcall_push_int(call, nr[0]);
+    return dlc_kcall_push_ints(call, lw, 2);
 }
 
 static dlc_status conv_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
