@@ -277,6 +277,8 @@ static void conv_pixel_major(const conv_job *job, char *ws, int64_t ws_size) {
             view.pad[i] = job->xpad != NULL ? 0 : g->pad[i];
         }
         dlc_gemm_operand a = {.im2col = &view};
+        /* a 1x1 stride-1 window: A is X^T itself, each channel's pixels contiguous */
+        if (conv_is_pointwise(g)) a = (dlc_gemm_operand){.data = view.x, .row_stride = 1, .col_stride = g->in_plane};
         dlc_gemm_operand b = {.data = job->w, .packed_nr = g->packed_nr};
         dlc_sgemm(job->ctx, P, g->M, K, 1.0f, &a, &b, 0.0f, tmp, g->M, ws + tmp_bytes, ws_size - tmp_bytes);
         transpose_job tj = {.g = g, .tmp = tmp, .y = job->y + n * g->M * P, .ep = g->ep};
