@@ -122,7 +122,11 @@ static void pack_b_dense(const dlc_gemm_operand *B, int64_t k0, int64_t kc, int6
         float *restrict panel = dst + jp * kc;
         const float *src = B->data + k0 * B->row_stride + (j0 + jp) * B->col_stride;
         if (cols == nr && B->col_stride == 1) {
-            for (int64_t k = 0; k < kc; k++) memcpy(panel + k * nr, src + k * B->row_stride, (size_t)nr * 4);
+            /* constant sizes: inline vector moves, not a memcpy call per row */
+            if (nr == GEMM_NR)
+                for (int64_t k = 0; k < kc; k++) memcpy(panel + k * GEMM_NR, src + k * B->row_stride, GEMM_NR * 4);
+            else
+                for (int64_t k = 0; k < kc; k++) memcpy(panel + k * nr, src + k * B->row_stride, (size_t)nr * 4);
         } else if (B->row_stride == 1) {
             /* transposed B: walk each column contiguously */
             for (int64_t c = 0; c < nr; c++)
