@@ -335,12 +335,14 @@ typedef struct direct_args {
     int64_t C, plane, row_step, dx, sx, KH, KW;
 } direct_args;
 
-/* 3x3 stride-1 windows get constant loop bounds (fully unrolled taps); any
- * other window the general loops. */
+/* 3x3 windows at stride 1 or 2 (ResNet's downsampling) get constant loop
+ * bounds (fully unrolled taps); any other window the general loops. */
 static inline __attribute__((always_inline)) void direct_tile_width(int WT, const direct_args *d, const float *x,
                                                                    const float *w, float *out) {
     if (d->KH == 3 && d->KW == 3 && d->sx == 1 && d->dx == 1)
         direct_tile_body(WT, 3, 3, 1, d->C, x, d->plane, d->row_step, 1, w, out);
+    else if (d->KH == 3 && d->KW == 3 && d->sx == 2 && d->dx == 1)
+        direct_tile_body(WT, 3, 3, 2, d->C, x, d->plane, d->row_step, 1, w, out);
     else
         direct_tile_body(WT, d->KH, d->KW, d->sx, d->C, x, d->plane, d->row_step, d->dx, w, out);
 }
