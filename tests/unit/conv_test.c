@@ -4,6 +4,8 @@
  * sizes that are not multiples of the GEMM blocks, and threads. */
 #include "tests/unit/op_harness.h"
 
+#include "kernels/conv.h"
+
 typedef struct conv_spec {
     int32_t nsp;
     int64_t N, C, M, group;
@@ -12,6 +14,7 @@ typedef struct conv_spec {
     const char *auto_pad;               /* NULL: NOTSET with pads */
     int bias;
     int threads;
+    int32_t layout; /* dlc_conv_weight_layout W is packed in (kernels/conv.h); 0: as given */
 } conv_spec;
 
 /* Direct 7-loop convolution in double; out dims and begin pads given. */
@@ -92,10 +95,18 @@ static void check_conv(conv_spec s) {
     float *b = oph_random(s.M, 13), *y = malloc((size_t)yn * sizeof *y);
     double *ref = malloc((size_t)yn * sizeof *ref);
     conv_ref(&s, out, pb, x, w, s.bias ? b : NULL, ref);
-    void *ins[3] = {x, w, b}, *outs[1] = {y};
+    float *packed = NULL;
+    if (s.layout != DLC_CONV_W_PLAIN) {
+        /* the kernel on W as the prepack-weights pass stores it */
+        int64_t K = oph_numel(&shapes[1]) / s.M, layout_nr[2] = {s.layout, 32};
+        packed = malloc((size_t)(s.M * K) * sizeof *packed);
+        dlc_conv_pack_weights(s.layout, s.M, K, w, 32, packed);
+        oph_attr_ints(&c, DLC_ATTR_PACKED_W, 2, layout_nr);
+    }
+    void *ins[3] = {x, packed != NULL ? packed : w, b}, *outs[1] = {y};
     oph_run(&c, ins, outs, s.threads ? s.threads : 1);
     oph_expect_close(y, ref, yn, 1e-4, "conv");
-    free(x), free(w), free(b), free(y), free(ref);
+    free(x), free(w), free(b), free(y), free(ref), free(packed);
     oph_end(&c);
 }
 
@@ -304,4 +315,21 @@ Test(conv_transpose, float16_matches_float32_reference) {
     convt_ref(&s, xf, wf, NULL, ref);
     for (int i = 0; i < 36; i++) cr_assert_eq(dlc_f16_to_f32(y[i]), (float)ref[i]);
     oph_end(&c);
+}
+
+/* W packed at compile time: the direct loop (partial tiles of 1-7 pixels,
+ * stride 2, dilation, asymmetric pads, unpadded, 1-D, two images) and the
+ * pixel-major GEMM (1x1 at stride 1 and 2, a 3x3 window through im2col),
+ * natively so that sanitizer builds check every read. */
+Test(conv, packed_weight_layouts) {
+    const int32_t direct = DLC_CONV_W_DIRECT, pixel = DLC_CONV_W_PIXEL_MAJOR;
+    check_conv((conv_spec){2, 2, 5, 64, 1, {9, 11}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 1, direct});
+    check_conv((conv_spec){2, 1, 7, 32, 1, {13, 12}, {3, 3}, {2, 2}, {1, 1}, {1, 0, 2, 1}, NULL, 0, 2, direct});
+    check_conv((conv_spec){2, 1, 3, 64, 1, {21, 19}, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}, NULL, 1, 3, direct});
+    check_conv((conv_spec){2, 1, 4, 32, 1, {12, 12}, {3, 3}, {1, 1}, {2, 2}, {0, 0, 0, 0}, NULL, 1, 1, direct});
+    check_conv((conv_spec){2, 1, 33, 32, 1, {4, 4}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 2, direct});
+    check_conv((conv_spec){1, 2, 6, 32, 1, {17}, {5}, {1}, {1}, {2, 2}, NULL, 1, 2, direct});
+    check_conv((conv_spec){2, 2, 40, 64, 1, {7, 7}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, NULL, 1, 2, pixel});
+    check_conv((conv_spec){2, 1, 24, 32, 1, {9, 9}, {1, 1}, {2, 2}, {1, 1}, {0, 0, 0, 0}, NULL, 0, 1, pixel});
+    check_conv((conv_spec){2, 1, 8, 64, 1, {5, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 3, pixel});
 }
