@@ -290,16 +290,16 @@ static void conv_pixel_major(const conv_job *job, char *ws, int64_t ws_size) {
 }
 
 /* ---- conv, float32, direct with blocked weights (conv.h) ----------------------------
- * One task = DIRECT_OC output channels of one output row; a tile = DIRECT_WT
- * (or fewer) adjacent pixels of it, whose DIRECT_OC x WT sums stay in
- * registers over the whole reduction: per input channel and tap, one
- * DIRECT_OC-wide weight row (two vectors) times WT broadcast input values
- * read in place from the (padded) input. No im2col copy, and each output
- * written once, with its bias, residual and activation. */
+ * One task = one block of 32 (or 16) output channels of one output row; a
+ * tile = DIRECT_WT (or fewer) adjacent pixels of it, whose block x WT sums
+ * stay in registers over the whole reduction: per input channel and tap,
+ * one block-wide weight row (NV = 2 or 1 vectors) times WT broadcast input
+ * values read in place from the (padded) input. No im2col copy, and each
+ * output written once, with its bias, residual and activation. */
 
 typedef float v16f __attribute__((vector_size(64), aligned(4)));
 
-static inline __attribute__((always_inline)) void direct_tile_body(int WT, int64_t KH, int64_t KW, int64_t sx,
+static inline __attribute__((always_inline)) void direct_tile_body(int WT, int NV, int64_t KH, int64_t KW, int64_t sx,
                                                                   int64_t C, const float *x, int64_t plane,
                                                                   int64_t row_step, int64_t dx,
                                                                   const float *restrict w, float *restrict out) {
@@ -308,43 +308,52 @@ static inline __attribute__((always_inline)) void direct_tile_body(int WT, int64
      * channel blocks do) */
     for (int64_t c0 = 0; c0 < C; c0 += DIRECT_C_CHUNK) {
         v16f acc[DIRECT_WT][2];
-        for (int t = 0; t < WT; t++) acc[t][0] = acc[t][1] = (v16f){0};
+        for (int t = 0; t < WT; t++)
+            for (int v = 0; v < NV; v++) acc[t][v] = (v16f){0};
         for (int64_t c = c0; c < min64(C, c0 + DIRECT_C_CHUNK); c++)
             for (int64_t ky = 0; ky < KH; ky++) {
                 const float *xr = x + c * plane + ky * row_step;
                 for (int64_t kx = 0; kx < KW; kx++) {
                     const float *xp = xr + kx * dx;
-                    v16f w0 = *(const v16f *)w, w1 = *(const v16f *)(w + 16);
-                    w += DIRECT_OC;
+                    v16f wv[2];
+                    for (int v = 0; v < NV; v++) wv[v] = *(const v16f *)(w + 16 * v);
+                    w += 16 * NV;
                     for (int t = 0; t < WT; t++) {
                         float a = xp[t * sx];
-                        acc[t][0] += a * w0;
-                        acc[t][1] += a * w1;
+                        for (int v = 0; v < NV; v++) acc[t][v] += a * wv[v];
                     }
                 }
             }
-        for (int t = 0; t < WT; t++) {
-            v16f *o0 = (v16f *)(out + t * DIRECT_OC), *o1 = (v16f *)(out + t * DIRECT_OC + 16);
-            if (c0 == 0) *o0 = acc[t][0], *o1 = acc[t][1];
-            else *o0 += acc[t][0], *o1 += acc[t][1];
-        }
+        for (int t = 0; t < WT; t++)
+            for (int v = 0; v < NV; v++) {
+                v16f *o = (v16f *)(out + (t * NV + v) * 16);
+                if (c0 == 0) *o = acc[t][v];
+                else *o += acc[t][v];
+            }
     }
 }
 
 typedef struct direct_args {
     int64_t C, plane, row_step, dx, sx, KH, KW;
+    int64_t nv; /* vectors per weight row: the block's channels / 16 */
 } direct_args;
 
 /* 3x3 windows at stride 1 or 2 (ResNet's downsampling) get constant loop
  * bounds (fully unrolled taps); any other window the general loops. */
+static inline __attribute__((always_inline)) void direct_tile_window(int WT, int NV, const direct_args *d,
+                                                                    const float *x, const float *w, float *out) {
+    if (d->KH == 3 && d->KW == 3 && d->sx == 1 && d->dx == 1)
+        direct_tile_body(WT, NV, 3, 3, 1, d->C, x, d->plane, d->row_step, 1, w, out);
+    else if (d->KH == 3 && d->KW == 3 && d->sx == 2 && d->dx == 1)
+        direct_tile_body(WT, NV, 3, 3, 2, d->C, x, d->plane, d->row_step, 1, w, out);
+    else
+        direct_tile_body(WT, NV, d->KH, d->KW, d->sx, d->C, x, d->plane, d->row_step, d->dx, w, out);
+}
+
 static inline __attribute__((always_inline)) void direct_tile_width(int WT, const direct_args *d, const float *x,
                                                                    const float *w, float *out) {
-    if (d->KH == 3 && d->KW == 3 && d->sx == 1 && d->dx == 1)
-        direct_tile_body(WT, 3, 3, 1, d->C, x, d->plane, d->row_step, 1, w, out);
-    else if (d->KH == 3 && d->KW == 3 && d->sx == 2 && d->dx == 1)
-        direct_tile_body(WT, 3, 3, 2, d->C, x, d->plane, d->row_step, 1, w, out);
-    else
-        direct_tile_body(WT, d->KH, d->KW, d->sx, d->C, x, d->plane, d->row_step, d->dx, w, out);
+    if (d->nv == 2) direct_tile_window(WT, 2, d, x, w, out);
+    else direct_tile_window(WT, 1, d, x, w, out);
 }
 
 /* One function per tile width, so that the accumulators stay in registers
@@ -400,25 +409,26 @@ static void direct_rows(void *arg, int64_t begin, int64_t end) {
     const direct_job *dj = arg;
     const conv_geom *g = dj->job->g;
     const int64_t OH = g->out[1], OW = g->out[2], P = g->out_plane, K = g->C * g->kvol;
+    const int64_t OC = g->packed_nr; /* channels per block */
     direct_args d = {.C = g->C, .plane = dj->in_h * dj->in_w, .row_step = g->dil[1] * dj->in_w, .dx = g->dil[2],
-                     .sx = g->stride[2], .KH = g->kernel[1], .KW = g->kernel[2]};
+                     .sx = g->stride[2], .KH = g->kernel[1], .KW = g->kernel[2], .nv = OC / 16};
     float tile[DIRECT_WT * DIRECT_OC] __attribute__((aligned(64)));
     for (int64_t task = begin; task < end; task++) {
         int64_t ob = task / OH, oy = task % OH;
-        const float *w = dj->job->w + ob * K * DIRECT_OC;
+        const float *w = dj->job->w + ob * K * OC;
         const float *xrow = dj->x + oy * g->stride[1] * dj->in_w;
-        float *yrow = dj->y + ob * DIRECT_OC * P + oy * OW;
+        float *yrow = dj->y + ob * OC * P + oy * OW;
         for (int64_t ox0 = 0; ox0 < OW; ox0 += DIRECT_WT) {
             int64_t wt = min64(DIRECT_WT, OW - ox0);
             direct_tile(wt, &d, xrow + ox0 * g->stride[2], w, tile);
-            for (int64_t o = 0; o < DIRECT_OC; o++)
-                for (int64_t t = 0; t < wt; t++) yrow[o * P + ox0 + t] = tile[t * DIRECT_OC + o];
+            for (int64_t o = 0; o < OC; o++)
+                for (int64_t t = 0; t < wt; t++) yrow[o * P + ox0 + t] = tile[t * OC + o];
         }
         dlc_epilogue ep = g->ep;
         if (g->has_bias) ep.bias = dj->job->b, ep.bias_rs = 1, ep.bias_cs = 0;
         if (dj->residual != NULL) ep.residual = dj->residual;
         if (dlc_epilogue_active(&ep))
-            dlc_epilogue_apply(&ep, dj->y, P, ob * DIRECT_OC, (ob + 1) * DIRECT_OC, oy * OW, (oy + 1) * OW);
+            dlc_epilogue_apply(&ep, dj->y, P, ob * OC, (ob + 1) * OC, oy * OW, (oy + 1) * OW);
     }
 }
 
@@ -434,8 +444,8 @@ static void conv_direct_blocked(const conv_job *job) {
             dj.x = job->x + n * g->C * g->in_plane;
         }
         if (job->residual != NULL) dj.residual = job->residual + n * g->M * g->out_plane;
-        int64_t tasks = g->M / DIRECT_OC * g->out[1];
-        int64_t per_task = DIRECT_OC * g->out[2] * g->C * g->kvol;
+        int64_t tasks = g->M / g->packed_nr * g->out[1];
+        int64_t per_task = g->packed_nr * g->out[2] * g->C * g->kvol;
         dlc_parallel_for(job->ctx, tasks, max64(1, (1 << 18) / max64(1, per_task)), direct_rows, &dj);
     }
 }
@@ -460,8 +470,8 @@ int32_t dlc_conv_choose_layout(const dlc_conv_shape *s, int64_t *nr) {
     /* a real window: the direct loop reads the input in place where im2col
      * would copy it kernel-volume times; measured faster than both GEMMs on
      * every ResNet 3x3 and 7x7 conv, 4x4 to 112x112 maps */
-    if (s->M % DIRECT_OC == 0 && s->kernel_volume > 1 && s->spatial_rank <= 2) {
-        *nr = DIRECT_OC;
+    if (s->M % 16 == 0 && s->kernel_volume > 1 && s->spatial_rank <= 2) {
+        *nr = s->M % DIRECT_OC == 0 ? DIRECT_OC : 16;
         return DLC_CONV_W_DIRECT;
     }
     *nr = conv_pixel_major_nr(s->M, s->pixels, s->K);
@@ -589,7 +599,7 @@ int32_t dlc_kernel_conv(const dlc_kparams *p, void *const *inputs, void *const *
                     .ctx = ctx, .workspace = ctx->workspace};
     if (g.w_layout != DLC_CONV_W_PLAIN &&
         (g.group != 1 || g.packed_nr <= 0 || g.M % g.packed_nr != 0 ||
-         (g.w_layout == DLC_CONV_W_DIRECT && (g.packed_nr != DIRECT_OC || g.kernel[0] != 1))))
+         (g.w_layout == DLC_CONV_W_DIRECT && ((g.packed_nr != 16 && g.packed_nr != 32) || g.kernel[0] != 1))))
         return DLC_KERR_UNSUPPORTED;
     if (conv_is_depthwise(&g)) {
         dlc_parallel_for(ctx, g.N * g.M, max64(1, 65536 / max64(1, g.out_plane * g.kvol)), depthwise_range, &job);

@@ -5,9 +5,9 @@
  *  - plain: W[M, C/group, k...] as given. The conv is a channel-major GEMM,
  *    W[M, K] x im2col(X)[K, pixels] (K = C/group * kernel volume), with the
  *    im2col panels gathered from the input as the GEMM packs them.
- *  - direct: per block of nr = 32 output channels, K rows of 32 weights. A
- *    direct loop keeps 32 channels x 8 pixels of one output row in
- *    registers and reads the input in place: no im2col copy, which costs a
+ *  - direct: per block of nr = 32 (or 16) output channels, K rows of nr
+ *    weights. A direct loop keeps nr channels x 8 pixels of one output row
+ *    in registers and reads the input in place: no im2col copy, which costs a
  *    3x3 conv with 64-128 output channels 10-20% of its time. For every
  *    2-D window larger than 1x1.
  *  - pixel-major: Y^T[pixels, M] = im2col(X)^T x W^T, W^T packed into the

@@ -82,6 +82,10 @@ Test(conv_layout, chosen_by_shape) {
     cr_assert_eq(nr, 32);
     dlc_conv_shape expand = {.M = 256, .K = 64, .group = 1, .pixels = 56 * 56, .kernel_volume = 1, .spatial_rank = 2};
     cr_assert_eq(dlc_conv_choose_layout(&expand, &nr), DLC_CONV_W_PLAIN, "a 1x1 conv is a plain GEMM");
+    dlc_conv_shape narrow = r50_layer1;
+    narrow.M = 48;
+    cr_assert_eq(dlc_conv_choose_layout(&narrow, &nr), DLC_CONV_W_DIRECT, "48 channels: three blocks of 16");
+    cr_assert_eq(nr, 16);
     dlc_conv_shape odd = {.M = 24, .K = 24 * 9, .group = 1, .pixels = 49, .kernel_volume = 9, .spatial_rank = 2};
     cr_assert_eq(dlc_conv_choose_layout(&odd, &nr), DLC_CONV_W_PLAIN, "24 channels are no whole panels or blocks");
     dlc_conv_shape grouped = r50_layer1;

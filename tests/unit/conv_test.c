@@ -98,9 +98,9 @@ static void check_conv(conv_spec s) {
     float *packed = NULL;
     if (s.layout != DLC_CONV_W_PLAIN) {
         /* the kernel on W as the prepack-weights pass stores it */
-        int64_t K = oph_numel(&shapes[1]) / s.M, layout_nr[2] = {s.layout, 32};
+        int64_t nr = s.M % 32 == 0 ? 32 : 16, K = oph_numel(&shapes[1]) / s.M, layout_nr[2] = {s.layout, nr};
         packed = malloc((size_t)(s.M * K) * sizeof *packed);
-        dlc_conv_pack_weights(s.layout, s.M, K, w, 32, packed);
+        dlc_conv_pack_weights(s.layout, s.M, K, w, nr, packed);
         oph_attr_ints(&c, DLC_ATTR_PACKED_W, 2, layout_nr);
     }
     void *ins[3] = {x, packed != NULL ? packed : w, b}, *outs[1] = {y};
@@ -318,7 +318,8 @@ Test(conv_transpose, float16_matches_float32_reference) {
 }
 
 /* W packed at compile time: the direct loop (partial tiles of 1-7 pixels,
- * stride 2, dilation, asymmetric pads, unpadded, 1-D, two images) and the
+ * stride 2, dilation, asymmetric pads, unpadded, 1-D, two images, blocks
+ * of 32 and of 16 channels) and the
  * pixel-major GEMM (1x1 at stride 1 and 2, a 3x3 window through im2col),
  * natively so that sanitizer builds check every read. */
 Test(conv, packed_weight_layouts) {
@@ -329,6 +330,9 @@ Test(conv, packed_weight_layouts) {
     check_conv((conv_spec){2, 1, 4, 32, 1, {12, 12}, {3, 3}, {1, 1}, {2, 2}, {0, 0, 0, 0}, NULL, 1, 1, direct});
     check_conv((conv_spec){2, 1, 33, 32, 1, {4, 4}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 2, direct});
     check_conv((conv_spec){1, 2, 6, 32, 1, {17}, {5}, {1}, {1}, {2, 2}, NULL, 1, 2, direct});
+    /* blocks of 16 channels */
+    check_conv((conv_spec){2, 2, 3, 16, 1, {10, 13}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 2, direct});
+    check_conv((conv_spec){2, 1, 5, 48, 1, {9, 9}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 1, direct});
     check_conv((conv_spec){2, 2, 40, 64, 1, {7, 7}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, NULL, 1, 2, pixel});
     check_conv((conv_spec){2, 1, 24, 32, 1, {9, 9}, {1, 1}, {2, 2}, {1, 1}, {0, 0, 0, 0}, NULL, 0, 1, pixel});
     check_conv((conv_spec){2, 1, 8, 64, 1, {5, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 3, pixel});
