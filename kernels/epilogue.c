@@ -4,6 +4,8 @@
  * vectorizes. */
 #include "kernels/epilogue.h"
 
+#include <stdbool.h>
+
 #include "kernels/fast_math.h" /* the Sigmoid/Tanh/Gelu kernels' own float functions, so results match */
 
 static void act_row(int32_t act, float a, float b, float *restrict row, int64_t n) {
@@ -43,10 +45,37 @@ static void act_row(int32_t act, float a, float b, float *restrict row, int64_t 
     }
 }
 
+/* A conv's per-channel bias, residual and Relu or none (ResNet's blocks) in
+ * one pass; the next row's residual is prefetched, as rows of a block lie a
+ * feature map apart and the residual often comes from L3 or memory. */
+static void bias_residual_relu_rows(const dlc_epilogue *ep, float *c, int64_t ldc, int64_t i0, int64_t i1,
+                                    int64_t j0, int64_t n) {
+    const bool relu = ep->act == DLC_EP_RELU;
+    for (int64_t i = i0; i < i1; i++) {
+        float *restrict row = c + i * ldc + j0;
+        const float *restrict r = ep->residual + i * ep->residual_ld + j0;
+        if (i + 1 < i1)
+            for (int64_t j = 0; j < n; j += 16) __builtin_prefetch(r + ep->residual_ld + j);
+        float bv = ep->bias != NULL ? ep->bias[i * ep->bias_rs] : 0.0f;
+        if (relu)
+            for (int64_t j = 0; j < n; j++) {
+                float v = row[j] + bv + r[j];
+                row[j] = v < 0.0f ? 0.0f : v;
+            }
+        else
+            for (int64_t j = 0; j < n; j++) row[j] = row[j] + bv + r[j];
+    }
+}
+
 void dlc_epilogue_apply(const dlc_epilogue *ep, float *c, int64_t ldc, int64_t i0, int64_t i1, int64_t j0,
                         int64_t j1) {
     int64_t n = j1 - j0;
     if (n <= 0) return;
+    if (ep->residual != NULL && (ep->bias == NULL || ep->bias_cs == 0) &&
+        (ep->act == DLC_EP_NONE || ep->act == DLC_EP_RELU)) {
+        bias_residual_relu_rows(ep, c, ldc, i0, i1, j0, n);
+        return;
+    }
     for (int64_t i = i0; i < i1; i++) {
         float *restrict row = c + i * ldc + j0;
         if (ep->bias != NULL) {
