@@ -148,15 +148,14 @@ typedef struct chain_job {
     int64_t strides[DLC_CHAIN_MAX_IN][DLC_KMAX_RANK];
 } chain_job;
 
-static void plan_init(chain_job *j, const dlc_kparams *p) {
-    const dlc_ktensor *out = dlc_kp_out(p, 0);
+static void plan_init(chain_job *j, const dlc_kparams *p, const int64_t *out_dims, int32_t out_rank) {
     int32_t r = 0;
-    for (int32_t d = 0; d < out->rank; d++) {
-        if (out->dims[d] == 1) continue;
-        j->dims[r] = out->dims[d];
+    for (int32_t d = 0; d < out_rank; d++) {
+        if (out_dims[d] == 1) continue;
+        j->dims[r] = out_dims[d];
         for (int k = 0; k < j->num_in; k++) {
             const dlc_ktensor *in = dlc_kp_in(p, k);
-            int32_t id = d - (out->rank - in->rank);
+            int32_t id = d - (out_rank - in->rank);
             int64_t stride = 0;
             if (id >= 0 && in->dims[id] != 1) {
                 stride = 1;
@@ -205,14 +204,14 @@ static chain_val operand(const chain_job *j, const chain_val *ins, const chain_r
     return ins[x];
 }
 
-/* Runs the program over output elements [pos, pos + n). */
-static void run_segment(const chain_job *j, chain_regs *r, const chain_val *ins, int64_t pos, int64_t n) {
+/* Runs the program over output elements [pos, pos + n) into out[0..n). */
+static void run_segment(const chain_job *j, chain_regs *r, const chain_val *ins, float *out, int64_t n) {
     for (int32_t k = 0; k < j->count; k++) {
         const chain_instr *c = &j->code[k];
         chain_val a = operand(j, ins, r, c->a);
         chain_val b = c->b >= 0 ? operand(j, ins, r, c->b) : (chain_val){NULL, 0.0f};
         bool scalar = a.p == NULL && b.p == NULL;
-        float *y = c->dst < 0 ? j->y + pos : r->buf[c->dst];
+        float *y = c->dst < 0 ? out : r->buf[c->dst];
         float s = 0.0f, *dst = scalar ? &s : y;
         const float *x = a.p != NULL ? a.p : &a.s;
         int64_t m = scalar ? 1 : n;
@@ -231,10 +230,12 @@ static void run_segment(const chain_job *j, chain_regs *r, const chain_val *ins,
     }
 }
 
-static void chain_range(void *arg, int64_t begin, int64_t end) {
-    const chain_job *j = arg;
-    chain_regs regs;
-    for (int k = 0; k < DLC_CHAIN_MAX_REGS; k++) regs.val[k] = (chain_val){regs.buf[k], 0.0f};
+static void regs_init(chain_regs *regs) {
+    for (int k = 0; k < DLC_CHAIN_MAX_REGS; k++) regs->val[k] = (chain_val){regs->buf[k], 0.0f};
+}
+
+/* Evaluates the chain's elements [begin, end) into y[0..end - begin). */
+static void chain_eval(const chain_job *j, chain_regs *regs, int64_t begin, int64_t end, float *y) {
     chain_val ins[DLC_CHAIN_MAX_IN];
     int64_t coord[DLC_KMAX_RANK];
     int64_t rest = begin;
@@ -252,7 +253,7 @@ static void chain_range(void *arg, int64_t begin, int64_t end) {
             for (int32_t d = 0; d < j->rank; d++) off += coord[d] * j->strides[k][d];
             ins[k] = j->strides[k][inner] != 0 ? (chain_val){j->in[k] + off, 0.0f} : (chain_val){NULL, j->in[k][off]};
         }
-        run_segment(j, &regs, ins, pos, n);
+        run_segment(j, regs, ins, y + (pos - begin), n);
         pos += n;
         coord[inner] += n;
         for (int32_t d = inner; d > 0 && coord[d] == j->dims[d]; d--) {
@@ -262,14 +263,22 @@ static void chain_range(void *arg, int64_t begin, int64_t end) {
     }
 }
 
+static void chain_range(void *arg, int64_t begin, int64_t end) {
+    const chain_job *j = arg;
+    chain_regs regs;
+    regs_init(&regs);
+    chain_eval(j, &regs, begin, end, j->y + begin);
+}
+
 /* The program is checked by the op rule; this guards the ABI (an index out
  * of range would read or write outside the job). */
-static bool decode(chain_job *j, const dlc_kparams *p) {
+static bool decode(chain_job *j, const dlc_kparams *p, int32_t extra_ints) {
     const int64_t *ints = dlc_kp_ints(p);
     const double *floats = dlc_kp_floats(p);
     if (p->num_ints < 1 || p->num_floats > DLC_CHAIN_MAX_FLOATS) return false;
     j->count = (int32_t)ints[0];
-    if (j->count < 1 || j->count > DLC_CHAIN_MAX_INSTR || p->num_ints != 1 + j->count * DLC_CHAIN_WORDS) return false;
+    if (j->count < 1 || j->count > DLC_CHAIN_MAX_INSTR || p->num_ints != 1 + j->count * DLC_CHAIN_WORDS + extra_ints)
+        return false;
     for (int32_t c = 0; c < p->num_floats; c++) j->consts[c] = (float)floats[c];
     for (int32_t k = 0; k < j->count; k++) {
         const int64_t *w = ints + 1 + k * DLC_CHAIN_WORDS;
@@ -302,7 +311,7 @@ static bool decode(chain_job *j, const dlc_kparams *p) {
 int32_t dlc_kernel_ew_chain(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {
     chain_job j;
     j.num_in = p->num_inputs;
-    if (j.num_in < 1 || j.num_in > DLC_CHAIN_MAX_IN || !decode(&j, p)) return DLC_KERR_BAD_VALUE;
+    if (j.num_in < 1 || j.num_in > DLC_CHAIN_MAX_IN || !decode(&j, p, 0)) return DLC_KERR_BAD_VALUE;
     const dlc_ktensor *out = dlc_kp_out(p, 0);
     if (out->dtype != 1) return DLC_KERR_UNSUPPORTED;
     for (int k = 0; k < j.num_in; k++) {
@@ -310,8 +319,159 @@ int32_t dlc_kernel_ew_chain(const dlc_kparams *p, void *const *inputs, void *con
         j.in[k] = inputs[k];
     }
     j.y = outputs[0];
-    plan_init(&j, p);
+    plan_init(&j, p, out->dims, out->rank);
     dlc_parallel_for(ctx, out->numel, CHAIN_MIN_CHUNK, chain_range, &j);
+    return DLC_KOK;
+}
+
+/* ---- ew_chain_reduce: the chain, then a reduction over trailing axes ----
+ * Each output reduces one contiguous run of K chain elements. The run is
+ * evaluated RED_BLOCK elements at a time into a stack buffer and folded as
+ * kernels/reduce.c folds a row of its input (fold_rows: blocks of EW_BLOCK,
+ * eight lanes per block, lanes combined in order, then into the running
+ * result), so the fused node gives the bits the chain kernel followed by
+ * the reduce kernel give, without the full-size intermediate. */
+
+#define RED_BLOCK 512 /* reduce.c's EW_BLOCK: the fold's blocking is part of its rounding */
+
+/* reduce.c's kinds: what an element contributes and how contributions combine */
+enum { RK_SUM, RK_ABS, RK_SQ, RK_PROD, RK_MAX, RK_MIN, RK_EXP };
+
+static int red_kind(int op) {
+    switch (op) {
+    case DLC_RED_L1: return RK_ABS;
+    case DLC_RED_L2: case DLC_RED_SUM_SQUARE: return RK_SQ;
+    case DLC_RED_PROD: return RK_PROD;
+    case DLC_RED_MAX: return RK_MAX;
+    case DLC_RED_MIN: return RK_MIN;
+    case DLC_RED_LOG_SUM_EXP: return RK_EXP;
+    default: return RK_SUM;
+    }
+}
+
+#define RED_NAN_MAX(A, B) ((B) > (A) || (B) != (B) ? (B) : (A)) /* NaN, once in, stays */
+#define RED_NAN_MIN(A, B) ((B) < (A) || (B) != (B) ? (B) : (A))
+
+static float red_init(int kind) {
+    return kind == RK_PROD ? 1.0f : kind == RK_MAX ? -(float)INFINITY : kind == RK_MIN ? (float)INFINITY : 0.0f;
+}
+
+static float red_combine(int kind, float a, float b) {
+    switch (kind) {
+    case RK_PROD: return a * b;
+    case RK_MAX: return RED_NAN_MAX(a, b);
+    case RK_MIN: return RED_NAN_MIN(a, b);
+    default: return a + b;
+    }
+}
+
+/* reduce.c's row_f32: acc combined with the contributions of x[0..n) */
+static float red_row(int kind, const float *x, int64_t n, float shift, float acc) {
+    float l[8];
+    for (int q = 0; q < 8; q++) l[q] = red_init(kind);
+    int64_t i = 0;
+    switch (kind) {
+    case RK_SUM: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] += x[i + q]; break;
+    case RK_ABS: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] += fabs(x[i + q]); break;
+    case RK_SQ: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] += x[i + q] * x[i + q]; break;
+    case RK_PROD: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] *= x[i + q]; break;
+    case RK_MAX: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] = RED_NAN_MAX(l[q], x[i + q]); break;
+    case RK_MIN: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] = RED_NAN_MIN(l[q], x[i + q]); break;
+    default: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] += dlc_exp(x[i + q] - shift); break;
+    }
+    int ckind = kind == RK_EXP || kind == RK_ABS || kind == RK_SQ ? RK_SUM : kind;
+    for (; i < n; i++) {
+        float v = x[i];
+        if (kind == RK_ABS) v = fabs(v);
+        else if (kind == RK_SQ) v = v * v;
+        else if (kind == RK_EXP) v = dlc_exp(v - shift);
+        l[0] = red_combine(ckind, l[0], v);
+    }
+    for (int q = 1; q < 8; q++) l[0] = red_combine(ckind, l[0], l[q]);
+    return red_combine(ckind, acc, l[0]);
+}
+
+static float red_finish(int op, float acc, float shift, int64_t K) {
+    switch (op) {
+    case DLC_RED_MEAN: return K == 0 ? (float)NAN : acc / (float)K;
+    case DLC_RED_L2: return sqrt(acc);
+    case DLC_RED_LOG_SUM: return log(acc);
+    case DLC_RED_LOG_SUM_EXP: return isfinite(shift) ? log(acc) + shift : shift;
+    default: return acc;
+    }
+}
+
+typedef struct chain_red_job {
+    chain_job chain;
+    int op, kind;
+    int64_t K; /* chain elements per output */
+} chain_red_job;
+
+/* The chain's run [base, base + K) folded by kind. */
+static float red_fold(const chain_red_job *j, chain_regs *regs, int64_t base, int kind, float shift) {
+    float buf[RED_BLOCK], acc = red_init(kind);
+    for (int64_t c = 0; c < j->K; c += RED_BLOCK) {
+        int64_t n = j->K - c < RED_BLOCK ? j->K - c : RED_BLOCK;
+        chain_eval(&j->chain, regs, base + c, base + c + n, buf);
+        acc = red_row(kind, buf, n, shift, acc);
+    }
+    return acc;
+}
+
+static void chain_red_range(void *arg, int64_t begin, int64_t end) {
+    const chain_red_job *j = arg;
+    chain_regs regs;
+    regs_init(&regs);
+    for (int64_t m = begin; m < end; m++) {
+        float shift = 0.0f;
+        /* LogSumExp: the run's max first, as reduce.c does (the chain computed twice) */
+        if (j->kind == RK_EXP) shift = red_fold(j, &regs, m * j->K, RK_MAX, 0.0f);
+        float acc = red_fold(j, &regs, m * j->K, j->kind, shift);
+        j->chain.y[m] = red_finish(j->op, acc, shift, j->K);
+    }
+}
+
+/* ints: count, the program, the DLC_RED_* op, how many trailing axes of the
+ * chain's shape (the inputs' broadcast shape) are reduced. */
+int32_t dlc_kernel_ew_chain_reduce(const dlc_kparams *p, void *const *inputs, void *const *outputs,
+                                   const dlc_kctx *ctx) {
+    chain_red_job j;
+    j.chain.num_in = p->num_inputs;
+    if (j.chain.num_in < 1 || j.chain.num_in > DLC_CHAIN_MAX_IN || !decode(&j.chain, p, 2)) return DLC_KERR_BAD_VALUE;
+    const int64_t *ints = dlc_kp_ints(p);
+    j.op = (int)ints[p->num_ints - 2];
+    int64_t axes = ints[p->num_ints - 1];
+    if (j.op < 0 || j.op >= DLC_RED_COUNT) return DLC_KERR_BAD_VALUE;
+    j.kind = red_kind(j.op);
+    const dlc_ktensor *out = dlc_kp_out(p, 0);
+    if (out->dtype != 1) return DLC_KERR_UNSUPPORTED;
+    /* the chain's shape: the inputs' broadcast (each dim equal or 1) */
+    int64_t dims[DLC_KMAX_RANK];
+    int32_t rank = 0;
+    for (int k = 0; k < j.chain.num_in; k++) {
+        const dlc_ktensor *in = dlc_kp_in(p, k);
+        if (in->dtype != 1 || in->rank > DLC_KMAX_RANK) return DLC_KERR_UNSUPPORTED;
+        if (in->rank > rank) rank = in->rank;
+        j.chain.in[k] = inputs[k];
+    }
+    for (int32_t d = 0; d < rank; d++) dims[d] = 1;
+    for (int k = 0; k < j.chain.num_in; k++) {
+        const dlc_ktensor *in = dlc_kp_in(p, k);
+        for (int32_t d = 0; d < in->rank; d++)
+            if (in->dims[d] != 1) dims[d + rank - in->rank] = in->dims[d];
+    }
+    if (axes < 1 || axes > rank) return DLC_KERR_BAD_VALUE;
+    int64_t M = 1;
+    j.K = 1;
+    for (int32_t d = 0; d < rank; d++) {
+        if (d < rank - axes) M *= dims[d];
+        else j.K *= dims[d];
+    }
+    if (M != out->numel) return DLC_KERR_BAD_VALUE;
+    j.chain.y = outputs[0];
+    plan_init(&j.chain, p, dims, rank);
+    if (M == 0) return DLC_KOK;
+    dlc_parallel_for(ctx, M, CHAIN_MIN_CHUNK / (j.K > 0 ? j.K : 1) + 1, chain_red_range, &j);
     return DLC_KOK;
 }
 
@@ -319,6 +479,7 @@ int32_t dlc_kernel_ew_chain(const dlc_kparams *p, void *const *inputs, void *con
 #include "kernels/kernel_registry.h"
 const dlc_kernel_entry dlc_kernels_ew_chain[] = {
     {"ew_chain", dlc_kernel_ew_chain, NULL},
+    {"ew_chain_reduce", dlc_kernel_ew_chain_reduce, NULL},
     {NULL, NULL, NULL},
 };
 #endif

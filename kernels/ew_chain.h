@@ -18,7 +18,13 @@
  *           (register r, written by an earlier instruction), DLC_CHAIN_CONST + c
  *           (floats[c] as a float); b is -1 for unary ops and Clip;
  *   param:  unary ops: alpha = floats[param], beta = floats[param + 1] as
- *           the "unary" kernel takes them; -1: none (both 0). */
+ *           the "unary" kernel takes them; -1: none (both 0).
+ *
+ * kernel "ew_chain_reduce": the same inputs and program, the program's
+ * result (the inputs' broadcast shape) then reduced over its last axes;
+ *   ints:   count, the program, then a DLC_RED_* op (kernels/ew_ops.h) and
+ *           how many trailing axes it reduces (1 to the rank);
+ *   output: float32, the reduced shape (keepdims or not: same elements). */
 #ifndef DLC_KERNELS_EW_CHAIN_H
 #define DLC_KERNELS_EW_CHAIN_H
 

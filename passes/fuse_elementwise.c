@@ -19,6 +19,15 @@
  * position and output and the first fused node's name, and shows as
  * "Mul+Add+Sigmoid" in IR dumps and profiles.
  *
+ * Reductions with their producers: a float32 Reduce* (not ReduceProd...
+ * any of reduce.c's float ops) over a set of trailing axes whose data is
+ * computed by a group (one node or more) and read by it alone becomes one
+ * node too: the group's program plus attributes reduce, reduce_axes and
+ * keepdims, shown as "Mul+ReduceMean". Its kernel folds each output's
+ * contiguous run of chain elements block by block, without writing the
+ * full-size intermediate. Other axis sets stay unfused (the run of an
+ * output would not be contiguous).
+ *
  * For a compile for every size (sizes_vary) scalar constants stay inputs:
  * one folded from the sizes differs between samples, which an input may
  * (it is then computed at run time) but a float parameter may not. */
@@ -91,6 +100,27 @@ static dlc_status classify(const dlc_graph *g, const dlc_node *n, bool keep_cons
             clip_bound(n->num_inputs > 2 ? n->inputs[2] : NULL, keep_constants, &hi))
             *out = (ew_op){EW_CLIP, 0, true, lo, hi};
     }
+    return DLC_OK;
+}
+
+/* A reduction the chain kernel can finish a group with: a float32 Reduce*
+ * of kernels/reduce.c over the last `*axes` axes of its data (mask from its
+ * own lowering). *op -1: not one. */
+static dlc_status classify_reduce(const dlc_graph *g, const dlc_node *n, dlc_kcall *call, int64_t *op, int64_t *axes) {
+    *op = -1;
+    if (n->domain[0] != '\0' || strncmp(n->op_type, "Reduce", 6) != 0 || n->schema == NULL ||
+        n->schema->lower == NULL || n->num_outputs != 1 || !is_f32(n->outputs[0]) || n->num_inputs < 1 ||
+        !is_f32(n->inputs[0]))
+        return DLC_OK;
+    DLC_TRY(n->schema->lower(g, n, call));
+    if (strcmp(call->kernel, "reduce") != 0 || call->num_ints != 2) return DLC_OK;
+    int32_t rank = n->inputs[0]->shape.rank;
+    int64_t mask = call->ints[1], all = ((int64_t)1 << rank) - 1;
+    for (int32_t t = 1; t <= rank; t++)
+        if (mask == (all & ~(((int64_t)1 << (rank - t)) - 1))) {
+            *op = call->ints[0];
+            *axes = t;
+        }
     return DLC_OK;
 }
 
@@ -212,9 +242,24 @@ static dlc_status shape_kept(const dlc_graph *g, const builder *b, const dlc_nod
     return DLC_OK;
 }
 
-static dlc_status replace(dlc_graph *g, const builder *b, dlc_node *sink, const char *first_name) {
-    dlc_attr attrs[3];
+/* A reduction ending the group: it replaces the reduce node. */
+typedef struct reduce_tail {
+    dlc_node *node; /* NULL: none */
+    int64_t op, axes;
+} reduce_tail;
+
+static dlc_status replace(dlc_graph *g, builder *b, dlc_node *sink, const reduce_tail *tail, const char *first_name) {
+    dlc_attr attrs[6];
     int32_t n_attrs = 0;
+    if (tail->node != NULL) {
+        size_t used = strlen(b->label);
+        snprintf(b->label + used, sizeof b->label - used, "+%s", tail->node->op_type);
+        attrs[n_attrs++] = (dlc_attr){.name = (char *)"reduce", .type = DLC_ATTR_INT, .i = tail->op};
+        attrs[n_attrs++] = (dlc_attr){.name = (char *)"reduce_axes", .type = DLC_ATTR_INT, .i = tail->axes};
+        attrs[n_attrs++] = (dlc_attr){.name = (char *)"keepdims", .type = DLC_ATTR_INT,
+                                      .i = dlc_node_attr_int(tail->node, "keepdims", 1) != 0};
+        sink = tail->node;
+    }
     attrs[n_attrs++] = (dlc_attr){.name = (char *)"program", .type = DLC_ATTR_INTS, .ints = (int64_t *)b->program,
                                   .count = b->count * DLC_CHAIN_WORDS};
     if (b->num_consts > 0)
@@ -243,6 +288,7 @@ typedef struct pass_state {
     dlc_node **nodes; /* a snapshot: replacing a sink leaves the others in place */
     ew_op *ops;
     int32_t *parent, *size, *index_of_id;
+    reduce_tail *tail; /* per node: the reduction reading its output alone */
 } pass_state;
 
 static void state_free(pass_state *s) {
@@ -251,6 +297,7 @@ static void state_free(pass_state *s) {
     free(s->parent);
     free(s->size);
     free(s->index_of_id);
+    free(s->tail);
 }
 
 /* v, read by node i only, joins i to its producer's group. */
@@ -278,11 +325,12 @@ static dlc_status fuse(dlc_graph *g, bool keep_constants, bool *out_changed) {
     s.parent = malloc(n * sizeof *s.parent);
     s.size = malloc(n * sizeof *s.size);
     s.index_of_id = malloc(((size_t)g->next_node_id + 1) * sizeof *s.index_of_id);
+    s.tail = calloc(n, sizeof *s.tail);
     dlc_kcall *call = malloc(sizeof *call);
     int32_t *members = malloc(n * sizeof *members);
     dlc_status st = DLC_OK;
     if (s.nodes == NULL || s.ops == NULL || s.parent == NULL || s.size == NULL || s.index_of_id == NULL ||
-        call == NULL || members == NULL)
+        s.tail == NULL || call == NULL || members == NULL)
         st = dlc_fail(DLC_ERR_OUT_OF_MEMORY, "fuse-elementwise: out of memory");
     for (int32_t id = 0; st == DLC_OK && id <= g->next_node_id; id++) s.index_of_id[id] = -1;
     for (int32_t i = 0; st == DLC_OK && i < s.n; i++) {
@@ -296,11 +344,23 @@ static dlc_status fuse(dlc_graph *g, bool keep_constants, bool *out_changed) {
         if (s.ops[i].kind == EW_NONE) continue;
         for (int32_t k = 0; k < tensor_operands(s.nodes[i], &s.ops[i]); k++) join_producer(&s, i, s.nodes[i]->inputs[k]);
     }
+    /* reductions whose data a fusable node computes for them alone (that
+     * node is its group's sink: other members' outputs are read inside) */
+    for (int32_t i = 0; st == DLC_OK && i < s.n; i++) {
+        reduce_tail t = {.node = s.nodes[i]};
+        st = classify_reduce(g, t.node, call, &t.op, &t.axes);
+        const dlc_value *v = t.node->inputs[0];
+        if (st != DLC_OK || t.op < 0 || v->producer == NULL || !dlc_value_private(v, 1)) continue;
+        int32_t p = s.index_of_id[v->producer->id];
+        if (p >= 0 && s.ops[p].kind != EW_NONE) s.tail[p] = t;
+    }
     builder *b = st == DLC_OK ? malloc(sizeof *b) : NULL;
     if (st == DLC_OK && b == NULL) st = dlc_fail(DLC_ERR_OUT_OF_MEMORY, "fuse-elementwise: out of memory");
     /* a group's sink is its last member: every other member's output is read inside */
     for (int32_t sink = s.n - 1; st == DLC_OK && sink >= 0; sink--) {
-        if (s.ops[sink].kind == EW_NONE || find_root(s.parent, sink) != sink || s.size[sink] < 2) continue;
+        const reduce_tail *tail = &s.tail[sink];
+        if (s.ops[sink].kind == EW_NONE || find_root(s.parent, sink) != sink || (s.size[sink] < 2 && !tail->node))
+            continue;
         int32_t count = 0;
         for (int32_t i = 0; i <= sink; i++)
             if (s.ops[i].kind != EW_NONE && find_root(s.parent, i) == sink) members[count++] = i;
@@ -309,7 +369,7 @@ static dlc_status fuse(dlc_graph *g, bool keep_constants, bool *out_changed) {
         bool kept = false;
         st = shape_kept(g, b, s.nodes[sink], &kept);
         if (st != DLC_OK || !kept) continue;
-        st = replace(g, b, s.nodes[sink], s.nodes[members[0]]->name);
+        st = replace(g, b, s.nodes[sink], tail, s.nodes[members[0]]->name);
         *out_changed = true;
     }
     if (st == DLC_OK && *out_changed) dlc_graph_remove_dead(g);

@@ -6,8 +6,13 @@
  *       kernels/ew_chain.h describes them;
  *   constants (floats, optional): the scalars and op parameters they name;
  *   dlc_chain (string): the fused ops, "Mul+Add+Sigmoid", for IR dumps and
- *       profiles (dlc_node_label).
- * Every input is float32 and the output, float32, has their broadcast shape. */
+ *       profiles (dlc_node_label);
+ *   reduce (int, optional): a DLC_RED_* op (kernels/ew_ops.h) applied to the
+ *       chain's result over its last reduce_axes (int) axes, keepdims (int,
+ *       default 1) as ONNX's Reduce* take it; the kernel is then
+ *       "ew_chain_reduce" (fuse-elementwise's reductions with their producers).
+ * Every input is float32; the chain's result, float32, has their broadcast
+ * shape, which is the output's without a reduction. */
 #include <string.h>
 
 #include "ir/op_registry.h"
@@ -84,6 +89,17 @@ static dlc_status chain_infer(dlc_graph *g, dlc_node *node) {
     const char *fault = check_program(node, &at);
     if (fault != NULL)
         return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "node %s: program instruction %d: %s", where, at, fault);
+    int64_t op = dlc_node_attr_int(node, "reduce", -1);
+    if (op >= 0) {
+        int64_t axes = dlc_node_attr_int(node, "reduce_axes", 0);
+        if (op >= DLC_RED_COUNT || axes < 1 || axes > out.rank)
+            return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "node %s: reduce %lld over the last %lld of %d axes", where,
+                            (long long)op, (long long)axes, out.rank);
+        bool keepdims = dlc_node_attr_int(node, "keepdims", 1) != 0;
+        if (!keepdims) out.rank -= (int32_t)axes;
+        else
+            for (int32_t d = out.rank - (int32_t)axes; d < out.rank; d++) out.dims[d] = (dlc_dim){1, 0};
+    }
     node->outputs[0]->dtype = DLC_FLOAT32;
     node->outputs[0]->shape = out;
     return DLC_OK;
@@ -95,16 +111,43 @@ static dlc_status chain_lower(const dlc_graph *g, const dlc_node *node, dlc_kcal
     int32_t n = 0, num_consts = 0;
     const int64_t *w = dlc_node_attr_ints(node, "program", &n);
     const double *consts = dlc_node_attr_floats(node, "constants", &num_consts);
-    dlc_kcall_init(call, "ew_chain");
+    int64_t op = dlc_node_attr_int(node, "reduce", -1);
+    dlc_kcall_init(call, op >= 0 ? "ew_chain_reduce" : "ew_chain");
     DLC_TRY(dlc_kcall_push_int(call, n / DLC_CHAIN_WORDS));
     DLC_TRY(dlc_kcall_push_ints(call, w, n));
+    if (op >= 0) {
+        DLC_TRY(dlc_kcall_push_int(call, op));
+        DLC_TRY(dlc_kcall_push_int(call, dlc_node_attr_int(node, "reduce_axes", 0)));
+    }
     for (int32_t c = 0; c < num_consts; c++) DLC_TRY(dlc_kcall_push_float(call, consts[c]));
     return DLC_OK;
 }
 
-/* The unfused ops' estimates: transcendental functions ~8, Pow 8, the rest 1-3. */
+/* Elements of the inputs' broadcast shape (the output's, without a
+ * reduction); -1 when a size is unknown. */
+static int64_t chain_numel(const dlc_node *node) {
+    int32_t rank = 0;
+    for (int32_t i = 0; i < node->num_inputs; i++)
+        if (node->inputs[i]->shape.rank > rank) rank = node->inputs[i]->shape.rank;
+    int64_t numel = 1;
+    for (int32_t d = 0; d < rank; d++) {
+        int64_t size = 1;
+        for (int32_t i = 0; i < node->num_inputs; i++) {
+            const dlc_shape *s = &node->inputs[i]->shape;
+            int32_t e = d - (rank - s->rank);
+            if (e >= 0 && s->dims[e].value != 1) size = s->dims[e].value;
+        }
+        if (size < 0) return -1;
+        numel *= size;
+    }
+    return numel;
+}
+
+/* The unfused ops' estimates: transcendental functions ~8, Pow 8, the rest
+ * 1-3; a reduction 1 (LogSumExp 8) per element reduced. */
 static int64_t chain_flops(const dlc_node *node) {
-    int64_t numel = dlc_value_numel(node->outputs[0]), per = 0;
+    int64_t numel = chain_numel(node), red = dlc_node_attr_int(node, "reduce", -1);
+    int64_t per = red < 0 ? 0 : red == DLC_RED_LOG_SUM_EXP ? 8 : 1;
     if (numel < 0) return -1;
     int32_t n = 0;
     const int64_t *w = dlc_node_attr_ints(node, "program", &n);
