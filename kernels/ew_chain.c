@@ -330,7 +330,8 @@ int32_t dlc_kernel_ew_chain(const dlc_kparams *p, void *const *inputs, void *con
  * kernels/reduce.c folds a row of its input (fold_rows: blocks of EW_BLOCK,
  * eight lanes per block, lanes combined in order, then into the running
  * result), so the fused node gives the bits the chain kernel followed by
- * the reduce kernel give, without the full-size intermediate. */
+ * the reduce kernel give, without the full-size intermediate. Threads take
+ * outputs; with fewer outputs than threads, the blocks of one output. */
 
 #define RED_BLOCK 512 /* reduce.c's EW_BLOCK: the fold's blocking is part of its rounding */
 
@@ -365,8 +366,9 @@ static float red_combine(int kind, float a, float b) {
     }
 }
 
-/* reduce.c's row_f32: acc combined with the contributions of x[0..n) */
-static float red_row(int kind, const float *x, int64_t n, float shift, float acc) {
+/* reduce.c's row_f32 without its last step (combining into the running
+ * result): the contributions of x[0..n), eight lanes combined in order */
+static float red_lanes(int kind, const float *x, int64_t n, float shift) {
     float l[8];
     for (int q = 0; q < 8; q++) l[q] = red_init(kind);
     int64_t i = 0;
@@ -388,8 +390,11 @@ static float red_row(int kind, const float *x, int64_t n, float shift, float acc
         l[0] = red_combine(ckind, l[0], v);
     }
     for (int q = 1; q < 8; q++) l[0] = red_combine(ckind, l[0], l[q]);
-    return red_combine(ckind, acc, l[0]);
+    return l[0];
 }
+
+/* how a block's result joins the running one */
+static int red_ckind(int kind) { return kind == RK_EXP || kind == RK_ABS || kind == RK_SQ ? RK_SUM : kind; }
 
 static float red_finish(int op, float acc, float shift, int64_t K) {
     switch (op) {
@@ -413,7 +418,7 @@ static float red_fold(const chain_red_job *j, chain_regs *regs, int64_t base, in
     for (int64_t c = 0; c < j->K; c += RED_BLOCK) {
         int64_t n = j->K - c < RED_BLOCK ? j->K - c : RED_BLOCK;
         chain_eval(&j->chain, regs, base + c, base + c + n, buf);
-        acc = red_row(kind, buf, n, shift, acc);
+        acc = red_combine(red_ckind(kind), acc, red_lanes(kind, buf, n, shift));
     }
     return acc;
 }
@@ -429,6 +434,44 @@ static void chain_red_range(void *arg, int64_t begin, int64_t end) {
         float acc = red_fold(j, &regs, m * j->K, j->kind, shift);
         j->chain.y[m] = red_finish(j->op, acc, shift, j->K);
     }
+}
+
+/* Fewer outputs than threads (a loss, a global mean): one output's run is
+ * split instead, its blocks' results computed in parallel, RED_SPLIT at a
+ * time, then combined in block order: the very operations of red_fold. */
+#define RED_SPLIT 1024
+
+typedef struct red_split {
+    const chain_red_job *j;
+    int64_t base, first; /* the run's first element, this round's first block */
+    int kind;
+    float shift;
+    float partial[RED_SPLIT];
+} red_split;
+
+static void red_split_range(void *arg, int64_t begin, int64_t end) {
+    red_split *s = arg;
+    chain_regs regs;
+    regs_init(&regs);
+    float buf[RED_BLOCK];
+    for (int64_t b = begin; b < end; b++) {
+        int64_t c = (s->first + b) * RED_BLOCK;
+        int64_t n = s->j->K - c < RED_BLOCK ? s->j->K - c : RED_BLOCK;
+        chain_eval(&s->j->chain, &regs, s->base + c, s->base + c + n, buf);
+        s->partial[b] = red_lanes(s->kind, buf, n, s->shift);
+    }
+}
+
+static float red_fold_split(const chain_red_job *j, const dlc_kctx *ctx, int64_t base, int kind, float shift) {
+    red_split s = {.j = j, .base = base, .kind = kind, .shift = shift};
+    float acc = red_init(kind);
+    int64_t blocks = (j->K + RED_BLOCK - 1) / RED_BLOCK;
+    for (s.first = 0; s.first < blocks; s.first += RED_SPLIT) {
+        int64_t count = blocks - s.first < RED_SPLIT ? blocks - s.first : RED_SPLIT;
+        dlc_parallel_for(ctx, count, CHAIN_MIN_CHUNK / RED_BLOCK + 1, red_split_range, &s);
+        for (int64_t b = 0; b < count; b++) acc = red_combine(red_ckind(kind), acc, s.partial[b]);
+    }
+    return acc;
 }
 
 /* ints: count, the program, the DLC_RED_* op, how many trailing axes of the
@@ -471,6 +514,15 @@ int32_t dlc_kernel_ew_chain_reduce(const dlc_kparams *p, void *const *inputs, vo
     j.chain.y = outputs[0];
     plan_init(&j.chain, p, dims, rank);
     if (M == 0) return DLC_KOK;
+    int32_t threads = ctx != NULL && ctx->num_threads > 1 ? ctx->num_threads : 1;
+    if (threads > 1 && M < threads && j.K >= 4 * RED_BLOCK) {
+        for (int64_t m = 0; m < M; m++) {
+            float shift = j.kind == RK_EXP ? red_fold_split(&j, ctx, m * j.K, RK_MAX, 0.0f) : 0.0f;
+            float acc = red_fold_split(&j, ctx, m * j.K, j.kind, shift);
+            j.chain.y[m] = red_finish(j.op, acc, shift, j.K);
+        }
+        return DLC_KOK;
+    }
     dlc_parallel_for(ctx, M, CHAIN_MIN_CHUNK / (j.K > 0 ? j.K : 1) + 1, chain_red_range, &j);
     return DLC_KOK;
 }

@@ -19,8 +19,8 @@
  * position and output and the first fused node's name, and shows as
  * "Mul+Add+Sigmoid" in IR dumps and profiles.
  *
- * Reductions with their producers: a float32 Reduce* (not ReduceProd...
- * any of reduce.c's float ops) over a set of trailing axes whose data is
+ * Reductions with their producers: a float32 Reduce* (any of reduce.c's
+ * float ops, constant axes) over a set of trailing axes whose data is
  * computed by a group (one node or more) and read by it alone becomes one
  * node too: the group's program plus attributes reduce, reduce_axes and
  * keepdims, shown as "Mul+ReduceMean". Its kernel folds each output's
@@ -112,6 +112,8 @@ static dlc_status classify_reduce(const dlc_graph *g, const dlc_node *n, dlc_kca
         n->schema->lower == NULL || n->num_outputs != 1 || !is_f32(n->outputs[0]) || n->num_inputs < 1 ||
         !is_f32(n->inputs[0]))
         return DLC_OK;
+    /* axes not constant: the lowering would fail (and a later pass report it) */
+    if (n->num_inputs > 1 && n->inputs[1] != NULL && n->inputs[1]->kind != DLC_VALUE_CONST) return DLC_OK;
     DLC_TRY(n->schema->lower(g, n, call));
     if (strcmp(call->kernel, "reduce") != 0 || call->num_ints != 2) return DLC_OK;
     int32_t rank = n->inputs[0]->shape.rank;

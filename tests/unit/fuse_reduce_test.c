@@ -251,7 +251,10 @@ Test(fuse_reduce, large_on_four_threads) {
     check_reduce("ReduceMean", 4, 64, 31, 97, 1, 1, 4);       /* 7936 outputs of 97 */
     check_reduce("ReduceSumSquare", 4, 64, 31, 97, 2, 0, 4);  /* 256 outputs of 3007 */
     check_reduce("ReduceLogSumExp", 2, 5, 130, 257, 2, 1, 4); /* 10 outputs of 33410 */
-    check_reduce("ReduceMax", 1, 3, 701, 331, 4, 0, 4);       /* one output of 696093: one thread */
+    /* fewer outputs than threads: each output's run split over them */
+    check_reduce("ReduceMax", 1, 3, 701, 331, 4, 0, 4);       /* one output of 696093 */
+    check_reduce("ReduceLogSumExp", 1, 2, 1201, 997, 4, 1, 4); /* one of 2394794: over 1024 blocks */
+    check_reduce("ReduceL2", 1, 2, 3, 70001, 2, 0, 4);         /* two of 210003 */
 }
 
 /* ---- one artifact for every size ---- */
