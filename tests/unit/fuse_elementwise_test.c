@@ -11,15 +11,9 @@
 #include "ir/ops/epilogue.h" /* dlc_node_label */
 #include "pass_harness.h"
 
-static dlc_node *node_named(const dlc_graph *g, const char *name) {
-    for (int32_t i = 0; i < g->num_nodes; i++)
-        if (strcmp(g->nodes[i]->name, name) == 0) return g->nodes[i];
-    return NULL;
-}
-
 static void set_attr_float(dlc_graph *g, const char *node, const char *attr, double f) {
     dlc_attr a = {.name = (char *)attr, .type = DLC_ATTR_FLOAT, .f = f};
-    cr_assert_eq(dlc_node_add_attr(node_named(g, node), &a), DLC_OK);
+    cr_assert_eq(dlc_node_add_attr(ph_node_named(g, node), &a), DLC_OK);
 }
 
 /* ---- graph before / after ---- */
@@ -161,26 +155,10 @@ Test(fuse_elementwise, a_shared_input_is_read_once) {
 
 /* ---- outputs against the unfused kernels ---- */
 
-/* The outputs of -O2 at threads equal -O0's on one thread exactly (NaN
- * equals NaN), or within tol*(1+|b|). */
-static void expect_same(ph_builder build, int32_t threads, double tol) {
-    ph_result base = ph_compile_run(build, 0), opt = ph_compile_run_threads(build, 2, threads);
-    cr_assert_eq(base.count, opt.count);
-    for (int32_t o = 0; o < base.count; o++) {
-        cr_assert_eq(base.numel[o], opt.numel[o]);
-        for (int64_t i = 0; i < base.numel[o]; i++) {
-            float a = opt.data[o][i], b = base.data[o][i];
-            bool same = tol == 0.0 ? memcmp(&a, &b, sizeof a) == 0 || (isnan(a) && isnan(b))
-                                   : fabs((double)a - b) <= tol * (1.0 + fabs((double)b));
-            cr_assert(same, "output %d index %lld: -O2 %.9g, -O0 %.9g", o, (long long)i, a, b);
-        }
-        free(base.data[o]);
-        free(opt.data[o]);
-    }
+Test(fuse_elementwise, mul_add_sigmoid_outputs_unchanged) {
+    ph_expect_same_outputs_threads(plain_sigmoid_graph, 0.0, 1);
 }
-
-Test(fuse_elementwise, mul_add_sigmoid_outputs_unchanged) { expect_same(plain_sigmoid_graph, 1, 0.0); }
-Test(fuse_elementwise, swish_outputs_unchanged) { expect_same(swish_graph, 1, 0.0); }
+Test(fuse_elementwise, swish_outputs_unchanged) { ph_expect_same_outputs_threads(swish_graph, 0.0, 1); }
 
 /* Random chains: each step an activation or a binary op with one of the
  * operands x (full), c (per channel [C,1,1]), r (a row [W]), s (an input
@@ -224,7 +202,7 @@ static dlc_graph *random_graph(void) {
                 v = ph_op(g, name, op, 1, &v);
                 if (strcmp(op, "LeakyRelu") == 0) set_attr_float(g, name, "alpha", 0.3);
                 if (strcmp(op, "HardSigmoid") == 0) set_attr_float(g, name, "beta", 0.25);
-                if (strcmp(op, "HardSwish") == 0) node_named(g, name)->opset = 14;
+                if (strcmp(op, "HardSwish") == 0) ph_node_named(g, name)->opset = 14;
             }
         } else {
             const char *op = binary[next_random(&state) % (sizeof binary / sizeof binary[0])];
@@ -245,7 +223,7 @@ static void check_random(uint32_t seed, int64_t n, int64_t c, int64_t h, int64_t
     cr_assert_eq(g->num_nodes, 1, "seed %u: the whole chain is one node, not %d", seed, g->num_nodes);
     cr_assert_str_eq(g->nodes[0]->op_type, "ElementwiseChain");
     dlc_graph_free(g);
-    expect_same(random_graph, threads, 0.0);
+    ph_expect_same_outputs_threads(random_graph, 0.0, threads);
 }
 
 Test(fuse_elementwise, random_chains_odd_sizes) {
@@ -283,7 +261,7 @@ Test(fuse_elementwise, pow_sqrt_log_exp_outputs_close) {
     cr_assert(ph_run_pass(g, dlc_pass_fuse_elementwise));
     cr_assert_eq(g->num_nodes, 1);
     dlc_graph_free(g);
-    expect_same(pow_graph, 1, 1e-6);
+    ph_expect_same_outputs_threads(pow_graph, 1e-6, 1);
 }
 
 /* ---- one artifact for every size ---- */
@@ -328,20 +306,7 @@ static float *run_dynamic(const char *path, int64_t batch) {
 Test(fuse_elementwise, one_artifact_for_every_size) {
     char dir[64], paths[2][256];
     tb_mkdtemp(dir, sizeof dir);
-    char *ir = NULL;
-    size_t ir_size = 0;
-    for (int level = 0; level < 2; level++) {
-        snprintf(paths[level], sizeof paths[level], "%s/O%d.so", dir, level * 2);
-        dlc_graph *g = dynamic_graph();
-        dlc_compile_options opts;
-        dlc_compile_options_init(&opts);
-        opts.opt_level = level * 2;
-        FILE *f = level == 1 ? open_memstream(&ir, &ir_size) : NULL;
-        opts.print_ir = f;
-        cr_assert_eq(dlc_compile_graph(g, &opts, paths[level]), DLC_OK, "%s", dlc_last_error());
-        if (f != NULL) fclose(f);
-        dlc_graph_free(g);
-    }
+    char *ir = ph_compile_o0_o2(dynamic_graph, dir, paths);
     cr_assert(ir != NULL && strstr(ir, "ElementwiseChain") != NULL, "-O2 IR:\n%s", ir ? ir : "");
     cr_assert(strstr(ir, "Mul+Add+Tanh+Sub") != NULL, "-O2 IR:\n%s", ir);
     free(ir);

@@ -12,15 +12,9 @@
 #include "ir/ops/epilogue.h" /* dlc_node_label */
 #include "pass_harness.h"
 
-static dlc_node *node_named(const dlc_graph *g, const char *name) {
-    for (int32_t i = 0; i < g->num_nodes; i++)
-        if (strcmp(g->nodes[i]->name, name) == 0) return g->nodes[i];
-    return NULL;
-}
-
 static void set_int(dlc_graph *g, const char *node, const char *attr, int64_t i) {
     dlc_attr a = {.name = (char *)attr, .type = DLC_ATTR_INT, .i = i};
-    cr_assert_eq(dlc_node_add_attr(node_named(g, node), &a), DLC_OK);
+    cr_assert_eq(dlc_node_add_attr(ph_node_named(g, node), &a), DLC_OK);
 }
 
 /* out = op(data) reducing axes: ReduceSum (opset 13) and any op at opset
@@ -32,7 +26,7 @@ static dlc_value *reduce(dlc_graph *g, const char *name, const char *op, int ops
     snprintf(axes_name, sizeof axes_name, "%s_axes", name);
     dlc_value *y = as_input ? ph_op(g, name, op, 2, (dlc_value *[]){data, ph_ints(g, axes_name, n_axes, axes)})
                             : ph_op(g, name, op, 1, &data);
-    node_named(g, name)->opset = opset;
+    ph_node_named(g, name)->opset = opset;
     if (!as_input) ph_attr_ints(g, name, "axes", n_axes, axes);
     if (keepdims >= 0) set_int(g, name, "keepdims", keepdims);
     return y;
@@ -171,25 +165,9 @@ Test(fuse_reduce, exp_sum_and_relu_pool_fuse) {
 
 /* ---- outputs against the unfused kernels ---- */
 
-/* The outputs of -O2 at threads equal -O0's on one thread bit for bit (NaN equals NaN). */
-static void expect_same(ph_builder build, int32_t threads) {
-    ph_result base = ph_compile_run(build, 0), opt = ph_compile_run_threads(build, 2, threads);
-    cr_assert_eq(base.count, opt.count);
-    for (int32_t o = 0; o < base.count; o++) {
-        cr_assert_eq(base.numel[o], opt.numel[o]);
-        for (int64_t i = 0; i < base.numel[o]; i++) {
-            float a = opt.data[o][i], b = base.data[o][i];
-            cr_assert(memcmp(&a, &b, sizeof a) == 0 || (isnan(a) && isnan(b)), "output %d index %lld: -O2 %.9g, -O0 %.9g",
-                      o, (long long)i, a, b);
-        }
-        free(base.data[o]);
-        free(opt.data[o]);
-    }
-}
-
 Test(fuse_reduce, exp_sum_and_relu_pool_outputs_unchanged) {
-    expect_same(exp_sum_graph, 1);
-    expect_same(relu_pool_graph, 1);
+    ph_expect_same_outputs_threads(exp_sum_graph, 0.0, 1);
+    ph_expect_same_outputs_threads(relu_pool_graph, 0.0, 1);
 }
 
 /* MSE-like: op((a - b) * s + c) over the last `axes` axes, c per channel
@@ -231,7 +209,7 @@ static void check_reduce(const char *op, int64_t n, int64_t c, int64_t h, int64_
     cr_assert_eq(g->num_nodes, 1, "%s over %d axes: one node, not %d", op, axes, g->num_nodes);
     cr_assert_eq(dlc_node_attr_int(g->nodes[0], "reduce_axes", 0), axes);
     dlc_graph_free(g);
-    expect_same(reduce_graph, threads);
+    ph_expect_same_outputs_threads(reduce_graph, 0.0, threads);
 }
 
 Test(fuse_reduce, every_reduction_odd_sizes_keepdims_both) {
@@ -297,20 +275,7 @@ static float *run_dynamic(const char *path, int64_t batch) {
 Test(fuse_reduce, one_artifact_for_every_size) {
     char dir[64], paths[2][256];
     tb_mkdtemp(dir, sizeof dir);
-    char *ir = NULL;
-    size_t ir_size = 0;
-    for (int level = 0; level < 2; level++) {
-        snprintf(paths[level], sizeof paths[level], "%s/O%d.so", dir, level * 2);
-        dlc_graph *g = dynamic_graph();
-        dlc_compile_options opts;
-        dlc_compile_options_init(&opts);
-        opts.opt_level = level * 2;
-        FILE *f = level == 1 ? open_memstream(&ir, &ir_size) : NULL;
-        opts.print_ir = f;
-        cr_assert_eq(dlc_compile_graph(g, &opts, paths[level]), DLC_OK, "%s", dlc_last_error());
-        if (f != NULL) fclose(f);
-        dlc_graph_free(g);
-    }
+    char *ir = ph_compile_o0_o2(dynamic_graph, dir, paths);
     cr_assert(ir != NULL && strstr(ir, "Mul+Add+ReduceMean") != NULL, "-O2 IR:\n%s", ir ? ir : "");
     free(ir);
     for (int64_t batch = 1; batch <= 7; batch += 3) {
