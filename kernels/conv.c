@@ -159,6 +159,26 @@ typedef struct conv_job {
     int64_t slot_bytes, slots;
 } conv_job;
 
+/* Image n, group gi of the input as the GEMM's im2col view: the padded copy
+ * when the conv made one (then no bounds to check), else X itself. */
+static dlc_im2col conv_im2col_view(const conv_job *job, int64_t n, int64_t gi) {
+    const conv_geom *g = job->g;
+    dlc_im2col view = {.x = job->x + (n * g->C + gi * g->Cg) * g->in_plane, .channels = g->Cg};
+    if (job->xpad != NULL) {
+        int64_t plane = job->xpad_dims[0] * job->xpad_dims[1] * job->xpad_dims[2];
+        view.x = job->xpad + (n * g->C + gi * g->Cg) * plane;
+    }
+    for (int i = 0; i < 3; i++) {
+        view.in[i] = job->xpad != NULL ? job->xpad_dims[i] : g->in[i];
+        view.kernel[i] = g->kernel[i];
+        view.out[i] = g->out[i];
+        view.stride[i] = g->stride[i];
+        view.dilation[i] = g->dil[i];
+        view.pad[i] = job->xpad != NULL ? 0 : g->pad[i];
+    }
+    return view;
+}
+
 /* Y[n, group gi] = act(W[group gi] x im2col(X[n, group gi]) + bias + residual), the bias, residual and
  * activation added to each GEMM block as it completes (gemm.h). */
 static void conv_gemm_one(const conv_job *job, int64_t n, int64_t gi, bool threaded, void *ws, int64_t ws_size) {
@@ -170,19 +190,7 @@ static void conv_gemm_one(const conv_job *job, int64_t n, int64_t gi, bool threa
     dlc_im2col view;
     dlc_gemm_operand b = {x, g->in_plane, 1, NULL, 0};
     if (!conv_is_pointwise(g)) {
-        view = (dlc_im2col){.x = x, .channels = g->Cg};
-        if (job->xpad != NULL) {
-            int64_t plane = job->xpad_dims[0] * job->xpad_dims[1] * job->xpad_dims[2];
-            view.x = job->xpad + (n * g->C + gi * g->Cg) * plane;
-        }
-        for (int i = 0; i < 3; i++) {
-            view.in[i] = job->xpad != NULL ? job->xpad_dims[i] : g->in[i];
-            view.kernel[i] = g->kernel[i];
-            view.out[i] = g->out[i];
-            view.stride[i] = g->stride[i];
-            view.dilation[i] = g->dil[i];
-            view.pad[i] = job->xpad != NULL ? 0 : g->pad[i];
-        }
+        view = conv_im2col_view(job, n, gi);
         b.im2col = &view;
     }
     dlc_epilogue ep = g->ep; /* rows are this group's output channels */
@@ -265,17 +273,7 @@ static void conv_pixel_major(const conv_job *job, char *ws, int64_t ws_size) {
     float *tmp = (float *)(void *)ws;
     int64_t tmp_bytes = pixel_major_tmp_bytes(g);
     for (int64_t n = 0; n < g->N; n++) {
-        dlc_im2col view = {.x = job->x + n * g->C * g->in_plane, .channels = g->C};
-        if (job->xpad != NULL)
-            view.x = job->xpad + n * g->C * job->xpad_dims[0] * job->xpad_dims[1] * job->xpad_dims[2];
-        for (int i = 0; i < 3; i++) {
-            view.in[i] = job->xpad != NULL ? job->xpad_dims[i] : g->in[i];
-            view.kernel[i] = g->kernel[i];
-            view.out[i] = g->out[i];
-            view.stride[i] = g->stride[i];
-            view.dilation[i] = g->dil[i];
-            view.pad[i] = job->xpad != NULL ? 0 : g->pad[i];
-        }
+        dlc_im2col view = conv_im2col_view(job, n, 0);
         dlc_gemm_operand a = {.im2col = &view};
         /* a 1x1 stride-1 window: A is X^T itself, each channel's pixels contiguous */
         if (conv_is_pointwise(g)) a = (dlc_gemm_operand){.data = view.x, .row_stride = 1, .col_stride = g->in_plane};
@@ -435,14 +433,9 @@ static void direct_rows(void *arg, int64_t begin, int64_t end) {
 static void conv_direct_blocked(const conv_job *job) {
     const conv_geom *g = job->g;
     for (int64_t n = 0; n < g->N; n++) {
-        direct_job dj = {.job = job, .y = job->y + n * g->M * g->out_plane};
-        if (job->xpad != NULL) {
-            dj.in_h = job->xpad_dims[1], dj.in_w = job->xpad_dims[2];
-            dj.x = job->xpad + n * g->C * job->xpad_dims[0] * dj.in_h * dj.in_w;
-        } else {
-            dj.in_h = g->in[1], dj.in_w = g->in[2];
-            dj.x = job->x + n * g->C * g->in_plane;
-        }
+        dlc_im2col view = conv_im2col_view(job, n, 0); /* the direct loop reads the same input */
+        direct_job dj = {.job = job, .x = view.x, .in_h = view.in[1], .in_w = view.in[2],
+                         .y = job->y + n * g->M * g->out_plane};
         if (job->residual != NULL) dj.residual = job->residual + n * g->M * g->out_plane;
         int64_t tasks = g->M / g->packed_nr * g->out[1];
         int64_t per_task = g->packed_nr * g->out[2] * g->C * g->kvol;
