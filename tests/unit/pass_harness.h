@@ -136,6 +136,46 @@ static inline char *ph_compile_o0_o2(ph_builder build, const char *dir, char pat
     return ir;
 }
 
+/* Loads the artifact at path and runs it once on one float32 input of the
+ * given dims, filled by ph_fill(seed); returns the output's data (malloc'd,
+ * out_numel floats) and *out its dims. */
+static inline float *ph_run_artifact(const char *path, int32_t rank, const int64_t *dims, uint32_t seed,
+                                     int64_t out_numel, dlc_tensor *out) {
+    dlc_model *model;
+    dlc_session *session;
+    cr_assert_eq(dlc_model_load(path, &model), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(dlc_session_create(model, NULL, &session), DLC_OK, "%s", dlc_last_error());
+    int64_t n = 1;
+    for (int32_t d = 0; d < rank; d++) n *= dims[d];
+    float *x = malloc((size_t)n * sizeof *x), *y = malloc((size_t)out_numel * sizeof *y);
+    cr_assert(x != NULL && y != NULL);
+    ph_fill(x, n, seed);
+    dlc_tensor in = {.dtype = DLC_FLOAT32, .rank = rank, .data = x, .size_bytes = (size_t)n * sizeof *x};
+    memcpy(in.dims, dims, (size_t)rank * sizeof *dims);
+    *out = (dlc_tensor){.data = y, .size_bytes = (size_t)out_numel * sizeof *y};
+    cr_assert_eq(dlc_session_run(session, &in, 1, out, 1), DLC_OK, "%s", dlc_last_error());
+    free(x);
+    dlc_session_free(session);
+    dlc_model_free(model);
+    return y;
+}
+
+/* The two artifacts of ph_compile_o0_o2 give the same output bits and dims
+ * on one input of these dims (seed dims[0]); *out describes -O2's output. */
+static inline void ph_expect_same_bits(char paths[2][256], int32_t rank, const int64_t *dims, int64_t out_numel,
+                                       dlc_tensor *out) {
+    dlc_tensor base_out;
+    float *base = ph_run_artifact(paths[0], rank, dims, (uint32_t)dims[0], out_numel, &base_out);
+    float *opt = ph_run_artifact(paths[1], rank, dims, (uint32_t)dims[0], out_numel, out);
+    cr_assert_eq(base_out.rank, out->rank);
+    cr_assert(memcmp(base_out.dims, out->dims, (size_t)out->rank * sizeof out->dims[0]) == 0, "output dims differ");
+    for (int64_t i = 0; i < out_numel; i++)
+        cr_assert(memcmp(&base[i], &opt[i], sizeof(float)) == 0, "dim0 %lld index %lld: -O2 %.9g, -O0 %.9g",
+                  (long long)dims[0], (long long)i, opt[i], base[i]);
+    free(base);
+    free(opt);
+}
+
 static inline dlc_node *ph_node_named(const dlc_graph *g, const char *name) {
     for (int32_t i = 0; i < g->num_nodes; i++)
         if (strcmp(g->nodes[i]->name, name) == 0) return g->nodes[i];
