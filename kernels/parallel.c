@@ -69,6 +69,7 @@ typedef struct pool_state {
     atomic_int sleepers;
     atomic_int busy;         /* a caller owns the pool */
     atomic_bool stopping;
+    atomic_int started;      /* workers that reached worker_main */
     int workers;             /* started; changed only by the owning caller */
     pthread_t threads[POOL_MAX_WORKERS];
 } pool_state;
@@ -142,6 +143,7 @@ static int64_t spin_budget_ns(void) {
 static void *worker_main(void *unused) {
     (void)unused;
     unsigned seen = atomic_load(&pool.wake);
+    atomic_fetch_add(&pool.started, 1);
     while (!atomic_load(&pool.stopping)) {
         unsigned now = atomic_load(&pool.wake);
         for (int spin = 0; now == seen && spin < POOL_SPIN; spin++) {
@@ -177,6 +179,7 @@ static void *worker_main(void *unused) {
 /* A forked child has none of the parent's threads: it starts its own. */
 static void pool_after_fork_child(void) {
     pool.workers = 0;
+    atomic_store(&pool.started, 0);
     atomic_store(&pool.sleepers, 0);
     atomic_store(&pool.busy, 0);
 }
@@ -195,6 +198,12 @@ static int ensure_workers(int want) {
         if (rc != 0) break;
         pool.workers++;
     }
+    /* Return only once every worker runs our code. A thread still starting
+     * may hold a lock that fork() copies locked: under ASan a child forked
+     * right after the first threaded call hung in 3 of 10 runs, its new
+     * workers waiting on the allocator lock a starting parent thread held
+     * (ASan's thread setup frees memory). Paid once per worker. */
+    while (atomic_load(&pool.started) < pool.workers) sched_yield();
     return pool.workers;
 }
 
@@ -205,6 +214,7 @@ __attribute__((destructor)) static void pool_shutdown(void) {
     futex_wake(&pool.wake, INT_MAX);
     for (int i = 0; i < pool.workers; i++) pthread_join(pool.threads[i], NULL);
     pool.workers = 0;
+    atomic_store(&pool.started, 0);
 }
 
 /* dlc_parallel_for's threaded case: threads >= 2, n / min_chunk >= threads. */
