@@ -4,7 +4,7 @@
 // and can time runs.
 //
 //   node tests/ort/ort_run.js MODEL.onnx -i input_0.pb [-i ...] [-o OUTDIR]
-//        [--threads N] [--runs N] [--warmup N] [--make-case DIR]
+//        [--threads N] [--runs N] [--warmup N] [--make-case DIR] [--profile PREFIX]
 //
 // --make-case DIR writes DIR/model.onnx and DIR/test_data_set_0/{input,output}_N.pb
 // (the backend-test layout), so `dlc test DIR` compares dlc with ONNX Runtime
@@ -39,10 +39,12 @@ const usage = `usage: node tests/ort/ort_run.js MODEL.onnx -i INPUT.pb [-i ...] 
   --runs N               time N runs and print median/p90/p99 (default: one untimed run)
   --warmup N             untimed runs before timing (default 10)
   --make-case DIR        write a backend-test case (model + inputs + ORT outputs) to DIR
+  --profile PREFIX       write ORT's per-node trace of every run to PREFIX_<date>.json
+                         (next to dlc profile: where the two differ, node by node)
 `;
 
 function parseArgs(argv) {
-  const args = { inputs: [], threads: 1, runs: 0, warmup: 10, outDir: null, makeCase: null, model: null };
+  const args = { inputs: [], threads: 1, runs: 0, warmup: 10, outDir: null, makeCase: null, profile: null, model: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -61,6 +63,7 @@ function parseArgs(argv) {
     else if (a === '--runs') args.runs = count(a, value());
     else if (a === '--warmup') args.warmup = count(a, value());
     else if (a === '--make-case') args.makeCase = value();
+    else if (a === '--profile') args.profile = value();
     else if (a.startsWith('-')) fail(`unknown option '${a}'\n${usage}`, 2);
     else if (args.model === null) args.model = a;
     else fail(`unexpected argument '${a}'`, 2);
@@ -90,6 +93,7 @@ async function main() {
     intraOpNumThreads: args.threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    ...(args.profile ? { enableProfiling: true, profileFilePrefix: args.profile } : {}),
   });
   if (args.inputs.length !== session.inputNames.length)
     fail(`the model has ${session.inputNames.length} inputs (${session.inputNames.join(', ')}), ${args.inputs.length} files given`);
@@ -123,6 +127,8 @@ async function main() {
     console.log(`ort ${args.model}: threads ${args.threads}, runs ${n}: median ${median.toFixed(4)} ms  ` +
       `p90 ${percentile(times, 90).toFixed(4)} ms  p99 ${percentile(times, 99).toFixed(4)} ms  min ${times[0].toFixed(4)} ms  cpu ${cpuMs.toFixed(4)} ms/run`);
   }
+
+  if (args.profile) session.endProfiling(); // writes PREFIX_<date>.json
 
   const writeOutputs = (dir) => {
     fs.mkdirSync(dir, { recursive: true });
