@@ -74,6 +74,14 @@ Test(gemm, blocks_larger_than_the_cache_tiles) {
     check_gemm((gemm_case){64, 1100, 64, 0, 1, 1.0, 0.0, -1, {0, 0}, 3});
 }
 
+Test(gemm, tiles_along_long_rows_of_c) {
+    /* B packed at run time and rows of 256+ columns: tiles run along C's
+     * rows; partial tiles at both ends, two K slices, beta read once */
+    check_gemm((gemm_case){37, 300, 300, 0, 0, 1.0, 1.0, 2, {37, 300}, 1});
+    check_gemm((gemm_case){37, 300, 300, 1, 1, 0.5, 0.0, -1, {0, 0}, 1});
+    check_gemm((gemm_case){125, 257, 64, 0, 0, 1.0, 2.0, 1, {257, 0}, 1});
+}
+
 Test(gemm, narrow_products_and_unpacked_a) {
     /* N <= 16 picks the 12 x 16 tile; row-major A with alpha 1 is read in
      * place except its last partial row panel; alpha != 1 packs all of A */
