@@ -233,8 +233,14 @@ enum { DIRECT_OC = 32, DIRECT_WT = 8, DIRECT_C_CHUNK = 16 };
 
 static int64_t align64(int64_t bytes) { return (bytes + 63) / 64 * 64; }
 
-/* Bytes of the [pixels, M] product the pixel-major path transposes into Y. */
-static int64_t pixel_major_tmp_bytes(const conv_geom *g) { return align64(g->out_plane * g->M * 4); }
+/* Row length of the [pixels, M] product the pixel-major path transposes
+ * into Y: 16 floats more than M, so that rows are not a multiple of 4 KiB
+ * apart (M = 1024, 2048): those shared L1 sets, and each tile's loads of
+ * the row below waited on the stores to the row above (4K aliasing). */
+static int64_t pixel_major_tmp_ld(const conv_geom *g) { return g->M + 16; }
+
+/* Bytes of that product. */
+static int64_t pixel_major_tmp_bytes(const conv_geom *g) { return align64(g->out_plane * pixel_major_tmp_ld(g) * 4); }
 
 typedef struct transpose_job {
     const conv_geom *g;
@@ -250,13 +256,13 @@ enum { TRANSPOSE_BLOCK = 16 };
  * the rows are in L1. */
 static void transpose_channels(void *arg, int64_t begin, int64_t end) {
     const transpose_job *job = arg;
-    const int64_t P = job->g->out_plane, M = job->g->M;
+    const int64_t P = job->g->out_plane, M = job->g->M, ld = pixel_major_tmp_ld(job->g);
     for (int64_t blk = begin; blk < end; blk++) {
         int64_t o0 = blk * TRANSPOSE_BLOCK, o1 = min64(M, o0 + TRANSPOSE_BLOCK);
         for (int64_t p0 = 0; p0 < P; p0 += TRANSPOSE_BLOCK) {
             int64_t p1 = min64(P, p0 + TRANSPOSE_BLOCK);
             for (int64_t o = o0; o < o1; o++)
-                for (int64_t q = p0; q < p1; q++) job->y[o * P + q] = job->tmp[q * M + o];
+                for (int64_t q = p0; q < p1; q++) job->y[o * P + q] = job->tmp[q * ld + o];
         }
         if (dlc_epilogue_active(&job->ep)) dlc_epilogue_apply(&job->ep, job->y, P, o0, o1, 0, P);
     }
@@ -278,7 +284,8 @@ static void conv_pixel_major(const conv_job *job, char *ws, int64_t ws_size) {
         /* a 1x1 stride-1 window: A is X^T itself, each channel's pixels contiguous */
         if (conv_is_pointwise(g)) a = (dlc_gemm_operand){.data = view.x, .row_stride = 1, .col_stride = g->in_plane};
         dlc_gemm_operand b = {.data = job->w, .packed_nr = g->packed_nr};
-        dlc_sgemm(job->ctx, P, g->M, K, 1.0f, &a, &b, 0.0f, tmp, g->M, ws + tmp_bytes, ws_size - tmp_bytes);
+        dlc_sgemm(job->ctx, P, g->M, K, 1.0f, &a, &b, 0.0f, tmp, pixel_major_tmp_ld(g), ws + tmp_bytes,
+                  ws_size - tmp_bytes);
         transpose_job tj = {.g = g, .tmp = tmp, .y = job->y + n * g->M * P, .ep = g->ep};
         if (g->has_bias) tj.ep.bias = job->b, tj.ep.bias_rs = 1, tj.ep.bias_cs = 0;
         if (job->residual != NULL) tj.ep.residual = job->residual + n * g->M * P;
