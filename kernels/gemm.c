@@ -38,13 +38,31 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 static int64_t ceil_div(int64_t x, int64_t m) { return (x + m - 1) / m; }
 
-/* Floats of the A and B packing buffers of one thread. */
-static void buffer_floats(int64_t M, int64_t N, int64_t K, int64_t *a_floats, int64_t *b_floats) {
-    int64_t kc = max64(1, min64(K, GEMM_KC));
+/* The K slices of a B packed at compile time (weights): K cut into equal
+ * slices of at most GEMM_KC_PACKED, not GEMM_KC. Its panels are read in
+ * place, from L2 or memory, so they need not fit L1; fewer slices store
+ * and reload each tile of C fewer times, which matters most where C's rows
+ * are a multiple of 4 KiB apart and a tile's rows share L1 sets (BERT's
+ * 3072-wide feed-forward: 85.6% -> 92.5% of the FMA peak with 768). */
+#define GEMM_KC_PACKED 768
+
+static int64_t packed_kc(int64_t K) {
+    int64_t slices = ceil_div(max64(K, 1), GEMM_KC_PACKED);
+    return round_up(ceil_div(max64(K, 1), slices), 16);
+}
+
+/* Floats of the A and B packing buffers of one thread; kc_max the deepest
+ * K slice. */
+static void buffer_floats_kc(int64_t M, int64_t N, int64_t K, int64_t kc_max, int64_t *a_floats, int64_t *b_floats) {
+    int64_t kc = max64(1, min64(K, kc_max));
     int64_t mc = min64(round_up(max64(M, 1), GEMM_MR_MAX), GEMM_MC);
     int64_t nc = min64(round_up(max64(N, 1), GEMM_NR), GEMM_NC);
     *a_floats = round_up(mc * kc, GEMM_ALIGN / 4);
     *b_floats = round_up(kc * nc, GEMM_ALIGN / 4);
+}
+
+static void buffer_floats(int64_t M, int64_t N, int64_t K, int64_t *a_floats, int64_t *b_floats) {
+    buffer_floats_kc(M, N, K, GEMM_KC, a_floats, b_floats);
 }
 
 int64_t dlc_sgemm_workspace_single(int64_t M, int64_t N, int64_t K) {
@@ -57,10 +75,10 @@ int64_t dlc_sgemm_workspace(int64_t M, int64_t N, int64_t K) {
     return DLC_GEMM_MAX_THREADS * dlc_sgemm_workspace_single(M, N, K);
 }
 
-/* A packed B needs no B buffer: only A's. */
+/* A packed B needs no B buffer: only A's, as deep as B's slices. */
 int64_t dlc_sgemm_workspace_single_packed(int64_t M, int64_t N, int64_t K) {
     int64_t a, b;
-    buffer_floats(M, N, K, &a, &b);
+    buffer_floats_kc(M, N, K, packed_kc(K), &a, &b);
     return a * 4;
 }
 
@@ -260,7 +278,8 @@ int64_t dlc_sgemm_packed_b_floats(int64_t K, int64_t N, int64_t nr) { return K *
 
 void dlc_sgemm_pack_b(int64_t K, int64_t N, const dlc_gemm_operand *B, int64_t nr, float *dst) {
     int64_t n_padded = round_up(N, nr);
-    for (int64_t k0 = 0; k0 < K; k0 += GEMM_KC) pack_b_dense(B, k0, min64(GEMM_KC, K - k0), 0, N, nr, dst + k0 * n_padded);
+    const int64_t kc = packed_kc(K);
+    for (int64_t k0 = 0; k0 < K; k0 += kc) pack_b_dense(B, k0, min64(kc, K - k0), 0, N, nr, dst + k0 * n_padded);
 }
 
 /* ---- micro-kernels ------------------------------------------------------- */
@@ -347,6 +366,7 @@ typedef struct gemm_problem {
     float *C;
     int64_t ldc;
     int64_t mr, nr;             /* the register tile */
+    int64_t kc;                 /* K slice depth: GEMM_KC, or packed_kc(K) for a pre-packed B */
     int64_t n_padded;           /* packed B: round_up(N, nr), the floats of one packed row */
     bool direct_a;              /* full row panels of A are read in place, not packed */
     micro_kernel_fn packed_kernel, direct_kernel;
@@ -429,8 +449,8 @@ static void gemm_block(const gemm_problem *p, int64_t i_begin, int64_t i_end, in
     const bool along_rows = p->B->packed_nr == 0 && j_end - j_begin >= 8 * nr;
     for (int64_t jc = j_begin; jc < j_end; jc += GEMM_NC) {
         int64_t nc = min64(GEMM_NC, j_end - jc);
-        for (int64_t pc = 0; pc < p->K; pc += GEMM_KC) {
-            int64_t kc = min64(GEMM_KC, p->K - pc);
+        for (int64_t pc = 0; pc < p->K; pc += p->kc) {
+            int64_t kc = min64(p->kc, p->K - pc);
             const bool last_slice = p->ep != NULL && pc + kc >= p->K;
             /* a pre-packed B is read in place: this slice's panels from column jc */
             const float *bpanels = bbuf;
@@ -551,7 +571,7 @@ static void gemv(const dlc_kctx *ctx, gemv_problem *p) {
  * floats that a broadcast of a[k] multiplies. Even and odd k accumulate
  * apart so that twice as many FMA chains hide their latency. */
 typedef struct gemv_packed_problem {
-    int64_t N, K, n_padded;
+    int64_t N, K, n_padded, kc;
     float alpha, beta;
     const float *vec;
     int64_t vec_stride;
@@ -564,8 +584,8 @@ static inline __attribute__((always_inline)) void gemv_packed_panels(int NR, con
     for (int64_t panel = begin; panel < end; panel++) {
         float even[GEMM_NR], odd[GEMM_NR];
         for (int j = 0; j < NR; j++) even[j] = odd[j] = 0.0f;
-        for (int64_t k0 = 0; k0 < p->K; k0 += GEMM_KC) {
-            int64_t kc = min64(GEMM_KC, p->K - k0);
+        for (int64_t k0 = 0; k0 < p->K; k0 += p->kc) {
+            int64_t kc = min64(p->kc, p->K - k0);
             const float *restrict b = p->packed + k0 * p->n_padded + panel * NR * kc;
             const float *v = p->vec + k0 * p->vec_stride;
             int64_t k = 0;
@@ -598,7 +618,7 @@ static void gemv_packed_range_16(void *arg, int64_t begin, int64_t end) {
 static void gemv_packed(const dlc_kctx *ctx, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
                         const dlc_gemm_operand *B, float beta, float *C) {
     int64_t nr = B->packed_nr;
-    gemv_packed_problem p = {.N = N, .K = K, .n_padded = round_up(N, nr), .alpha = alpha, .beta = beta,
+    gemv_packed_problem p = {.N = N, .K = K, .n_padded = round_up(N, nr), .kc = packed_kc(K), .alpha = alpha, .beta = beta,
                              .vec = A->data, .vec_stride = A->col_stride, .packed = B->data, .out = C};
     int64_t min_panels = ceil_div(max64(16, 32768 / max64(K, 1)), nr);
     dlc_parallel_for(ctx, ceil_div(N, nr), min_panels, nr == GEMM_NR ? gemv_packed_range_32 : gemv_packed_range_16,
@@ -711,7 +731,8 @@ void dlc_sgemm_ep(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float al
     gemm_problem p = {.M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .A = A, .B = B, .C = C, .ldc = ldc,
                       .workspace = workspace, .ep = ep};
     int64_t b_floats;
-    buffer_floats(M, N, K, &p.a_floats, &b_floats);
+    p.kc = B->packed_nr > 0 ? packed_kc(K) : GEMM_KC;
+    buffer_floats_kc(M, N, K, p.kc, &p.a_floats, &b_floats);
     if (B->packed_nr > 0) b_floats = 0; /* panels are read in place */
     p.slot_bytes = (p.a_floats + b_floats) * 4;
     int64_t threads = ctx != NULL && ctx->num_threads > 1 ? ctx->num_threads : 1;
