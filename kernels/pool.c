@@ -206,9 +206,41 @@ static inline void pool2d_cols(const float *const *rows, int64_t nrows, float *y
         for (int64_t ox = lo; ox < hi; ox++) y[ox] /= count;
 }
 
+/* Max pooling, separably: the maximum down the window's rows for every
+ * input column the interior windows touch (contiguous loads along a row),
+ * then across each window's KW columns of that one row. Per output row
+ * this reads each input element once instead of once per window holding it
+ * and writes y once: ResNet's 3x3 stride-2 max pool took 0.35 ms where
+ * ONNX Runtime's took 0.11. Columns then rows gives the same maximum (NaN
+ * is skipped either way; only the sign of a zero maximum may differ). */
+enum { POOL_ROW_MAX = 4096 };
+
+static inline void pool2d_max_cols(const float *const *rows, int64_t nrows, float *y, int64_t lo, int64_t hi,
+                                   int64_t KW, int64_t SX, int64_t px) {
+    float colmax[POOL_ROW_MAX];
+    const int64_t x0 = lo * SX - px, x1 = (hi - 1) * SX - px + KW; /* input columns [x0, x1) */
+    for (int64_t ix = x0; ix < x1; ix++) colmax[ix - x0] = -INFINITY;
+    for (int64_t r = 0; r < nrows; r++) {
+        const float *row = rows[r];
+        for (int64_t ix = x0; ix < x1; ix++) {
+            float v = row[ix], acc = colmax[ix - x0];
+            colmax[ix - x0] = v > acc ? v : acc;
+        }
+    }
+    for (int64_t ox = lo; ox < hi; ox++) {
+        float acc = -INFINITY;
+        for (int64_t kx = 0; kx < KW; kx++) {
+            float v = colmax[(ox - lo) * SX + kx];
+            acc = v > acc ? v : acc;
+        }
+        y[ox] = acc;
+    }
+}
+
 /* pool2d_cols with the kernel width, stride and pool kind as constants */
 #define POOL2D_COLS(KW_, SX_)                                                                      \
-    (is_max ? pool2d_cols(rows, nrows, yrow, lo, hi, KW_, SX_, px, true, count)                    \
+    (is_max ? (separable ? pool2d_max_cols(rows, nrows, yrow, lo, hi, KW_, SX_, px)                \
+                         : pool2d_cols(rows, nrows, yrow, lo, hi, KW_, SX_, px, true, count))      \
             : pool2d_cols(rows, nrows, yrow, lo, hi, KW_, SX_, px, false, count))
 
 static void pool2d_f32_planes(void *arg, int64_t begin, int64_t end) {
@@ -222,6 +254,8 @@ static void pool2d_f32_planes(void *arg, int64_t begin, int64_t end) {
     int64_t lo = min64((px + SX - 1) / SX, OW);
     int64_t hi = IW + px - KW < 0 ? 0 : min64((IW + px - KW) / SX + 1, OW);
     if (hi < lo) hi = lo;
+    /* windows of 3x3 and up; 2x2 ran 20% slower separably (one more pass) */
+    const bool separable = KW >= 3 && KH >= 3 && hi > lo && (hi - 1) * SX + KW - lo * SX <= POOL_ROW_MAX;
     const float *rows[16];
     for (int64_t plane = begin; plane < end; plane++) {
         const float *x = (const float *)job->x + plane * g->in_plane;
