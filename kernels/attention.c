@@ -142,12 +142,12 @@ static void attn_task(const attn_job *job, int64_t task, char *ws) {
     }
     float *s = (float *)(void *)ws;
     void *gemm_ws = ws + align64(a->rows * a->Sk * (int64_t)sizeof(float));
-    dlc_gemm_operand qo = {job->q + q_off + r0 * a->q_rs, a->q_rs, a->q_cs, NULL, 0};
-    dlc_gemm_operand ko = {job->k + k_off, a->k_rs, a->k_cs, NULL, 0};
+    dlc_gemm_operand qo = {job->q + q_off + r0 * a->q_rs, a->q_rs, a->q_cs, NULL, 0, 0};
+    dlc_gemm_operand ko = {job->k + k_off, a->k_rs, a->k_cs, NULL, 0, 0};
     dlc_sgemm_single(m, a->Sk, a->D, a->scale, &qo, &ko, 0.0f, s, a->Sk, gemm_ws);
     for (int64_t i = 0; i < m; i++) mask_softmax_row(job, s + i * a->Sk, m_off + (r0 + i) * a->m_rs);
-    dlc_gemm_operand po = {s, a->Sk, 1, NULL, 0};
-    dlc_gemm_operand vo = {job->v + v_off, a->v_rs, a->v_cs, NULL, 0};
+    dlc_gemm_operand po = {s, a->Sk, 1, NULL, 0, 0};
+    dlc_gemm_operand vo = {job->v + v_off, a->v_rs, a->v_cs, NULL, 0, 0};
     dlc_sgemm_single(m, a->Dv, a->Sk, 1.0f, &po, &vo, 0.0f, job->y + (b * a->Sq + r0) * a->Dv, a->Dv, gemm_ws);
 }
 

@@ -186,9 +186,9 @@ static void conv_gemm_one(const conv_job *job, int64_t n, int64_t gi, bool threa
     int64_t K = g->Cg * g->kvol;
     const float *x = job->x + (n * g->C + gi * g->Cg) * g->in_plane;
     float *y = job->y + (n * g->M + gi * g->Mg) * g->out_plane;
-    dlc_gemm_operand a = {job->w + gi * g->Mg * K, K, 1, NULL, 0};
+    dlc_gemm_operand a = {job->w + gi * g->Mg * K, K, 1, NULL, 0, 0};
     dlc_im2col view;
-    dlc_gemm_operand b = {x, g->in_plane, 1, NULL, 0};
+    dlc_gemm_operand b = {x, g->in_plane, 1, NULL, 0, 0};
     if (!conv_is_pointwise(g)) {
         view = conv_im2col_view(job, n, gi);
         b.im2col = &view;
@@ -481,7 +481,7 @@ int32_t dlc_conv_choose_layout(const dlc_conv_shape *s, int64_t *nr) {
 void dlc_conv_pack_weights(int32_t layout, int64_t M, int64_t K, const float *w, int64_t nr, float *dst) {
     if (layout == DLC_CONV_W_PIXEL_MAJOR) {
         dlc_gemm_operand wt = {.data = w, .row_stride = 1, .col_stride = K}; /* W^T[K, M] */
-        dlc_sgemm_pack_b(K, M, &wt, nr, dst);
+        dlc_sgemm_pack_b(K, M, &wt, nr, 0, dst);
         return;
     }
     /* direct: per block of nr output channels, K rows of nr weights */
@@ -684,8 +684,8 @@ static void convt_f32(const conv_geom *g, const float *x, const float *w, const 
                 for (int64_t o = 0; o < g->out_plane; o++) yg[m * g->out_plane + o] = bias;
             }
             /* cols[rows, in_plane] = W_g^T[rows, Cg] x X_g[Cg, in_plane]; W_g is [Cg, rows] */
-            dlc_gemm_operand a = {w + gi * g->Cg * rows, 1, rows, NULL, 0};
-            dlc_gemm_operand bx = {x + (n * g->C + gi * g->Cg) * g->in_plane, g->in_plane, 1, NULL, 0};
+            dlc_gemm_operand a = {w + gi * g->Cg * rows, 1, rows, NULL, 0, 0};
+            dlc_gemm_operand bx = {x + (n * g->C + gi * g->Cg) * g->in_plane, g->in_plane, 1, NULL, 0, 0};
             dlc_sgemm(ctx, rows, g->in_plane, g->Cg, 1.0f, &a, &bx, 0.0f, cols, g->in_plane, gemm_ws,
                       ctx->workspace_size - cols_bytes);
             col2im_job job = {g, cols, yg};

@@ -38,18 +38,15 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 static int64_t ceil_div(int64_t x, int64_t m) { return (x + m - 1) / m; }
 
-/* The K slices of a B packed at compile time (weights): K cut into equal
- * slices of at most GEMM_KC_PACKED, not GEMM_KC. Its panels are read in
- * place, from L2 or memory, so they need not fit L1; fewer slices store
- * and reload each tile of C fewer times, which matters most where C's rows
- * are a multiple of 4 KiB apart and a tile's rows share L1 sets (BERT's
- * 3072-wide feed-forward: 85.6% -> 92.5% of the FMA peak with 768). */
-#define GEMM_KC_PACKED 768
+#define GEMM_KC_DEEP 768
 
-static int64_t packed_kc(int64_t K) {
-    int64_t slices = ceil_div(max64(K, 1), GEMM_KC_PACKED);
+int64_t dlc_sgemm_deep_kc(int64_t K) {
+    int64_t slices = ceil_div(max64(K, 1), GEMM_KC_DEEP);
     return round_up(ceil_div(max64(K, 1), slices), 16);
 }
+
+/* The K slice depth of a packed B (packed_kc, or the default). */
+static int64_t operand_kc(const dlc_gemm_operand *B) { return B->packed_kc > 0 ? B->packed_kc : GEMM_KC; }
 
 /* Floats of the A and B packing buffers of one thread; kc_max the deepest
  * K slice. */
@@ -75,10 +72,10 @@ int64_t dlc_sgemm_workspace(int64_t M, int64_t N, int64_t K) {
     return DLC_GEMM_MAX_THREADS * dlc_sgemm_workspace_single(M, N, K);
 }
 
-/* A packed B needs no B buffer: only A's, as deep as B's slices. */
+/* A packed B needs no B buffer: only A's, as deep as B's slices can be. */
 int64_t dlc_sgemm_workspace_single_packed(int64_t M, int64_t N, int64_t K) {
     int64_t a, b;
-    buffer_floats_kc(M, N, K, packed_kc(K), &a, &b);
+    buffer_floats_kc(M, N, K, max64(GEMM_KC, dlc_sgemm_deep_kc(K)), &a, &b);
     return a * 4;
 }
 
@@ -276,9 +273,9 @@ static void pack_b(const dlc_gemm_operand *B, int64_t k0, int64_t kc, int64_t j0
  * of panels at k0 * round_up(N, nr) + jc * kc (see gemm.h). */
 int64_t dlc_sgemm_packed_b_floats(int64_t K, int64_t N, int64_t nr) { return K * round_up(N, nr); }
 
-void dlc_sgemm_pack_b(int64_t K, int64_t N, const dlc_gemm_operand *B, int64_t nr, float *dst) {
+void dlc_sgemm_pack_b(int64_t K, int64_t N, const dlc_gemm_operand *B, int64_t nr, int64_t kc, float *dst) {
     int64_t n_padded = round_up(N, nr);
-    const int64_t kc = packed_kc(K);
+    if (kc <= 0) kc = GEMM_KC;
     for (int64_t k0 = 0; k0 < K; k0 += kc) pack_b_dense(B, k0, min64(kc, K - k0), 0, N, nr, dst + k0 * n_padded);
 }
 
@@ -366,7 +363,7 @@ typedef struct gemm_problem {
     float *C;
     int64_t ldc;
     int64_t mr, nr;             /* the register tile */
-    int64_t kc;                 /* K slice depth: GEMM_KC, or packed_kc(K) for a pre-packed B */
+    int64_t kc;                 /* K slice depth: GEMM_KC, or a pre-packed B's */
     int64_t n_padded;           /* packed B: round_up(N, nr), the floats of one packed row */
     bool direct_a;              /* full row panels of A are read in place, not packed */
     micro_kernel_fn packed_kernel, direct_kernel;
@@ -424,9 +421,9 @@ static void gemm_pick_tile(gemm_problem *p) {
 }
 
 /* One register tile of C (rows i0.., columns j0..) over one K slice. */
-static inline __attribute__((always_inline)) void gemm_tile(const gemm_problem *p, int64_t ic, int64_t ir, int64_t jc, int64_t jr, int64_t mc,
-                             int64_t nc, int64_t pc, int64_t kc, int64_t direct, const float *abuf,
-                             const float *bpanels) {
+static inline __attribute__((always_inline)) void gemm_tile(const gemm_problem *p, int64_t ic, int64_t ir, int64_t jc,
+                                                            int64_t jr, int64_t mc, int64_t nc, int64_t pc, int64_t kc,
+                                                            int64_t direct, const float *abuf, const float *bpanels) {
     float *c = p->C + (ic + ir) * p->ldc + jc + jr;
     int64_t rows = min64(p->mr, mc - ir), cols = min64(p->nr, nc - jr);
     if (ir < direct)
@@ -618,7 +615,8 @@ static void gemv_packed_range_16(void *arg, int64_t begin, int64_t end) {
 static void gemv_packed(const dlc_kctx *ctx, int64_t N, int64_t K, float alpha, const dlc_gemm_operand *A,
                         const dlc_gemm_operand *B, float beta, float *C) {
     int64_t nr = B->packed_nr;
-    gemv_packed_problem p = {.N = N, .K = K, .n_padded = round_up(N, nr), .kc = packed_kc(K), .alpha = alpha, .beta = beta,
+    gemv_packed_problem p = {.N = N, .K = K, .n_padded = round_up(N, nr), .kc = operand_kc(B), .alpha = alpha,
+                             .beta = beta,
                              .vec = A->data, .vec_stride = A->col_stride, .packed = B->data, .out = C};
     int64_t min_panels = ceil_div(max64(16, 32768 / max64(K, 1)), nr);
     dlc_parallel_for(ctx, ceil_div(N, nr), min_panels, nr == GEMM_NR ? gemv_packed_range_32 : gemv_packed_range_16,
@@ -731,7 +729,7 @@ void dlc_sgemm_ep(const dlc_kctx *ctx, int64_t M, int64_t N, int64_t K, float al
     gemm_problem p = {.M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .A = A, .B = B, .C = C, .ldc = ldc,
                       .workspace = workspace, .ep = ep};
     int64_t b_floats;
-    p.kc = B->packed_nr > 0 ? packed_kc(K) : GEMM_KC;
+    p.kc = B->packed_nr > 0 ? operand_kc(B) : GEMM_KC;
     buffer_floats_kc(M, N, K, p.kc, &p.a_floats, &b_floats);
     if (B->packed_nr > 0) b_floats = 0; /* panels are read in place */
     p.slot_bytes = (p.a_floats + b_floats) * 4;

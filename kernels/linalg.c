@@ -24,6 +24,14 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* ---- gemm ---------------------------------------------------------------- */
 
+/* B of a product: read through its strides, or (packed_nr > 0) pre-packed
+ * by prepack-weights in dlc_sgemm_deep_kc slices. */
+static dlc_gemm_operand b_operand(const float *data, int64_t rs, int64_t cs, int64_t packed_nr, int64_t K) {
+    dlc_gemm_operand b = {data, rs, cs, NULL, packed_nr, 0};
+    if (packed_nr > 0) b.packed_kc = dlc_sgemm_deep_kc(K);
+    return b;
+}
+
 typedef struct gemm_dims {
     int64_t M, N, K;
     int64_t a_rs, a_cs, b_rs, b_cs; /* element strides of op(A), op(B) */
@@ -125,7 +133,8 @@ int32_t dlc_kernel_gemm(const dlc_kparams *p, void *const *inputs, void *const *
             for (int64_t j = 0; j < d.N; j++) y[i * d.N + j] = beta * c[i * d.c_rs + j * d.c_cs];
         gemm_beta = 1.0f;
     }
-    dlc_gemm_operand a = {inputs[0], d.a_rs, d.a_cs, NULL, 0}, b = {inputs[1], d.b_rs, d.b_cs, NULL, d.b_packed_nr};
+    dlc_gemm_operand a = {inputs[0], d.a_rs, d.a_cs, NULL, 0, 0};
+    dlc_gemm_operand b = b_operand(inputs[1], d.b_rs, d.b_cs, d.b_packed_nr, d.K);
     dlc_sgemm_ep(ctx, d.M, d.N, d.K, alpha, &a, &b, gemm_beta, y, d.N, ctx->workspace, ctx->workspace_size, &ep);
     return DLC_KOK;
 }
@@ -258,8 +267,8 @@ static void matmul_batch_slots(void *arg, int64_t begin, int64_t end) {
         for (int64_t batch = d->batches * slot / job->slots; batch < d->batches * (slot + 1) / job->slots; batch++) {
             int64_t a_off, b_off;
             batch_offsets(d, batch, &a_off, &b_off);
-            dlc_gemm_operand a = {job->a + a_off, d->a_rs, d->a_cs, NULL, 0};
-            dlc_gemm_operand b = {job->b + b_off, d->b_rs, d->b_cs, NULL, d->b_packed_nr};
+            dlc_gemm_operand a = {job->a + a_off, d->a_rs, d->a_cs, NULL, 0, 0};
+            dlc_gemm_operand b = b_operand(job->b + b_off, d->b_rs, d->b_cs, d->b_packed_nr, d->K);
             dlc_epilogue ep = batch_epilogue(job->ep, d, batch);
             dlc_sgemm_single_ep(d->M, d->N, d->K, 1.0f, &a, &b, 0.0f, job->y + batch * d->M * d->N, d->N, ws, &ep);
         }
@@ -269,7 +278,8 @@ static void matmul_batch_slots(void *arg, int64_t begin, int64_t end) {
 static void matmul_f32(const matmul_dims *d, const dlc_epilogue *ep, const float *a, const float *b, float *y,
                        const dlc_kctx *ctx) {
     if (matmul_folds_batches(d) || d->batches == 1) {
-        dlc_gemm_operand ga = {a, d->a_rs, d->a_cs, NULL, 0}, gb = {b, d->b_rs, d->b_cs, NULL, d->b_packed_nr};
+        dlc_gemm_operand ga = {a, d->a_rs, d->a_cs, NULL, 0, 0};
+        dlc_gemm_operand gb = b_operand(b, d->b_rs, d->b_cs, d->b_packed_nr, d->K);
         dlc_sgemm_ep(ctx, d->M * d->batches, d->N, d->K, 1.0f, &ga, &gb, 0.0f, y, d->N, ctx->workspace,
                      ctx->workspace_size, ep);
         return;
@@ -288,8 +298,8 @@ static void matmul_f32(const matmul_dims *d, const dlc_epilogue *ep, const float
     for (int64_t batch = 0; batch < d->batches; batch++) {
         int64_t a_off, b_off;
         batch_offsets(d, batch, &a_off, &b_off);
-        dlc_gemm_operand ga = {a + a_off, d->a_rs, d->a_cs, NULL, 0};
-        dlc_gemm_operand gb = {b + b_off, d->b_rs, d->b_cs, NULL, d->b_packed_nr};
+        dlc_gemm_operand ga = {a + a_off, d->a_rs, d->a_cs, NULL, 0, 0};
+        dlc_gemm_operand gb = b_operand(b + b_off, d->b_rs, d->b_cs, d->b_packed_nr, d->K);
         dlc_epilogue eb = batch_epilogue(ep, d, batch);
         dlc_sgemm_ep(ctx, d->M, d->N, d->K, 1.0f, &ga, &gb, 0.0f, y + batch * d->M * d->N, d->N, ctx->workspace,
                      ctx->workspace_size, &eb);

@@ -62,8 +62,8 @@ static dlc_status prepack_node(dlc_graph *g, dlc_node *node, bool rows_known, bo
     int64_t floats = dlc_sgemm_packed_b_floats(K, N, nr);
     float *packed = malloc((size_t)floats * sizeof *packed);
     if (packed == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "prepack-weights: out of memory");
-    dlc_gemm_operand plain = {b->data, trans ? 1 : cols, trans ? cols : 1, NULL, 0};
-    dlc_sgemm_pack_b(K, N, &plain, nr, packed);
+    dlc_gemm_operand plain = {b->data, trans ? 1 : cols, trans ? cols : 1, NULL, 0, 0};
+    dlc_sgemm_pack_b(K, N, &plain, nr, dlc_sgemm_deep_kc(K), packed); /* the MatMul/Gemm kernels read it so */
 
     char name[512];
     snprintf(name, sizeof name, "%s/packed%lld", b->name, (long long)nr);
