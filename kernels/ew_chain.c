@@ -21,6 +21,9 @@
 #include <stdbool.h>
 #include <tgmath.h> /* log/sqrt/... of a float argument are the float functions, as in elementwise_unary.c */
 
+#include "kernels/ew_support.h" /* EW_BLOCK: reduce.c's block, part of the fold's rounding */
+#include "kernels/reduce_fold.h"
+
 #include "kernels/fast_math.h"
 
 #define CHAIN_BLOCK 512
@@ -326,85 +329,14 @@ int32_t dlc_kernel_ew_chain(const dlc_kparams *p, void *const *inputs, void *con
 
 /* ---- ew_chain_reduce: the chain, then a reduction over trailing axes ----
  * Each output reduces one contiguous run of K chain elements. The run is
- * evaluated RED_BLOCK elements at a time into a stack buffer and folded as
- * kernels/reduce.c folds a row of its input (fold_rows: blocks of EW_BLOCK,
- * eight lanes per block, lanes combined in order, then into the running
- * result), so the fused node gives the bits the chain kernel followed by
+ * evaluated EW_BLOCK elements at a time into a stack buffer and folded as
+ * kernels/reduce.c folds a row of its input, with the same code
+ * (kernels/reduce_fold.h: blocks of EW_BLOCK, eight lanes per block, lanes
+ * combined in order, then into the running result), so the fused node gives the bits the chain kernel followed by
  * the reduce kernel give, without the full-size intermediate. Threads take
  * outputs; with fewer outputs than threads, the blocks of one output. */
 
-#define RED_BLOCK 512 /* reduce.c's EW_BLOCK: the fold's blocking is part of its rounding */
-
-/* reduce.c's kinds: what an element contributes and how contributions combine */
-enum { RK_SUM, RK_ABS, RK_SQ, RK_PROD, RK_MAX, RK_MIN, RK_EXP };
-
-static int red_kind(int op) {
-    switch (op) {
-    case DLC_RED_L1: return RK_ABS;
-    case DLC_RED_L2: case DLC_RED_SUM_SQUARE: return RK_SQ;
-    case DLC_RED_PROD: return RK_PROD;
-    case DLC_RED_MAX: return RK_MAX;
-    case DLC_RED_MIN: return RK_MIN;
-    case DLC_RED_LOG_SUM_EXP: return RK_EXP;
-    default: return RK_SUM;
-    }
-}
-
-#define RED_NAN_MAX(A, B) ((B) > (A) || (B) != (B) ? (B) : (A)) /* NaN, once in, stays */
-#define RED_NAN_MIN(A, B) ((B) < (A) || (B) != (B) ? (B) : (A))
-
-static float red_init(int kind) {
-    return kind == RK_PROD ? 1.0f : kind == RK_MAX ? -(float)INFINITY : kind == RK_MIN ? (float)INFINITY : 0.0f;
-}
-
-static float red_combine(int kind, float a, float b) {
-    switch (kind) {
-    case RK_PROD: return a * b;
-    case RK_MAX: return RED_NAN_MAX(a, b);
-    case RK_MIN: return RED_NAN_MIN(a, b);
-    default: return a + b;
-    }
-}
-
-/* reduce.c's row_f32 without its last step (combining into the running
- * result): the contributions of x[0..n), eight lanes combined in order */
-static float red_lanes(int kind, const float *x, int64_t n, float shift) {
-    float l[8];
-    for (int q = 0; q < 8; q++) l[q] = red_init(kind);
-    int64_t i = 0;
-    switch (kind) {
-    case RK_SUM: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] += x[i + q]; break;
-    case RK_ABS: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] += fabs(x[i + q]); break;
-    case RK_SQ: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] += x[i + q] * x[i + q]; break;
-    case RK_PROD: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] *= x[i + q]; break;
-    case RK_MAX: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] = RED_NAN_MAX(l[q], x[i + q]); break;
-    case RK_MIN: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] = RED_NAN_MIN(l[q], x[i + q]); break;
-    default: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] += dlc_exp(x[i + q] - shift); break;
-    }
-    int ckind = kind == RK_EXP || kind == RK_ABS || kind == RK_SQ ? RK_SUM : kind;
-    for (; i < n; i++) {
-        float v = x[i];
-        if (kind == RK_ABS) v = fabs(v);
-        else if (kind == RK_SQ) v = v * v;
-        else if (kind == RK_EXP) v = dlc_exp(v - shift);
-        l[0] = red_combine(ckind, l[0], v);
-    }
-    for (int q = 1; q < 8; q++) l[0] = red_combine(ckind, l[0], l[q]);
-    return l[0];
-}
-
-/* how a block's result joins the running one */
-static int red_ckind(int kind) { return kind == RK_EXP || kind == RK_ABS || kind == RK_SQ ? RK_SUM : kind; }
-
-static float red_finish(int op, float acc, float shift, int64_t K) {
-    switch (op) {
-    case DLC_RED_MEAN: return K == 0 ? (float)NAN : acc / (float)K;
-    case DLC_RED_L2: return sqrt(acc);
-    case DLC_RED_LOG_SUM: return log(acc);
-    case DLC_RED_LOG_SUM_EXP: return isfinite(shift) ? log(acc) + shift : shift;
-    default: return acc;
-    }
-}
+DEFINE_REDUCE_FOLD(f32, float)
 
 typedef struct chain_red_job {
     chain_job chain;
@@ -414,11 +346,11 @@ typedef struct chain_red_job {
 
 /* The chain's run [base, base + K) folded by kind. */
 static float red_fold(const chain_red_job *j, chain_regs *regs, int64_t base, int kind, float shift) {
-    float buf[RED_BLOCK], acc = red_init(kind);
-    for (int64_t c = 0; c < j->K; c += RED_BLOCK) {
-        int64_t n = j->K - c < RED_BLOCK ? j->K - c : RED_BLOCK;
+    float buf[EW_BLOCK], acc = init_f32(kind);
+    for (int64_t c = 0; c < j->K; c += EW_BLOCK) {
+        int64_t n = j->K - c < EW_BLOCK ? j->K - c : EW_BLOCK;
         chain_eval(&j->chain, regs, base + c, base + c + n, buf);
-        acc = red_combine(red_ckind(kind), acc, red_lanes(kind, buf, n, shift));
+        acc = combine_f32(red_combine_kind(kind), acc, lanes_f32(kind, buf, n, shift));
     }
     return acc;
 }
@@ -430,9 +362,9 @@ static void chain_red_range(void *arg, int64_t begin, int64_t end) {
     for (int64_t m = begin; m < end; m++) {
         float shift = 0.0f;
         /* LogSumExp: the run's max first, as reduce.c does (the chain computed twice) */
-        if (j->kind == RK_EXP) shift = red_fold(j, &regs, m * j->K, RK_MAX, 0.0f);
+        if (j->kind == K_EXP) shift = red_fold(j, &regs, m * j->K, K_MAX, 0.0f);
         float acc = red_fold(j, &regs, m * j->K, j->kind, shift);
-        j->chain.y[m] = red_finish(j->op, acc, shift, j->K);
+        j->chain.y[m] = finish_f32(j->op, acc, shift, j->K);
     }
 }
 
@@ -453,23 +385,23 @@ static void red_split_range(void *arg, int64_t begin, int64_t end) {
     red_split *s = arg;
     chain_regs regs;
     regs_init(&regs);
-    float buf[RED_BLOCK];
+    float buf[EW_BLOCK];
     for (int64_t b = begin; b < end; b++) {
-        int64_t c = (s->first + b) * RED_BLOCK;
-        int64_t n = s->j->K - c < RED_BLOCK ? s->j->K - c : RED_BLOCK;
+        int64_t c = (s->first + b) * EW_BLOCK;
+        int64_t n = s->j->K - c < EW_BLOCK ? s->j->K - c : EW_BLOCK;
         chain_eval(&s->j->chain, &regs, s->base + c, s->base + c + n, buf);
-        s->partial[b] = red_lanes(s->kind, buf, n, s->shift);
+        s->partial[b] = lanes_f32(s->kind, buf, n, s->shift);
     }
 }
 
 static float red_fold_split(const chain_red_job *j, const dlc_kctx *ctx, int64_t base, int kind, float shift) {
     red_split s = {.j = j, .base = base, .kind = kind, .shift = shift};
-    float acc = red_init(kind);
-    int64_t blocks = (j->K + RED_BLOCK - 1) / RED_BLOCK;
+    float acc = init_f32(kind);
+    int64_t blocks = (j->K + EW_BLOCK - 1) / EW_BLOCK;
     for (s.first = 0; s.first < blocks; s.first += RED_SPLIT) {
         int64_t count = blocks - s.first < RED_SPLIT ? blocks - s.first : RED_SPLIT;
-        dlc_parallel_for(ctx, count, CHAIN_MIN_CHUNK / RED_BLOCK + 1, red_split_range, &s);
-        for (int64_t b = 0; b < count; b++) acc = red_combine(red_ckind(kind), acc, s.partial[b]);
+        dlc_parallel_for(ctx, count, CHAIN_MIN_CHUNK / EW_BLOCK + 1, red_split_range, &s);
+        for (int64_t b = 0; b < count; b++) acc = combine_f32(red_combine_kind(kind), acc, s.partial[b]);
     }
     return acc;
 }
@@ -485,7 +417,7 @@ int32_t dlc_kernel_ew_chain_reduce(const dlc_kparams *p, void *const *inputs, vo
     j.op = (int)ints[p->num_ints - 2];
     int64_t axes = ints[p->num_ints - 1];
     if (j.op < 0 || j.op >= DLC_RED_COUNT) return DLC_KERR_BAD_VALUE;
-    j.kind = red_kind(j.op);
+    j.kind = red_kind_of(j.op);
     const dlc_ktensor *out = dlc_kp_out(p, 0);
     if (out->dtype != 1) return DLC_KERR_UNSUPPORTED;
     /* the chain's shape: the inputs' broadcast (each dim equal or 1) */
@@ -515,11 +447,11 @@ int32_t dlc_kernel_ew_chain_reduce(const dlc_kparams *p, void *const *inputs, vo
     plan_init(&j.chain, p, dims, rank);
     if (M == 0) return DLC_KOK;
     int32_t threads = ctx != NULL && ctx->num_threads > 1 ? ctx->num_threads : 1;
-    if (threads > 1 && M < threads && j.K >= 4 * RED_BLOCK) {
+    if (threads > 1 && M < threads && j.K >= 4 * EW_BLOCK) {
         for (int64_t m = 0; m < M; m++) {
-            float shift = j.kind == RK_EXP ? red_fold_split(&j, ctx, m * j.K, RK_MAX, 0.0f) : 0.0f;
+            float shift = j.kind == K_EXP ? red_fold_split(&j, ctx, m * j.K, K_MAX, 0.0f) : 0.0f;
             float acc = red_fold_split(&j, ctx, m * j.K, j.kind, shift);
-            j.chain.y[m] = red_finish(j.op, acc, shift, j.K);
+            j.chain.y[m] = finish_f32(j.op, acc, shift, j.K);
         }
         return DLC_KOK;
     }

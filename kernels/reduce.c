@@ -11,7 +11,7 @@
 
 #include <tgmath.h>
 
-#include "kernels/fast_math.h" /* dlc_exp: float exp without a libm call */
+#include "kernels/reduce_fold.h"
 
 /* ---- geometry of a reduction ------------------------------------------- */
 
@@ -88,21 +88,6 @@ static void next_reduced(const red_geom *g, int64_t *idx, int64_t *off) {
     }
 }
 
-/* What each element contributes, and how contributions combine. */
-enum { K_SUM, K_ABS, K_SQ, K_PROD, K_MAX, K_MIN, K_EXP };
-
-static int kind_of(int op) {
-    switch (op) {
-    case DLC_RED_L1: return K_ABS;
-    case DLC_RED_L2: case DLC_RED_SUM_SQUARE: return K_SQ;
-    case DLC_RED_PROD: return K_PROD;
-    case DLC_RED_MAX: return K_MAX;
-    case DLC_RED_MIN: return K_MIN;
-    case DLC_RED_LOG_SUM_EXP: return K_EXP;
-    default: return K_SUM;
-    }
-}
-
 typedef struct red_job {
     red_geom g;
     int op, kind;
@@ -113,50 +98,16 @@ typedef struct red_job {
     int uns;
 } red_job;
 
-#define NAN_MAX(A, B) ((B) > (A) || (B) != (B) ? (B) : (A)) /* NaN, once in, stays */
-#define NAN_MIN(A, B) ((B) < (A) || (B) != (B) ? (B) : (A))
-
 #define DEFINE_REDUCE_FLOAT(S, T, NATIVE_DT, CONVERT, STORE)                                       \
-    static T init_##S(int kind) {                                                                  \
-        return kind == K_PROD ? (T)1 : kind == K_MAX ? -(T)INFINITY : kind == K_MIN ? (T)INFINITY : (T)0; \
-    }                                                                                              \
-    static T combine_##S(int kind, T a, T b) {                                                     \
-        switch (kind) {                                                                            \
-        case K_PROD: return a * b;                                                                 \
-        case K_MAX: return NAN_MAX(a, b);                                                          \
-        case K_MIN: return NAN_MIN(a, b);                                                          \
-        default: return a + b;                                                                     \
-        }                                                                                          \
-    }                                                                                              \
+    DEFINE_REDUCE_FOLD(S, T)                                                                       \
     static const T *load_##S(const red_job *j, int64_t off, int64_t n, T *buf) {                   \
         if (j->xdt == NATIVE_DT) return (const T *)j->x + off;                                     \
         CONVERT(j->x, j->xdt, off, n, buf);                                                        \
         return buf;                                                                                \
     }                                                                                              \
-    /* acc combined with the contributions of x[0..n), eight lanes at a time */                    \
+    /* acc combined with the contributions of x[0..n) */                                           \
     static T row_##S(int kind, const T *x, int64_t n, T shift, T acc) {                            \
-        T l[8];                                                                                    \
-        for (int q = 0; q < 8; q++) l[q] = init_##S(kind);                                         \
-        int64_t i = 0;                                                                             \
-        switch (kind) {                                                                            \
-        case K_SUM: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] += x[i + q]; break; \
-        case K_ABS: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] += fabs(x[i + q]); break; \
-        case K_SQ: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] += x[i + q] * x[i + q]; break; \
-        case K_PROD: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] *= x[i + q]; break; \
-        case K_MAX: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] = NAN_MAX(l[q], x[i + q]); break; \
-        case K_MIN: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] = NAN_MIN(l[q], x[i + q]); break; \
-        default: for (; i + 8 <= n; i += 8) for (int q = 0; q < 8; q++) l[q] += dlc_exp(x[i + q] - shift); break; \
-        }                                                                                          \
-        int ckind = kind == K_EXP || kind == K_ABS || kind == K_SQ ? K_SUM : kind;                 \
-        for (; i < n; i++) {                                                                       \
-            T v = x[i];                                                                            \
-            if (kind == K_ABS) v = fabs(v);                                                        \
-            else if (kind == K_SQ) v = v * v;                                                      \
-            else if (kind == K_EXP) v = dlc_exp(v - shift);                                            \
-            l[0] = combine_##S(ckind, l[0], v);                                                    \
-        }                                                                                          \
-        for (int q = 1; q < 8; q++) l[0] = combine_##S(ckind, l[0], l[q]);                         \
-        return combine_##S(ckind, acc, l[0]);                                                      \
+        return combine_##S(red_combine_kind(kind), acc, lanes_##S(kind, x, n, shift));             \
     }                                                                                              \
     static void col_##S(int kind, T *acc, const T *x, int64_t n, const T *shift) {                 \
         switch (kind) {                                                                            \
@@ -164,18 +115,9 @@ typedef struct red_job {
         case K_ABS: for (int64_t i = 0; i < n; i++) acc[i] += fabs(x[i]); break;                   \
         case K_SQ: for (int64_t i = 0; i < n; i++) acc[i] += x[i] * x[i]; break;                   \
         case K_PROD: for (int64_t i = 0; i < n; i++) acc[i] *= x[i]; break;                        \
-        case K_MAX: for (int64_t i = 0; i < n; i++) acc[i] = NAN_MAX(acc[i], x[i]); break;         \
-        case K_MIN: for (int64_t i = 0; i < n; i++) acc[i] = NAN_MIN(acc[i], x[i]); break;         \
-        default: for (int64_t i = 0; i < n; i++) acc[i] += dlc_exp(x[i] - shift[i]); break;            \
-        }                                                                                          \
-    }                                                                                              \
-    static T finish_##S(int op, T acc, T shift, int64_t K) {                                       \
-        switch (op) {                                                                              \
-        case DLC_RED_MEAN: return acc / (T)K;                                                      \
-        case DLC_RED_L2: return sqrt(acc);                                                         \
-        case DLC_RED_LOG_SUM: return log(acc);                                                     \
-        case DLC_RED_LOG_SUM_EXP: return isfinite(shift) ? log(acc) + shift : shift;               \
-        default: return acc;                                                                       \
+        case K_MAX: for (int64_t i = 0; i < n; i++) acc[i] = RED_NAN_MAX(acc[i], x[i]); break;     \
+        case K_MIN: for (int64_t i = 0; i < n; i++) acc[i] = RED_NAN_MIN(acc[i], x[i]); break;     \
+        default: for (int64_t i = 0; i < n; i++) acc[i] += dlc_exp(x[i] - shift[i]); break;        \
         }                                                                                          \
     }                                                                                              \
     /* innermost dim reduced: each output folds contiguous rows */                                 \
@@ -304,7 +246,6 @@ static void fill_empty(const red_job *j, int cls) {
         if (cls == EW_F32 || cls == EW_F64) {
             double shift = j->kind == K_EXP ? -INFINITY : 0.0;
             double v = finish_f64(j->op, init_f64(j->kind == K_EXP ? K_SUM : j->kind), shift, 0);
-            if (j->op == DLC_RED_MEAN) v = NAN;
             ew_put_f64(j->y, j->ydt, m, v);
         } else {
             ew_put_i64(j->y, j->ydt, m, int_init(j->kind, j->uns));
@@ -317,7 +258,7 @@ int32_t dlc_kernel_reduce(const dlc_kparams *p, void *const *inputs, void *const
     const int64_t *ints = dlc_kp_ints(p);
     red_job j = {.op = (int)ints[0], .x = inputs[0], .xdt = in->dtype, .y = outputs[0], .ydt = out->dtype};
     if (j.op < 0 || j.op >= DLC_RED_COUNT || in->dtype == EW_DT_BOOL) return DLC_KERR_UNSUPPORTED;
-    j.kind = kind_of(j.op);
+    j.kind = red_kind_of(j.op);
     red_geom_init(&j.g, in, ints[1]);
     int cls = ew_class_of(in->dtype);
     int needs_float = j.op == DLC_RED_L2 || j.op == DLC_RED_LOG_SUM || j.op == DLC_RED_LOG_SUM_EXP;
@@ -437,7 +378,7 @@ typedef struct softmax_job {
         if (j->mode == DLC_HARDMAX) {                                                              \
             for (int64_t c = 0; c < K; c += EW_BLOCK) {                                            \
                 int64_t n = K - c < EW_BLOCK ? K - c : EW_BLOCK;                                   \
-                for (int64_t i = 0; i < n; i++) out[i] = c + i == arg ? (T)1 : (T)0;              \
+                for (int64_t i = 0; i < n; i++) out[i] = c + i == arg ? (T)1 : (T)0;               \
                 STORE(j->y, j->ydt, off + c, out, n);                                              \
             }                                                                                      \
             return;                                                                                \
@@ -448,7 +389,7 @@ typedef struct softmax_job {
             int64_t n = K - c < EW_BLOCK ? K - c : EW_BLOCK;                                       \
             const T *x = sm_load_##S(j, off + c, n, buf);                                          \
             T *e = in_place ? (T *)j->y + off + c : out;                                           \
-            for (int64_t i = 0; i < n; i++) e[i] = dlc_exp(x[i] - max);                                \
+            for (int64_t i = 0; i < n; i++) e[i] = dlc_exp(x[i] - max);                            \
             for (int64_t i = 0; i < n; i++) sum += e[i];                                           \
         }                                                                                          \
         T scale = (T)1 / sum, log_sum = log(sum);                                                  \
@@ -463,7 +404,7 @@ typedef struct softmax_job {
             if (j->mode == DLC_LOG_SOFTMAX)                                                        \
                 for (int64_t i = 0; i < n; i++) out[i] = x[i] - max - log_sum;                     \
             else                                                                                   \
-                for (int64_t i = 0; i < n; i++) out[i] = dlc_exp(x[i] - max) * scale;                  \
+                for (int64_t i = 0; i < n; i++) out[i] = dlc_exp(x[i] - max) * scale;              \
             STORE(j->y, j->ydt, off + c, out, n);                                                  \
         }                                                                                          \
     }                                                                                              \
@@ -480,7 +421,7 @@ typedef struct softmax_job {
         if (j->mode != DLC_HARDMAX)                                                                \
             for (int64_t k = 0; k < j->K; k++) {                                                   \
                 const T *x = sm_load_##S(j, off + k * j->inner, n, buf);                           \
-                for (int64_t i = 0; i < n; i++) sum[i] += dlc_exp(x[i] - max[i]);                      \
+                for (int64_t i = 0; i < n; i++) sum[i] += dlc_exp(x[i] - max[i]);                  \
             }                                                                                      \
         for (int64_t i = 0; i < n; i++) sum[i] = j->mode == DLC_LOG_SOFTMAX ? log(sum[i]) : (T)1 / sum[i]; \
         for (int64_t k = 0; k < j->K; k++) {                                                       \
@@ -490,7 +431,7 @@ typedef struct softmax_job {
             else if (j->mode == DLC_LOG_SOFTMAX)                                                   \
                 for (int64_t i = 0; i < n; i++) out[i] = x[i] - max[i] - sum[i];                   \
             else                                                                                   \
-                for (int64_t i = 0; i < n; i++) out[i] = dlc_exp(x[i] - max[i]) * sum[i];              \
+                for (int64_t i = 0; i < n; i++) out[i] = dlc_exp(x[i] - max[i]) * sum[i];          \
             STORE(j->y, j->ydt, off + k * j->inner, out, n);                                       \
         }                                                                                          \
     }                                                                                              \
