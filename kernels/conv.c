@@ -139,12 +139,14 @@ static void pad_planes(void *arg, int64_t begin, int64_t end) {
 }
 
 /* Split over planes: on one thread the copy left the second idle (~3% of a
- * ResNet-18 layer-1 conv at 2 threads). */
+ * ResNet-18 layer-1 conv at 2 threads). Chunks of 4K floats: at 16K the
+ * 8x8 and 4x4 maps of resnet18_cifar (100 and 74 KiB padded) were copied
+ * by one thread. */
 static void conv_pad_input(const conv_geom *g, const float *x, float *dst, const dlc_kctx *ctx) {
     pad_job job = {.g = g, .x = x, .dst = dst};
     conv_padded_dims(g, job.d);
     int64_t plane = job.d[0] * job.d[1] * job.d[2];
-    dlc_parallel_for(ctx, g->N * g->C, max64(1, 16384 / max64(1, plane)), pad_planes, &job);
+    dlc_parallel_for(ctx, g->N * g->C, max64(1, 4096 / max64(1, plane)), pad_planes, &job);
 }
 
 typedef struct conv_job {
@@ -295,8 +297,9 @@ static void conv_pixel_major(const conv_job *job, char *ws, int64_t ws_size) {
 }
 
 /* ---- conv, float32, direct with blocked weights (conv.h) ----------------------------
- * One task = one block of 32 (or 16) output channels of one output row; a
- * tile = DIRECT_WT (or fewer) adjacent pixels of it, whose block x WT sums
+ * One task = one block of 32 (or 16) output channels of one output row (or
+ * of two or more on maps narrower than a tile); a tile = DIRECT_WT (or
+ * fewer) adjacent pixels of it, in raster order, whose block x WT sums
  * stay in registers over the whole reduction: per input channel and tap,
  * one block-wide weight row (NV = 2 or 1 vectors) times WT broadcast input
  * values read in place from the (padded) input. No im2col copy, and each
@@ -305,60 +308,70 @@ static void conv_pixel_major(const conv_job *job, char *ws, int64_t ws_size) {
 typedef float v16f __attribute__((vector_size(64), aligned(4)));
 
 static inline __attribute__((always_inline)) void direct_tile_body(int WT, int NV, int64_t KH, int64_t KW, int64_t sx,
-                                                                  int64_t C, const float *x, int64_t plane,
+                                                                  int64_t C, bool first, const float *x,
+                                                                  const int64_t *off, int64_t plane,
                                                                   int64_t row_step, int64_t dx,
                                                                   const float *restrict w, float *restrict out) {
-    /* the sums run over DIRECT_C_CHUNK input channels at a time, then into
-     * out: shorter chains round less (as the GEMM's K slices and ORT's
-     * channel blocks do) */
-    for (int64_t c0 = 0; c0 < C; c0 += DIRECT_C_CHUNK) {
-        v16f acc[DIRECT_WT][2];
-        for (int t = 0; t < WT; t++)
-            for (int v = 0; v < NV; v++) acc[t][v] = (v16f){0};
-        for (int64_t c = c0; c < min64(C, c0 + DIRECT_C_CHUNK); c++)
-            for (int64_t ky = 0; ky < KH; ky++) {
-                const float *xr = x + c * plane + ky * row_step;
-                for (int64_t kx = 0; kx < KW; kx++) {
-                    const float *xp = xr + kx * dx;
-                    v16f wv[2];
-                    for (int v = 0; v < NV; v++) wv[v] = *(const v16f *)(w + 16 * v);
-                    w += 16 * NV;
-                    for (int t = 0; t < WT; t++) {
-                        float a = xp[t * sx];
-                        for (int v = 0; v < NV; v++) acc[t][v] += a * wv[v];
-                    }
+    /* one chunk of at most DIRECT_C_CHUNK input channels: shorter chains
+     * round less (as the GEMM's K slices and ORT's channel blocks do) */
+    v16f acc[DIRECT_WT][2];
+    for (int t = 0; t < WT; t++)
+        for (int v = 0; v < NV; v++) acc[t][v] = (v16f){0};
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t ky = 0; ky < KH; ky++) {
+            const float *xr = x + c * plane + ky * row_step;
+            for (int64_t kx = 0; kx < KW; kx++) {
+                const float *xp = xr + kx * dx;
+                v16f wv[2];
+                for (int v = 0; v < NV; v++) wv[v] = *(const v16f *)(w + 16 * v);
+                w += 16 * NV;
+                for (int t = 0; t < WT; t++) {
+                    float a = off != NULL ? xp[off[t]] : xp[t * sx];
+                    for (int v = 0; v < NV; v++) acc[t][v] += a * wv[v];
                 }
             }
-        for (int t = 0; t < WT; t++)
-            for (int v = 0; v < NV; v++) {
-                v16f *o = (v16f *)(out + (t * NV + v) * 16);
-                if (c0 == 0) *o = acc[t][v];
-                else *o += acc[t][v];
-            }
-    }
+        }
+    for (int t = 0; t < WT; t++)
+        for (int v = 0; v < NV; v++) {
+            v16f *o = (v16f *)(out + (t * NV + v) * 16);
+            if (first) *o = acc[t][v];
+            else *o += acc[t][v];
+        }
 }
 
 typedef struct direct_args {
-    int64_t C, plane, row_step, dx, sx, KH, KW;
+    int64_t C; /* this chunk's input channels */
+    /* a tile across rows: pixel t's input at off[t] floats from the
+     * first's; NULL for a tile within one row (t * sx) */
+    const int64_t *off;
+    bool first; /* the chunk that stores its sums instead of adding them */
+    int64_t plane, row_step, dx, sx, KH, KW;
     int64_t nv; /* vectors per weight row: the block's channels / 16 */
 } direct_args;
 
 /* 3x3 windows at stride 1 or 2 (ResNet's downsampling) get constant loop
  * bounds (fully unrolled taps); any other window the general loops. */
-static inline __attribute__((always_inline)) void direct_tile_window(int WT, int NV, const direct_args *d,
-                                                                    const float *x, const float *w, float *out) {
+static inline __attribute__((always_inline)) void direct_tile_window(int WT, int NV, const int64_t *off,
+                                                                    const direct_args *d, const float *x,
+                                                                    const float *w, float *out) {
     if (d->KH == 3 && d->KW == 3 && d->sx == 1 && d->dx == 1)
-        direct_tile_body(WT, NV, 3, 3, 1, d->C, x, d->plane, d->row_step, 1, w, out);
+        direct_tile_body(WT, NV, 3, 3, 1, d->C, d->first, x, off, d->plane, d->row_step, 1, w, out);
     else if (d->KH == 3 && d->KW == 3 && d->sx == 2 && d->dx == 1)
-        direct_tile_body(WT, NV, 3, 3, 2, d->C, x, d->plane, d->row_step, 1, w, out);
+        direct_tile_body(WT, NV, 3, 3, 2, d->C, d->first, x, off, d->plane, d->row_step, 1, w, out);
     else
-        direct_tile_body(WT, NV, d->KH, d->KW, d->sx, d->C, x, d->plane, d->row_step, d->dx, w, out);
+        direct_tile_body(WT, NV, d->KH, d->KW, d->sx, d->C, d->first, x, off, d->plane, d->row_step, d->dx, w, out);
 }
 
 static inline __attribute__((always_inline)) void direct_tile_width(int WT, const direct_args *d, const float *x,
                                                                    const float *w, float *out) {
-    if (d->nv == 2) direct_tile_window(WT, 2, d, x, w, out);
-    else direct_tile_window(WT, 1, d, x, w, out);
+    /* off as a constant NULL or not, so the in-row tiles keep plain addressing */
+    if (d->off != NULL) {
+        if (d->nv == 2) direct_tile_window(WT, 2, d->off, d, x, w, out);
+        else direct_tile_window(WT, 1, d->off, d, x, w, out);
+    } else {
+        if (d->nv == 2) direct_tile_window(WT, 2, NULL, d, x, w, out);
+        else direct_tile_window(WT, 1, NULL, d, x, w, out);
+    }
 }
 
 /* One function per tile width, so that the accumulators stay in registers
@@ -402,38 +415,65 @@ static void direct_tile(int64_t wt, const direct_args *d, const float *x, const 
     }
 }
 
+/* One task = one block of output channels x one output row, or x as many
+ * rows as make a tile of DIRECT_WT pixels on a narrower map: a 4x4 map's
+ * tile spans two rows and keeps 16 sums in registers, where one row's 4
+ * pixels kept 8 (resnet18_cifar's last convs). */
 typedef struct direct_job {
     const conv_job *job;
-    const float *x; /* this image's (padded) input */
+    const float *x;     /* this image's (padded) input */
     int64_t in_h, in_w; /* its plane's dims */
-    float *y;       /* this image's output */
+    float *y;           /* this image's output */
     const float *residual;
+    int64_t rows;   /* output rows per task */
+    int64_t groups; /* tasks down the plane */
 } direct_job;
 
+/* Each tile runs the whole reduction, a chunk of input channels at a time,
+ * reading the block's weights in one sequential stream: a loop over chunks
+ * outermost, each chunk's weights reused from L1 by every tile of a row,
+ * ran 3-7% slower on ResNet-50's 3x3 convs (a 7x7 map's block of weights,
+ * 590 KiB, comes from L3, and each chunk's restart of the stream seems to
+ * have cost the prefetcher its lead). */
 static void direct_rows(void *arg, int64_t begin, int64_t end) {
     const direct_job *dj = arg;
     const conv_geom *g = dj->job->g;
     const int64_t OH = g->out[1], OW = g->out[2], P = g->out_plane, K = g->C * g->kvol;
     const int64_t OC = g->packed_nr; /* channels per block */
-    direct_args d = {.C = g->C, .plane = dj->in_h * dj->in_w, .row_step = g->dil[1] * dj->in_w, .dx = g->dil[2],
-                     .sx = g->stride[2], .KH = g->kernel[1], .KW = g->kernel[2], .nv = OC / 16};
+    const int64_t plane = dj->in_h * dj->in_w, row_in = g->stride[1] * dj->in_w, sx = g->stride[2];
+    direct_args d = {.plane = plane, .row_step = g->dil[1] * dj->in_w, .dx = g->dil[2], .sx = sx,
+                     .KH = g->kernel[1], .KW = g->kernel[2], .nv = OC / 16};
     float tile[DIRECT_WT * DIRECT_OC] __attribute__((aligned(64)));
     for (int64_t task = begin; task < end; task++) {
-        int64_t ob = task / OH, oy = task % OH;
+        int64_t ob = task / dj->groups, oy0 = task % dj->groups * dj->rows, oy1 = min64(OH, oy0 + dj->rows);
+        int64_t pixels = (oy1 - oy0) * OW, tiles = (pixels + DIRECT_WT - 1) / DIRECT_WT;
         const float *w = dj->job->w + ob * K * OC;
-        const float *xrow = dj->x + oy * g->stride[1] * dj->in_w;
-        float *yrow = dj->y + ob * OC * P + oy * OW;
-        for (int64_t ox0 = 0; ox0 < OW; ox0 += DIRECT_WT) {
-            int64_t wt = min64(DIRECT_WT, OW - ox0);
-            direct_tile(wt, &d, xrow + ox0 * g->stride[2], w, tile);
+        float *yb = dj->y + ob * OC * P + oy0 * OW;
+        for (int64_t i = 0; i < tiles; i++) {
+            /* tiles of equal width: 14 pixels are 7 + 7, not 8 + 6 */
+            int64_t p0 = i * pixels / tiles, wt = (i + 1) * pixels / tiles - p0;
+            int64_t oy = oy0 + p0 / OW, ox = p0 % OW;
+            int64_t off[DIRECT_WT];
+            d.off = NULL;
+            if (ox + wt > OW) { /* across rows */
+                for (int64_t t = 0; t < wt; t++)
+                    off[t] = ((p0 + t) / OW - p0 / OW) * row_in + ((p0 + t) % OW - ox) * sx;
+                d.off = off;
+            }
+            const float *x = dj->x + oy * row_in + ox * sx;
+            for (int64_t c0 = 0; c0 < g->C; c0 += DIRECT_C_CHUNK) {
+                d.C = min64(DIRECT_C_CHUNK, g->C - c0);
+                d.first = c0 == 0;
+                direct_tile(wt, &d, x + c0 * plane, w + c0 * g->kvol * OC, tile);
+            }
             for (int64_t o = 0; o < OC; o++)
-                for (int64_t t = 0; t < wt; t++) yrow[o * P + ox0 + t] = tile[t * OC + o];
+                for (int64_t t = 0; t < wt; t++) yb[o * P + p0 + t] = tile[t * OC + o];
         }
         dlc_epilogue ep = g->ep;
         if (g->has_bias) ep.bias = dj->job->b, ep.bias_rs = 1, ep.bias_cs = 0;
         if (dj->residual != NULL) ep.residual = dj->residual;
         if (dlc_epilogue_active(&ep))
-            dlc_epilogue_apply(&ep, dj->y, P, ob * OC, (ob + 1) * OC, oy * OW, (oy + 1) * OW);
+            dlc_epilogue_apply(&ep, dj->y, P, ob * OC, (ob + 1) * OC, oy0 * OW, oy1 * OW);
     }
 }
 
@@ -444,8 +484,10 @@ static void conv_direct_blocked(const conv_job *job) {
         direct_job dj = {.job = job, .x = view.x, .in_h = view.in[1], .in_w = view.in[2],
                          .y = job->y + n * g->M * g->out_plane};
         if (job->residual != NULL) dj.residual = job->residual + n * g->M * g->out_plane;
-        int64_t tasks = g->M / g->packed_nr * g->out[1];
-        int64_t per_task = g->packed_nr * g->out[2] * g->C * g->kvol;
+        dj.rows = max64(1, DIRECT_WT / g->out[2]);
+        dj.groups = (g->out[1] + dj.rows - 1) / dj.rows;
+        int64_t tasks = g->M / g->packed_nr * dj.groups;
+        int64_t per_task = g->packed_nr * dj.rows * g->out[2] * g->C * g->kvol;
         /* chunks of 128K multiply-adds (~4 us): simple_cnn's first conv
          * (0.44M) now takes both threads, 1.05-1.08x -> 0.99-1.01x of ORT's
          * time at 2 threads (at 256K it ran on one) */

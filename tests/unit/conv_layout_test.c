@@ -36,8 +36,10 @@ static dlc_value *conv(dlc_graph *g, const char *name, int32_t n_in, dlc_value *
 /* Two 6x6 images through a 3x3 conv + bias + Relu (direct), then two 1x1
  * stride-2 convs (pixel-major), one with a bias, added, then Relu (fused
  * into one of them); a 1-D conv over 5 positions; two 9x11 images (a
- * partial tile of 3 pixels); and on 11x11 outputs a stride-2 dilation-2 3x3
- * conv and a 7x7 stride-2 conv of 3 input channels added, then Relu. */
+ * partial tile of 3 pixels); on 11x11 outputs a stride-2 dilation-2 3x3
+ * conv and a 7x7 stride-2 conv of 3 input channels added, then Relu; and
+ * maps narrower than a tile, whose tiles span output rows: 5x3 (tiles of
+ * two rows and one of one row) and 4x4 at stride 2. */
 static dlc_graph *build_convs(void) {
     dlc_graph *g;
     cr_assert_eq(dlc_graph_create("conv_layouts", &g), DLC_OK);
@@ -45,6 +47,8 @@ static dlc_graph *build_convs(void) {
     dlc_value *x1 = tb_value(g, "x1", DLC_VALUE_INPUT, 3, (int64_t[]){1, 32, 5});
     dlc_value *x2 = tb_value(g, "x2", DLC_VALUE_INPUT, 4, (int64_t[]){2, 8, 9, 11});
     dlc_value *x3 = tb_value(g, "x3", DLC_VALUE_INPUT, 4, (int64_t[]){1, 3, 21, 21});
+    dlc_value *x4 = tb_value(g, "x4", DLC_VALUE_INPUT, 4, (int64_t[]){1, 16, 5, 3});
+    dlc_value *x5 = tb_value(g, "x5", DLC_VALUE_INPUT, 4, (int64_t[]){1, 16, 8, 7});
     dlc_value *w1 = weight(g, "w1", 4, (int64_t[]){C, C, 3, 3}, 1), *b1 = weight(g, "b1", 1, (int64_t[]){C}, 2);
     dlc_value *w2 = weight(g, "w2", 4, (int64_t[]){C, C, 1, 1}, 3);
     dlc_value *w3 = weight(g, "w3", 4, (int64_t[]){C, C, 1, 1}, 4), *b3 = weight(g, "b3", 1, (int64_t[]){C}, 5);
@@ -61,7 +65,11 @@ static dlc_graph *build_convs(void) {
     ph_attr_ints(g, "c6", "dilations", 2, (int64_t[]){2, 2});
     dlc_value *c7 = conv(g, "c7", 2, (dlc_value *[]){x3, w7}, 2, 3, 2);
     dlc_value *y3 = ph_op(g, "relu6", "Relu", 1, (dlc_value *[]){ph_op(g, "add6", "Add", 2, (dlc_value *[]){c6, c7})});
-    tb_set_io(g, 4, (dlc_value *[]){x, x1, x2, x3}, 4, (dlc_value *[]){y, y1, y2, y3});
+    dlc_value *w8 = weight(g, "w8", 4, (int64_t[]){32, 16, 3, 3}, 12), *b8 = weight(g, "b8", 1, (int64_t[]){32}, 13);
+    dlc_value *w9 = weight(g, "w9", 4, (int64_t[]){32, 16, 3, 3}, 14);
+    dlc_value *y4 = ph_op(g, "relu8", "Relu", 1, (dlc_value *[]){conv(g, "c8", 3, (dlc_value *[]){x4, w8, b8}, 1, 1, 2)});
+    dlc_value *y5 = conv(g, "c9", 2, (dlc_value *[]){x5, w9}, 2, 1, 2);
+    tb_set_io(g, 6, (dlc_value *[]){x, x1, x2, x3, x4, x5}, 6, (dlc_value *[]){y, y1, y2, y3, y4, y5});
     return g;
 }
 
@@ -122,15 +130,15 @@ static dlc_graph *optimized(int opt_level) {
 }
 
 Test(conv_layout, packed_at_o2_not_at_o0) {
-    static const char *const names[] = {"c1", "c2", "c3", "c4", "c5", "c6", "c7"};
+    static const char *const names[] = {"c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"};
     static const int64_t expected[] = {DLC_CONV_W_DIRECT, DLC_CONV_W_PIXEL_MAJOR, DLC_CONV_W_PIXEL_MAJOR,
                                        DLC_CONV_W_DIRECT, DLC_CONV_W_DIRECT,      DLC_CONV_W_DIRECT,
-                                       DLC_CONV_W_DIRECT};
+                                       DLC_CONV_W_DIRECT, DLC_CONV_W_DIRECT,      DLC_CONV_W_DIRECT};
     dlc_graph *g0 = optimized(0);
-    for (int i = 0; i < 7; i++) cr_assert_eq(layout_of(g0, names[i]), DLC_CONV_W_PLAIN, "%s at -O0", names[i]);
+    for (int i = 0; i < 9; i++) cr_assert_eq(layout_of(g0, names[i]), DLC_CONV_W_PLAIN, "%s at -O0", names[i]);
     dlc_graph_free(g0);
     dlc_graph *g = optimized(2);
-    for (int i = 0; i < 7; i++) cr_assert_eq(layout_of(g, names[i]), expected[i], "%s", names[i]);
+    for (int i = 0; i < 9; i++) cr_assert_eq(layout_of(g, names[i]), expected[i], "%s", names[i]);
     /* the plain weights are gone: nothing else reads them */
     cr_assert_null(dlc_graph_find_value(g, "w1"));
     cr_assert_null(dlc_graph_find_value(g, "w5"));

@@ -34,10 +34,12 @@ static inline bool ph_run_pass(dlc_graph *g, dlc_status (*pass)(dlc_graph *, boo
     return changed;
 }
 
+enum { PH_MAX_IO = 8 }; /* inputs, and outputs, of a harness graph */
+
 typedef struct ph_result {
     int32_t count;
-    float *data[4];
-    int64_t numel[4];
+    float *data[PH_MAX_IO];
+    int64_t numel[PH_MAX_IO];
 } ph_result;
 
 static inline void ph_fill(float *x, int64_t n, uint32_t seed) {
@@ -65,8 +67,8 @@ static inline ph_result ph_compile_run_threads(ph_builder build, int opt_level, 
     cr_assert_eq(dlc_model_load(path, &model), DLC_OK, "%s", dlc_last_error());
     cr_assert_eq(dlc_session_create(model, &(dlc_session_options){.num_threads = num_threads}, &session), DLC_OK);
     int n_in = dlc_model_num_inputs(model), n_out = dlc_model_num_outputs(model);
-    cr_assert(n_in <= 4 && n_out <= 4);
-    dlc_tensor ins[4], outs[4];
+    cr_assert(n_in <= PH_MAX_IO && n_out <= PH_MAX_IO);
+    dlc_tensor ins[PH_MAX_IO], outs[PH_MAX_IO];
     ph_result r = {.count = n_out};
     for (int i = 0; i < n_in + n_out; i++) {
         dlc_tensor_info info;
