@@ -435,45 +435,122 @@ typedef struct direct_job {
  * ran 3-7% slower on ResNet-50's 3x3 convs (a 7x7 map's block of weights,
  * 590 KiB, comes from L3, and each chunk's restart of the stream seems to
  * have cost the prefetcher its lead). */
+/* Output rows oy0..oy1 of block ob. x: the input under output (oy0, 0),
+ * channel 0, in planes of `plane` floats whose rows are in_w apart. */
+static void direct_task(const direct_job *dj, int64_t ob, int64_t oy0, int64_t oy1, const float *x, int64_t plane,
+                        int64_t in_w) {
+    const conv_geom *g = dj->job->g;
+    const int64_t OW = g->out[2], P = g->out_plane, K = g->C * g->kvol;
+    const int64_t OC = g->packed_nr; /* channels per block */
+    const int64_t row_in = g->stride[1] * in_w, sx = g->stride[2];
+    direct_args d = {.plane = plane, .row_step = g->dil[1] * in_w, .dx = g->dil[2], .sx = sx,
+                     .KH = g->kernel[1], .KW = g->kernel[2], .nv = OC / 16};
+    float tile[DIRECT_WT * DIRECT_OC] __attribute__((aligned(64)));
+    int64_t pixels = (oy1 - oy0) * OW, tiles = (pixels + DIRECT_WT - 1) / DIRECT_WT;
+    const float *w = dj->job->w + ob * K * OC;
+    float *yb = dj->y + ob * OC * P + oy0 * OW;
+    for (int64_t i = 0; i < tiles; i++) {
+        /* tiles of equal width: 14 pixels are 7 + 7, not 8 + 6 */
+        int64_t p0 = i * pixels / tiles, wt = (i + 1) * pixels / tiles - p0;
+        int64_t oy = p0 / OW, ox = p0 % OW;
+        int64_t off[DIRECT_WT];
+        d.off = NULL;
+        if (ox + wt > OW) { /* across rows */
+            for (int64_t t = 0; t < wt; t++) off[t] = ((p0 + t) / OW - oy) * row_in + ((p0 + t) % OW - ox) * sx;
+            d.off = off;
+        }
+        const float *xt = x + oy * row_in + ox * sx;
+        for (int64_t c0 = 0; c0 < g->C; c0 += DIRECT_C_CHUNK) {
+            d.C = min64(DIRECT_C_CHUNK, g->C - c0);
+            d.first = c0 == 0;
+            direct_tile(wt, &d, xt + c0 * plane, w + c0 * g->kvol * OC, tile);
+        }
+        for (int64_t o = 0; o < OC; o++)
+            for (int64_t t = 0; t < wt; t++) yb[o * P + p0 + t] = tile[t * OC + o];
+    }
+    dlc_epilogue ep = g->ep;
+    if (g->has_bias) ep.bias = dj->job->b, ep.bias_rs = 1, ep.bias_cs = 0;
+    if (dj->residual != NULL) ep.residual = dj->residual;
+    if (dlc_epilogue_active(&ep)) dlc_epilogue_apply(&ep, dj->y, P, ob * OC, (ob + 1) * OC, oy0 * OW, oy1 * OW);
+}
+
+/* Tasks of one block x dj->rows output rows, reading the padded input. */
 static void direct_rows(void *arg, int64_t begin, int64_t end) {
     const direct_job *dj = arg;
     const conv_geom *g = dj->job->g;
-    const int64_t OH = g->out[1], OW = g->out[2], P = g->out_plane, K = g->C * g->kvol;
-    const int64_t OC = g->packed_nr; /* channels per block */
-    const int64_t plane = dj->in_h * dj->in_w, row_in = g->stride[1] * dj->in_w, sx = g->stride[2];
-    direct_args d = {.plane = plane, .row_step = g->dil[1] * dj->in_w, .dx = g->dil[2], .sx = sx,
-                     .KH = g->kernel[1], .KW = g->kernel[2], .nv = OC / 16};
-    float tile[DIRECT_WT * DIRECT_OC] __attribute__((aligned(64)));
+    const int64_t row_in = g->stride[1] * dj->in_w;
     for (int64_t task = begin; task < end; task++) {
-        int64_t ob = task / dj->groups, oy0 = task % dj->groups * dj->rows, oy1 = min64(OH, oy0 + dj->rows);
-        int64_t pixels = (oy1 - oy0) * OW, tiles = (pixels + DIRECT_WT - 1) / DIRECT_WT;
-        const float *w = dj->job->w + ob * K * OC;
-        float *yb = dj->y + ob * OC * P + oy0 * OW;
-        for (int64_t i = 0; i < tiles; i++) {
-            /* tiles of equal width: 14 pixels are 7 + 7, not 8 + 6 */
-            int64_t p0 = i * pixels / tiles, wt = (i + 1) * pixels / tiles - p0;
-            int64_t oy = oy0 + p0 / OW, ox = p0 % OW;
-            int64_t off[DIRECT_WT];
-            d.off = NULL;
-            if (ox + wt > OW) { /* across rows */
-                for (int64_t t = 0; t < wt; t++)
-                    off[t] = ((p0 + t) / OW - p0 / OW) * row_in + ((p0 + t) % OW - ox) * sx;
-                d.off = off;
+        int64_t ob = task / dj->groups, oy0 = task % dj->groups * dj->rows;
+        direct_task(dj, ob, oy0, min64(g->out[1], oy0 + dj->rows), dj->x + oy0 * row_in, dj->in_h * dj->in_w,
+                    dj->in_w);
+    }
+}
+
+/* ---- the slab variant: each thread pads its own rows ----
+ * Where the input needs padding, the whole padded copy (one more pass over
+ * memory, and a parallel step of its own) is replaced by slabs: a thread
+ * takes a contiguous range of output rows, and for each group of rows
+ * copies the input rows under it, padded, into its own buffer (in L2), then
+ * runs every block of output channels on it. The rows a thread writes are
+ * the rows it reads in the next convolution, so at 2 threads the input
+ * comes from its own cache, not the other core's. Used where all the
+ * weights fit in L2 (each thread reads them all, once per group) and there
+ * are rows enough to share. */
+enum { SLAB_MAX_WEIGHT_BYTES = 768 << 10, SLAB_PIXELS = 128, SLAB_MIN_GROUPS = 8 };
+
+/* Output rows per group of a slab, and the input window's rows and columns. */
+static int64_t slab_rows(const conv_geom *g) { return max64(1, min64(g->out[1], SLAB_PIXELS / g->out[2])); }
+static int64_t slab_in_rows(const conv_geom *g) {
+    return (slab_rows(g) - 1) * g->stride[1] + (g->kernel[1] - 1) * g->dil[1] + 1;
+}
+static int64_t slab_in_cols(const conv_geom *g) {
+    return (g->out[2] - 1) * g->stride[2] + (g->kernel[2] - 1) * g->dil[2] + 1;
+}
+static int64_t slab_window_bytes(const conv_geom *g) { return align64(g->C * slab_in_rows(g) * slab_in_cols(g) * 4); }
+
+static bool direct_uses_slabs(const conv_geom *g) {
+    int64_t groups = (g->out[1] + slab_rows(g) - 1) / slab_rows(g);
+    return conv_needs_padding(g) && g->M * g->C * g->kvol * 4 <= SLAB_MAX_WEIGHT_BYTES && groups >= SLAB_MIN_GROUPS &&
+           slab_in_rows(g) <= 2 * slab_rows(g);
+}
+
+typedef struct slab_job {
+    const direct_job *dj;
+    const float *x; /* the unpadded input of this image */
+    char *windows;  /* one window per slab */
+    int64_t slabs, groups;
+} slab_job;
+
+/* Input rows iy0.. (slab_in_rows of them, slab_in_cols columns from column
+ * -pad on), every channel, zero outside the input. */
+static void slab_fill(const conv_geom *g, const float *x, int64_t iy0, float *restrict win) {
+    const int64_t IH = g->in[1], IW = g->in[2], rows = slab_in_rows(g), cols = slab_in_cols(g);
+    const int64_t left = min64(cols, g->pad[2]), inside = max64(0, min64(IW, cols - left));
+    for (int64_t c = 0; c < g->C; c++)
+        for (int64_t r = 0; r < rows; r++) {
+            float *restrict dst = win + (c * rows + r) * cols;
+            int64_t iy = iy0 + r;
+            if (iy < 0 || iy >= IH) {
+                memset(dst, 0, (size_t)cols * 4);
+                continue;
             }
-            const float *x = dj->x + oy * row_in + ox * sx;
-            for (int64_t c0 = 0; c0 < g->C; c0 += DIRECT_C_CHUNK) {
-                d.C = min64(DIRECT_C_CHUNK, g->C - c0);
-                d.first = c0 == 0;
-                direct_tile(wt, &d, x + c0 * plane, w + c0 * g->kvol * OC, tile);
-            }
-            for (int64_t o = 0; o < OC; o++)
-                for (int64_t t = 0; t < wt; t++) yb[o * P + p0 + t] = tile[t * OC + o];
+            memset(dst, 0, (size_t)left * 4);
+            memcpy(dst + left, x + (c * IH + iy) * IW, (size_t)inside * 4);
+            memset(dst + left + inside, 0, (size_t)(cols - left - inside) * 4);
         }
-        dlc_epilogue ep = g->ep;
-        if (g->has_bias) ep.bias = dj->job->b, ep.bias_rs = 1, ep.bias_cs = 0;
-        if (dj->residual != NULL) ep.residual = dj->residual;
-        if (dlc_epilogue_active(&ep))
-            dlc_epilogue_apply(&ep, dj->y, P, ob * OC, (ob + 1) * OC, oy0 * OW, oy1 * OW);
+}
+
+static void direct_slabs(void *arg, int64_t begin, int64_t end) {
+    const slab_job *sj = arg;
+    const conv_geom *g = sj->dj->job->g;
+    const int64_t rows = slab_rows(g), cols = slab_in_cols(g), plane = slab_in_rows(g) * cols;
+    for (int64_t slab = begin; slab < end; slab++) {
+        float *win = (float *)(void *)(sj->windows + slab * slab_window_bytes(g));
+        for (int64_t grp = sj->groups * slab / sj->slabs; grp < sj->groups * (slab + 1) / sj->slabs; grp++) {
+            int64_t oy0 = grp * rows, oy1 = min64(g->out[1], oy0 + rows);
+            slab_fill(g, sj->x, oy0 * g->stride[1] - g->pad[1], win);
+            for (int64_t ob = 0; ob < g->M / g->packed_nr; ob++) direct_task(sj->dj, ob, oy0, oy1, win, plane, cols);
+        }
     }
 }
 
@@ -484,6 +561,14 @@ static void conv_direct_blocked(const conv_job *job) {
         direct_job dj = {.job = job, .x = view.x, .in_h = view.in[1], .in_w = view.in[2],
                          .y = job->y + n * g->M * g->out_plane};
         if (job->residual != NULL) dj.residual = job->residual + n * g->M * g->out_plane;
+        if (job->xpad == NULL && direct_uses_slabs(g)) {
+            int64_t groups = (g->out[1] + slab_rows(g) - 1) / slab_rows(g);
+            int64_t threads = job->ctx->num_threads > 1 ? job->ctx->num_threads : 1;
+            slab_job sj = {.dj = &dj, .x = job->x + n * g->C * g->in_plane, .windows = job->workspace,
+                           .slabs = min64(min64(threads, DLC_GEMM_MAX_THREADS), groups), .groups = groups};
+            dlc_parallel_for(job->ctx, sj.slabs, 1, direct_slabs, &sj);
+            continue;
+        }
         dj.rows = max64(1, DIRECT_WT / g->out[2]);
         dj.groups = (g->out[1] + dj.rows - 1) / dj.rows;
         int64_t tasks = g->M / g->packed_nr * dj.groups;
@@ -622,7 +707,8 @@ int64_t dlc_kernel_conv_workspace(const dlc_kparams *p) {
     if (dlc_kp_out(p, 0)->dtype != DLC_KT_FLOAT32) return 0;
     conv_geom g = conv_geometry(p, false);
     if (conv_is_depthwise(&g)) return 0;
-    if (g.w_layout == DLC_CONV_W_DIRECT) return conv_padded_bytes(&g);
+    if (g.w_layout == DLC_CONV_W_DIRECT)
+        return direct_uses_slabs(&g) ? DLC_GEMM_MAX_THREADS * slab_window_bytes(&g) : conv_padded_bytes(&g);
     if (g.w_layout == DLC_CONV_W_PIXEL_MAJOR)
         return conv_padded_bytes(&g) + pixel_major_tmp_bytes(&g) +
                dlc_sgemm_workspace_packed(g.out_plane, g.M, g.C * g.kvol);
@@ -650,7 +736,8 @@ int32_t dlc_kernel_conv(const dlc_kparams *p, void *const *inputs, void *const *
         dlc_parallel_for(ctx, g.N * g.M, max64(1, 65536 / max64(1, g.out_plane * g.kvol)), depthwise_range, &job);
         return DLC_KOK;
     }
-    int64_t pad_bytes = conv_padded_bytes(&g);
+    /* the slab variant pads as it goes, in the workspace */
+    int64_t pad_bytes = g.w_layout == DLC_CONV_W_DIRECT && direct_uses_slabs(&g) ? 0 : conv_padded_bytes(&g);
     if (pad_bytes > 0) {
         conv_pad_input(&g, job.x, ctx->workspace, ctx);
         job.xpad = ctx->workspace;
