@@ -139,14 +139,14 @@ static void pad_planes(void *arg, int64_t begin, int64_t end) {
 }
 
 /* Split over planes: on one thread the copy left the second idle (~3% of a
- * ResNet-18 layer-1 conv at 2 threads). Chunks of 4K floats: at 16K the
+ * ResNet-18 layer-1 conv at 2 threads). Chunks of 8K floats: at 16K the
  * 8x8 and 4x4 maps of resnet18_cifar (100 and 74 KiB padded) were copied
  * by one thread. */
 static void conv_pad_input(const conv_geom *g, const float *x, float *dst, const dlc_kctx *ctx) {
     pad_job job = {.g = g, .x = x, .dst = dst};
     conv_padded_dims(g, job.d);
     int64_t plane = job.d[0] * job.d[1] * job.d[2];
-    dlc_parallel_for(ctx, g->N * g->C, max64(1, 4096 / max64(1, plane)), pad_planes, &job);
+    dlc_parallel_for(ctx, g->N * g->C, max64(1, 8192 / max64(1, plane)), pad_planes, &job);
 }
 
 typedef struct conv_job {
