@@ -308,43 +308,44 @@ static void conv_pixel_major(const conv_job *job, char *ws, int64_t ws_size) {
 typedef float v16f __attribute__((vector_size(64), aligned(4)));
 
 static inline __attribute__((always_inline)) void direct_tile_body(int WT, int NV, int64_t KH, int64_t KW, int64_t sx,
-                                                                  int64_t C, bool first, const float *x,
-                                                                  const int64_t *off, int64_t plane,
-                                                                  int64_t row_step, int64_t dx,
+                                                                  int64_t C, const float *x, const int64_t *off,
+                                                                  int64_t plane, int64_t row_step, int64_t dx,
                                                                   const float *restrict w, float *restrict out) {
-    /* one chunk of at most DIRECT_C_CHUNK input channels: shorter chains
-     * round less (as the GEMM's K slices and ORT's channel blocks do) */
-    v16f acc[DIRECT_WT][2];
-    for (int t = 0; t < WT; t++)
-        for (int v = 0; v < NV; v++) acc[t][v] = (v16f){0};
-    for (int64_t c = 0; c < C; c++)
-        for (int64_t ky = 0; ky < KH; ky++) {
-            const float *xr = x + c * plane + ky * row_step;
-            for (int64_t kx = 0; kx < KW; kx++) {
-                const float *xp = xr + kx * dx;
-                v16f wv[2];
-                for (int v = 0; v < NV; v++) wv[v] = *(const v16f *)(w + 16 * v);
-                w += 16 * NV;
-                for (int t = 0; t < WT; t++) {
-                    float a = off != NULL ? xp[off[t]] : xp[t * sx];
-                    for (int v = 0; v < NV; v++) acc[t][v] += a * wv[v];
+    /* the sums run over DIRECT_C_CHUNK input channels at a time, then into
+     * out: shorter chains round less (as the GEMM's K slices and ORT's
+     * channel blocks do) */
+    for (int64_t c0 = 0; c0 < C; c0 += DIRECT_C_CHUNK) {
+        v16f acc[DIRECT_WT][2];
+        for (int t = 0; t < WT; t++)
+            for (int v = 0; v < NV; v++) acc[t][v] = (v16f){0};
+        for (int64_t c = c0; c < min64(C, c0 + DIRECT_C_CHUNK); c++)
+            for (int64_t ky = 0; ky < KH; ky++) {
+                const float *xr = x + c * plane + ky * row_step;
+                for (int64_t kx = 0; kx < KW; kx++) {
+                    const float *xp = xr + kx * dx;
+                    v16f wv[2];
+                    for (int v = 0; v < NV; v++) wv[v] = *(const v16f *)(w + 16 * v);
+                    w += 16 * NV;
+                    for (int t = 0; t < WT; t++) {
+                        float a = off != NULL ? xp[off[t]] : xp[t * sx];
+                        for (int v = 0; v < NV; v++) acc[t][v] += a * wv[v];
+                    }
                 }
             }
-        }
-    for (int t = 0; t < WT; t++)
-        for (int v = 0; v < NV; v++) {
-            v16f *o = (v16f *)(out + (t * NV + v) * 16);
-            if (first) *o = acc[t][v];
-            else *o += acc[t][v];
-        }
+        for (int t = 0; t < WT; t++)
+            for (int v = 0; v < NV; v++) {
+                v16f *o = (v16f *)(out + (t * NV + v) * 16);
+                if (c0 == 0) *o = acc[t][v];
+                else *o += acc[t][v];
+            }
+    }
 }
 
 typedef struct direct_args {
-    int64_t C; /* this chunk's input channels */
+    int64_t C;
     /* a tile across rows: pixel t's input at off[t] floats from the
      * first's; NULL for a tile within one row (t * sx) */
     const int64_t *off;
-    bool first; /* the chunk that stores its sums instead of adding them */
     int64_t plane, row_step, dx, sx, KH, KW;
     int64_t nv; /* vectors per weight row: the block's channels / 16 */
 } direct_args;
@@ -355,54 +356,83 @@ static inline __attribute__((always_inline)) void direct_tile_window(int WT, int
                                                                     const direct_args *d, const float *x,
                                                                     const float *w, float *out) {
     if (d->KH == 3 && d->KW == 3 && d->sx == 1 && d->dx == 1)
-        direct_tile_body(WT, NV, 3, 3, 1, d->C, d->first, x, off, d->plane, d->row_step, 1, w, out);
+        direct_tile_body(WT, NV, 3, 3, 1, d->C, x, off, d->plane, d->row_step, 1, w, out);
     else if (d->KH == 3 && d->KW == 3 && d->sx == 2 && d->dx == 1)
-        direct_tile_body(WT, NV, 3, 3, 2, d->C, d->first, x, off, d->plane, d->row_step, 1, w, out);
+        direct_tile_body(WT, NV, 3, 3, 2, d->C, x, off, d->plane, d->row_step, 1, w, out);
     else
-        direct_tile_body(WT, NV, d->KH, d->KW, d->sx, d->C, d->first, x, off, d->plane, d->row_step, d->dx, w, out);
+        direct_tile_body(WT, NV, d->KH, d->KW, d->sx, d->C, x, off, d->plane, d->row_step, d->dx, w, out);
 }
 
-static inline __attribute__((always_inline)) void direct_tile_width(int WT, const direct_args *d, const float *x,
-                                                                   const float *w, float *out) {
-    /* off as a constant NULL or not, so the in-row tiles keep plain addressing */
-    if (d->off != NULL) {
-        if (d->nv == 2) direct_tile_window(WT, 2, d->off, d, x, w, out);
-        else direct_tile_window(WT, 1, d->off, d, x, w, out);
-    } else {
-        if (d->nv == 2) direct_tile_window(WT, 2, NULL, d, x, w, out);
-        else direct_tile_window(WT, 1, NULL, d, x, w, out);
-    }
+static inline __attribute__((always_inline)) void direct_tile_width(int WT, const int64_t *off, const direct_args *d,
+                                                                   const float *x, const float *w, float *out) {
+    if (d->nv == 2) direct_tile_window(WT, 2, off, d, x, w, out);
+    else direct_tile_window(WT, 1, off, d, x, w, out);
 }
 
 /* One function per tile width, so that the accumulators stay in registers
  * (inlined together into one caller, the wide bodies spilled: a stride-2
- * conv ran 4.7x slower). */
+ * conv ran 4.7x slower); and the tiles across rows in functions of their
+ * own: sharing one function with the in-row tiles, the in-row code spilled
+ * too (simple_cnn 6% slower). */
 static __attribute__((noinline)) void direct_tile_8(const direct_args *d, const float *x, const float *w, float *out) {
-    direct_tile_width(8, d, x, w, out);
+    direct_tile_width(8, NULL, d, x, w, out);
 }
 static __attribute__((noinline)) void direct_tile_7(const direct_args *d, const float *x, const float *w, float *out) {
-    direct_tile_width(7, d, x, w, out);
+    direct_tile_width(7, NULL, d, x, w, out);
 }
 static __attribute__((noinline)) void direct_tile_6(const direct_args *d, const float *x, const float *w, float *out) {
-    direct_tile_width(6, d, x, w, out);
+    direct_tile_width(6, NULL, d, x, w, out);
 }
 static __attribute__((noinline)) void direct_tile_5(const direct_args *d, const float *x, const float *w, float *out) {
-    direct_tile_width(5, d, x, w, out);
+    direct_tile_width(5, NULL, d, x, w, out);
 }
 static __attribute__((noinline)) void direct_tile_4(const direct_args *d, const float *x, const float *w, float *out) {
-    direct_tile_width(4, d, x, w, out);
+    direct_tile_width(4, NULL, d, x, w, out);
 }
 static __attribute__((noinline)) void direct_tile_3(const direct_args *d, const float *x, const float *w, float *out) {
-    direct_tile_width(3, d, x, w, out);
+    direct_tile_width(3, NULL, d, x, w, out);
 }
 static __attribute__((noinline)) void direct_tile_2(const direct_args *d, const float *x, const float *w, float *out) {
-    direct_tile_width(2, d, x, w, out);
+    direct_tile_width(2, NULL, d, x, w, out);
 }
 static __attribute__((noinline)) void direct_tile_1(const direct_args *d, const float *x, const float *w, float *out) {
-    direct_tile_width(1, d, x, w, out);
+    direct_tile_width(1, NULL, d, x, w, out);
+}
+static __attribute__((noinline)) void direct_span_8(const direct_args *d, const float *x, const float *w, float *out) {
+    direct_tile_width(8, d->off, d, x, w, out);
+}
+static __attribute__((noinline)) void direct_span_7(const direct_args *d, const float *x, const float *w, float *out) {
+    direct_tile_width(7, d->off, d, x, w, out);
+}
+static __attribute__((noinline)) void direct_span_6(const direct_args *d, const float *x, const float *w, float *out) {
+    direct_tile_width(6, d->off, d, x, w, out);
+}
+static __attribute__((noinline)) void direct_span_5(const direct_args *d, const float *x, const float *w, float *out) {
+    direct_tile_width(5, d->off, d, x, w, out);
+}
+static __attribute__((noinline)) void direct_span_4(const direct_args *d, const float *x, const float *w, float *out) {
+    direct_tile_width(4, d->off, d, x, w, out);
+}
+static __attribute__((noinline)) void direct_span_3(const direct_args *d, const float *x, const float *w, float *out) {
+    direct_tile_width(3, d->off, d, x, w, out);
+}
+static __attribute__((noinline)) void direct_span_2(const direct_args *d, const float *x, const float *w, float *out) {
+    direct_tile_width(2, d->off, d, x, w, out);
 }
 
 static void direct_tile(int64_t wt, const direct_args *d, const float *x, const float *w, float *out) {
+    if (d->off != NULL) { /* a tile across rows has at least two pixels */
+        switch (wt) {
+        case 8: direct_span_8(d, x, w, out); break;
+        case 7: direct_span_7(d, x, w, out); break;
+        case 6: direct_span_6(d, x, w, out); break;
+        case 5: direct_span_5(d, x, w, out); break;
+        case 4: direct_span_4(d, x, w, out); break;
+        case 3: direct_span_3(d, x, w, out); break;
+        default: direct_span_2(d, x, w, out); break;
+        }
+        return;
+    }
     switch (wt) {
     case 8: direct_tile_8(d, x, w, out); break;
     case 7: direct_tile_7(d, x, w, out); break;
@@ -443,7 +473,7 @@ static void direct_task(const direct_job *dj, int64_t ob, int64_t oy0, int64_t o
     const int64_t OW = g->out[2], P = g->out_plane, K = g->C * g->kvol;
     const int64_t OC = g->packed_nr; /* channels per block */
     const int64_t row_in = g->stride[1] * in_w, sx = g->stride[2];
-    direct_args d = {.plane = plane, .row_step = g->dil[1] * in_w, .dx = g->dil[2], .sx = sx,
+    direct_args d = {.C = g->C, .plane = plane, .row_step = g->dil[1] * in_w, .dx = g->dil[2], .sx = sx,
                      .KH = g->kernel[1], .KW = g->kernel[2], .nv = OC / 16};
     float tile[DIRECT_WT * DIRECT_OC] __attribute__((aligned(64)));
     int64_t pixels = (oy1 - oy0) * OW, tiles = (pixels + DIRECT_WT - 1) / DIRECT_WT;
@@ -459,12 +489,7 @@ static void direct_task(const direct_job *dj, int64_t ob, int64_t oy0, int64_t o
             for (int64_t t = 0; t < wt; t++) off[t] = ((p0 + t) / OW - oy) * row_in + ((p0 + t) % OW - ox) * sx;
             d.off = off;
         }
-        const float *xt = x + oy * row_in + ox * sx;
-        for (int64_t c0 = 0; c0 < g->C; c0 += DIRECT_C_CHUNK) {
-            d.C = min64(DIRECT_C_CHUNK, g->C - c0);
-            d.first = c0 == 0;
-            direct_tile(wt, &d, xt + c0 * plane, w + c0 * g->kvol * OC, tile);
-        }
+        direct_tile(wt, &d, x + oy * row_in + ox * sx, w, tile);
         for (int64_t o = 0; o < OC; o++)
             for (int64_t t = 0; t < wt; t++) yb[o * P + p0 + t] = tile[t * OC + o];
     }
