@@ -116,25 +116,32 @@ typedef struct pad_job {
     int64_t d[3]; /* padded D, H, W */
 } pad_job;
 
+/* One padded row of `width` floats: `left` zeros, `inside` floats of src,
+ * zeros to the end; all zeros when src is NULL (a row outside the input). */
+static void write_padded_row(float *dst, const float *src, int64_t left, int64_t inside, int64_t width) {
+    if (src == NULL) {
+        memset(dst, 0, (size_t)width * 4);
+        return;
+    }
+    memset(dst, 0, (size_t)left * 4);
+    memcpy(dst + left, src, (size_t)inside * 4);
+    memset(dst + left + inside, 0, (size_t)(width - left - inside) * 4);
+}
+
 /* Padded planes begin..end: every padded row written once, zeros around the
  * copied input row (a memset of the whole buffer first wrote it twice). */
 static void pad_planes(void *arg, int64_t begin, int64_t end) {
     const pad_job *job = arg;
     const conv_geom *g = job->g;
     const int64_t D = job->d[0], H = job->d[1], W = job->d[2], IW = g->in[2];
-    const int64_t left = g->pad[2], right = W - left - IW;
     for (int64_t nc = begin; nc < end; nc++)
         for (int64_t z = 0; z < D; z++)
             for (int64_t y = 0; y < H; y++) {
-                float *row = job->dst + ((nc * D + z) * H + y) * W;
                 int64_t iz = z - g->pad[0], iy = y - g->pad[1];
-                if (iz < 0 || iz >= g->in[0] || iy < 0 || iy >= g->in[1]) {
-                    memset(row, 0, (size_t)W * 4);
-                    continue;
-                }
-                memset(row, 0, (size_t)left * 4);
-                memcpy(row + left, job->x + ((nc * g->in[0] + iz) * g->in[1] + iy) * IW, (size_t)IW * 4);
-                memset(row + left + IW, 0, (size_t)right * 4);
+                bool inside = iz >= 0 && iz < g->in[0] && iy >= 0 && iy < g->in[1];
+                write_padded_row(job->dst + ((nc * D + z) * H + y) * W,
+                                 inside ? job->x + ((nc * g->in[0] + iz) * g->in[1] + iy) * IW : NULL, g->pad[2],
+                                 IW, W);
             }
 }
 
@@ -459,14 +466,14 @@ typedef struct direct_job {
     int64_t groups; /* tasks down the plane */
 } direct_job;
 
-/* Each tile runs the whole reduction, a chunk of input channels at a time,
+/* Output rows oy0..oy1 of block ob. x: the input under output (oy0, 0),
+ * channel 0, in planes of `plane` floats whose rows are in_w apart.
+ * Each tile runs the whole reduction, a chunk of input channels at a time,
  * reading the block's weights in one sequential stream: a loop over chunks
  * outermost, each chunk's weights reused from L1 by every tile of a row,
  * ran 3-7% slower on ResNet-50's 3x3 convs (a 7x7 map's block of weights,
  * 590 KiB, comes from L3, and each chunk's restart of the stream seems to
  * have cost the prefetcher its lead). */
-/* Output rows oy0..oy1 of block ob. x: the input under output (oy0, 0),
- * channel 0, in planes of `plane` floats whose rows are in_w apart. */
 static void direct_task(const direct_job *dj, int64_t ob, int64_t oy0, int64_t oy1, const float *x, int64_t plane,
                         int64_t in_w) {
     const conv_geom *g = dj->job->g;
@@ -532,11 +539,11 @@ static int64_t slab_in_cols(const conv_geom *g) {
     return (g->out[2] - 1) * g->stride[2] + (g->kernel[2] - 1) * g->dil[2] + 1;
 }
 static int64_t slab_window_bytes(const conv_geom *g) { return align64(g->C * slab_in_rows(g) * slab_in_cols(g) * 4); }
+static int64_t slab_groups(const conv_geom *g) { return (g->out[1] + slab_rows(g) - 1) / slab_rows(g); }
 
 static bool direct_uses_slabs(const conv_geom *g) {
-    int64_t groups = (g->out[1] + slab_rows(g) - 1) / slab_rows(g);
-    return conv_needs_padding(g) && g->M * g->C * g->kvol * 4 <= SLAB_MAX_WEIGHT_BYTES && groups >= SLAB_MIN_GROUPS &&
-           slab_in_rows(g) <= 2 * slab_rows(g);
+    return conv_needs_padding(g) && g->M * g->C * g->kvol * 4 <= SLAB_MAX_WEIGHT_BYTES &&
+           slab_groups(g) >= SLAB_MIN_GROUPS && slab_in_rows(g) <= 2 * slab_rows(g);
 }
 
 typedef struct slab_job {
@@ -548,20 +555,14 @@ typedef struct slab_job {
 
 /* Input rows iy0.. (slab_in_rows of them, slab_in_cols columns from column
  * -pad on), every channel, zero outside the input. */
-static void slab_fill(const conv_geom *g, const float *x, int64_t iy0, float *restrict win) {
+static void slab_fill(const conv_geom *g, const float *x, int64_t iy0, float *win) {
     const int64_t IH = g->in[1], IW = g->in[2], rows = slab_in_rows(g), cols = slab_in_cols(g);
     const int64_t left = min64(cols, g->pad[2]), inside = max64(0, min64(IW, cols - left));
     for (int64_t c = 0; c < g->C; c++)
         for (int64_t r = 0; r < rows; r++) {
-            float *restrict dst = win + (c * rows + r) * cols;
             int64_t iy = iy0 + r;
-            if (iy < 0 || iy >= IH) {
-                memset(dst, 0, (size_t)cols * 4);
-                continue;
-            }
-            memset(dst, 0, (size_t)left * 4);
-            memcpy(dst + left, x + (c * IH + iy) * IW, (size_t)inside * 4);
-            memset(dst + left + inside, 0, (size_t)(cols - left - inside) * 4);
+            write_padded_row(win + (c * rows + r) * cols, iy >= 0 && iy < IH ? x + (c * IH + iy) * IW : NULL, left,
+                             inside, cols);
         }
 }
 
@@ -587,10 +588,10 @@ static void conv_direct_blocked(const conv_job *job) {
                          .y = job->y + n * g->M * g->out_plane};
         if (job->residual != NULL) dj.residual = job->residual + n * g->M * g->out_plane;
         if (job->xpad == NULL && direct_uses_slabs(g)) {
-            int64_t groups = (g->out[1] + slab_rows(g) - 1) / slab_rows(g);
             int64_t threads = job->ctx->num_threads > 1 ? job->ctx->num_threads : 1;
             slab_job sj = {.dj = &dj, .x = job->x + n * g->C * g->in_plane, .windows = job->workspace,
-                           .slabs = min64(min64(threads, DLC_GEMM_MAX_THREADS), groups), .groups = groups};
+                           .slabs = min64(min64(threads, DLC_GEMM_MAX_THREADS), slab_groups(g)),
+                           .groups = slab_groups(g)};
             dlc_parallel_for(job->ctx, sj.slabs, 1, direct_slabs, &sj);
             continue;
         }

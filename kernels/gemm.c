@@ -217,9 +217,11 @@ static void pack_b_im2col_inside(const dlc_im2col *v, int64_t k0, int64_t kc, in
     const int64_t IH = v->in[1], IW = v->in[2], OH = v->out[1], OW = v->out[2];
     const int64_t KH = v->kernel[1], KW = v->kernel[2], sx = v->stride[2];
     /* run r: run_len[r] columns from run_dst[r] of the packed rows (panel
-     * and column), from input offset run_base[r] on; at most two per panel
-     * and output row crossed */
-    enum { MAX_RUNS = 2 * GEMM_NC };
+     * and column), from input offset run_base[r] on. A run holds at least
+     * one column, and callers pack at most GEMM_NC columns (B's column
+     * block) or GEMM_MC rows (A's row block). */
+    enum { MAX_RUNS = GEMM_NC };
+    _Static_assert(GEMM_MC <= GEMM_NC, "A's row blocks pack through these runs too");
     int64_t run_dst[MAX_RUNS], run_base[MAX_RUNS];
     int32_t run_len[MAX_RUNS];
     int64_t runs = 0;
