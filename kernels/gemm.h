@@ -93,6 +93,12 @@ int64_t dlc_sgemm_pack_nr(int64_t M, int64_t N);
 /* Multiply-adds the product runs, padding to its register tile included
  * (nr > 0: B packed for that width). */
 int64_t dlc_sgemm_tile_macs(int64_t M, int64_t N, int64_t K, int64_t nr);
+/* The grid of tasks (row blocks x column blocks) the product C = A x B
+ * (alpha 1) is split into on this many threads, as dlc_sgemm_ep plans it
+ * when the workspace allows them all: what the tests check the planner's
+ * choices with. */
+void dlc_sgemm_task_grid(int64_t M, int64_t N, int64_t K, const dlc_gemm_operand *A, const dlc_gemm_operand *B,
+                         int64_t threads, int64_t *m_tasks, int64_t *n_tasks);
 /* Floats of the packed form (16 or 32 for nr). */
 int64_t dlc_sgemm_packed_b_floats(int64_t K, int64_t N, int64_t nr);
 /* Packs B (read through its strides; not im2col, not packed) into dst in K

@@ -366,6 +366,30 @@ Test(gemm, prepacked_b_matrix_vector_rows) {
     }
 }
 
+Test(gemm, threads_split_short_rows_of_c_by_rows) {
+    /* 1x1 convs' products: weights (row-major A, read in place) times the
+     * input, packed at run time. Tiles walk along C's rows, and each row
+     * segment restarts the prefetcher's streams: a 28x28 map's rows (784
+     * columns) are split between threads by rows, each thread packing all
+     * of B ... */
+    int64_t m_tasks = 0, n_tasks = 0;
+    dlc_gemm_operand w = {.row_stride = 128, .col_stride = 1}, x = {.row_stride = 784, .col_stride = 1};
+    dlc_sgemm_task_grid(512, 784, 128, &w, &x, 2, &m_tasks, &n_tasks);
+    cr_assert_eq(m_tasks, 2);
+    cr_assert_eq(n_tasks, 1);
+    /* ... while a 56x56 map with a deep K splits its columns: all of B
+     * packed twice would cost more than the segments */
+    dlc_gemm_operand w2 = {.row_stride = 256, .col_stride = 1}, x2 = {.row_stride = 3136, .col_stride = 1};
+    dlc_sgemm_task_grid(64, 3136, 256, &w2, &x2, 2, &m_tasks, &n_tasks);
+    cr_assert_eq(m_tasks, 1);
+    cr_assert_eq(n_tasks, 2);
+    /* one thread: one task */
+    dlc_sgemm_task_grid(512, 784, 128, &w, &x, 1, &m_tasks, &n_tasks);
+    cr_assert_eq(m_tasks * n_tasks, 1);
+    /* and the row split computes the same product */
+    check_gemm((gemm_case){512, 784, 128, 0, 0, 1.0, 1.0, 1, {784, 0}, 2});
+}
+
 Test(gemm, pack_width_follows_the_rows_or_n_alone) {
     cr_assert_eq(dlc_sgemm_pack_nr(-1, 1000), 16, "1008 pads less than 1024");
     cr_assert_eq(dlc_sgemm_pack_nr(-1, 3072), 32);
