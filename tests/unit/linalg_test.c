@@ -366,6 +366,20 @@ Test(gemm, prepacked_b_matrix_vector_rows) {
     }
 }
 
+Test(gemm, seven_row_tiles_for_multiples_of_seven) {
+    /* M = 49 (a 7x7 map's pixels) pads to 49 rows with the 7 x 32 tile, not
+     * 54; M = 245 runs row blocks of 119 (GEMM_MC rounded down to 7), 119
+     * and 7; A read in place, packed (alpha != 1), transposed, and on 3
+     * threads */
+    cr_assert_eq(dlc_sgemm_tile_macs(49, 2048, 1, 32), 49 * 2048);
+    cr_assert_eq(dlc_sgemm_tile_macs(196, 1024, 2, 0), 196 * 1024 * 2);
+    cr_assert_eq(dlc_sgemm_tile_macs(48, 64, 1, 0), 48 * 64, "multiples of 6 keep the 6 x 32 tile");
+    check_gemm((gemm_case){49, 70, 300, 0, 0, 1.0, 0.0, -1, {0, 0}, 1});
+    check_gemm((gemm_case){49, 70, 300, 1, 0, 1.0, 1.0, 2, {49, 70}, 2});
+    check_gemm((gemm_case){245, 40, 33, 0, 1, 0.5, 0.0, -1, {0, 0}, 3});
+    check_gemm((gemm_case){245, 100, 520, 0, 0, 1.0, 0.0, 1, {100, 0}, 1});
+}
+
 Test(gemm, threads_split_short_rows_of_c_by_rows) {
     /* 1x1 convs' products: weights (row-major A, read in place) times the
      * input, packed at run time. Tiles walk along C's rows, and each row
