@@ -11,11 +11,13 @@
  *    3x3 conv with 64-128 output channels 10-20% of its time. For every
  *    2-D window larger than 1x1.
  *  - pixel-major: Y^T[pixels, M] = im2col(X)^T x W^T, W^T packed into the
- *    GEMM's nr-wide panels (gemm.h). For 1x1 convs on small feature maps:
- *    the channel-major product pads the pixel count to 16/32-wide column
- *    panels (a 7x7 map: 49 to 64) and reads W's rows in place, 4 KiB apart
- *    when K = 1024. Swapping the operands pads pixels to the tile's 6-12
- *    rows instead and costs one transpose of the small output.
+ *    GEMM's nr-wide panels (gemm.h) in K slices of dlc_sgemm_deep_kc(K),
+ *    as MatMul weights are. For 1x1 convs on small feature maps: the
+ *    channel-major product pads the pixel count to 16/32-wide column panels
+ *    (a 7x7 map: 49 to 64) and reads W's rows in place, 4 KiB apart when
+ *    K = 1024. Swapping the operands pads pixels to the tile's 6-12 rows
+ *    (none for 7x7 and 14x14 maps: 7-row tiles) instead and costs one
+ *    transpose of the small output.
  *
  * A packed W keeps its shape (M is a multiple of nr, so the floats are as
  * many); only its data's order changes.

@@ -41,7 +41,9 @@ static dlc_value *conv(dlc_graph *g, const char *name, int32_t n_in, dlc_value *
  * maps narrower than a tile, whose tiles span output rows: 5x3 (tiles of
  * two rows and one of one row) and 4x4 at stride 2; and two 50x20 images
  * whose conv pads its input a slab of rows at a time, with a residual
- * added, then Relu (9 slabs of rows, the last partial). */
+ * added, then Relu (9 slabs of rows, the last partial); and a 1x1 conv of
+ * 1024 channels to 64 on a 7x7 map (pixel-major, its weights packed in two K
+ * slices of 512, its 49 pixels in 7-row tiles) with a bias and Relu. */
 static dlc_graph *build_convs(void) {
     dlc_graph *g;
     cr_assert_eq(dlc_graph_create("conv_layouts", &g), DLC_OK);
@@ -53,6 +55,7 @@ static dlc_graph *build_convs(void) {
     dlc_value *x5 = tb_value(g, "x5", DLC_VALUE_INPUT, 4, (int64_t[]){1, 16, 8, 7});
     dlc_value *x6 = tb_value(g, "x6", DLC_VALUE_INPUT, 4, (int64_t[]){2, 16, 50, 20});
     dlc_value *x7 = tb_value(g, "x7", DLC_VALUE_INPUT, 4, (int64_t[]){2, 32, 50, 20});
+    dlc_value *x8 = tb_value(g, "x8", DLC_VALUE_INPUT, 4, (int64_t[]){1, 1024, 7, 7});
     dlc_value *w1 = weight(g, "w1", 4, (int64_t[]){C, C, 3, 3}, 1), *b1 = weight(g, "b1", 1, (int64_t[]){C}, 2);
     dlc_value *w2 = weight(g, "w2", 4, (int64_t[]){C, C, 1, 1}, 3);
     dlc_value *w3 = weight(g, "w3", 4, (int64_t[]){C, C, 1, 1}, 4), *b3 = weight(g, "b3", 1, (int64_t[]){C}, 5);
@@ -76,7 +79,12 @@ static dlc_graph *build_convs(void) {
     dlc_value *w10 = weight(g, "w10", 4, (int64_t[]){32, 16, 3, 3}, 15), *b10 = weight(g, "b10", 1, (int64_t[]){32}, 16);
     dlc_value *c10 = conv(g, "c10", 3, (dlc_value *[]){x6, w10, b10}, 1, 1, 2);
     dlc_value *y6 = ph_op(g, "relu10", "Relu", 1, (dlc_value *[]){ph_op(g, "add10", "Add", 2, (dlc_value *[]){c10, x7})});
-    tb_set_io(g, 8, (dlc_value *[]){x, x1, x2, x3, x4, x5, x6, x7}, 7, (dlc_value *[]){y, y1, y2, y3, y4, y5, y6});
+    dlc_value *w11 = weight(g, "w11", 4, (int64_t[]){64, 1024, 1, 1}, 17);
+    dlc_value *b11 = weight(g, "b11", 1, (int64_t[]){64}, 18);
+    dlc_value *c11 = conv(g, "c11", 3, (dlc_value *[]){x8, w11, b11}, 1, 0, 2);
+    dlc_value *y7 = ph_op(g, "relu11", "Relu", 1, (dlc_value *[]){c11});
+    tb_set_io(g, 9, (dlc_value *[]){x, x1, x2, x3, x4, x5, x6, x7, x8}, 8,
+              (dlc_value *[]){y, y1, y2, y3, y4, y5, y6, y7});
     return g;
 }
 
@@ -137,11 +145,11 @@ static dlc_graph *optimized(int opt_level) {
 }
 
 Test(conv_layout, packed_at_o2_not_at_o0) {
-    static const char *const names[] = {"c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9", "c10"};
+    static const char *const names[] = {"c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9", "c10", "c11"};
     static const int64_t expected[] = {DLC_CONV_W_DIRECT, DLC_CONV_W_PIXEL_MAJOR, DLC_CONV_W_PIXEL_MAJOR,
                                        DLC_CONV_W_DIRECT, DLC_CONV_W_DIRECT,      DLC_CONV_W_DIRECT,
                                        DLC_CONV_W_DIRECT, DLC_CONV_W_DIRECT,      DLC_CONV_W_DIRECT,
-                                       DLC_CONV_W_DIRECT};
+                                       DLC_CONV_W_DIRECT, DLC_CONV_W_PIXEL_MAJOR};
     enum { CONVS = sizeof names / sizeof names[0] };
     dlc_graph *g0 = optimized(0);
     for (int i = 0; i < CONVS; i++) cr_assert_eq(layout_of(g0, names[i]), DLC_CONV_W_PLAIN, "%s at -O0", names[i]);

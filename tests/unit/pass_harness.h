@@ -34,7 +34,7 @@ static inline bool ph_run_pass(dlc_graph *g, dlc_status (*pass)(dlc_graph *, boo
     return changed;
 }
 
-enum { PH_MAX_IO = 8 }; /* inputs, and outputs, of a harness graph */
+enum { PH_MAX_IO = 10 }; /* inputs, and outputs, of a harness graph */
 
 typedef struct ph_result {
     int32_t count;
