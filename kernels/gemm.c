@@ -430,23 +430,23 @@ static int64_t tile_mr(int tile) {
     }
 }
 
+static int64_t tile_nr(int tile) { return tile == TILE_NARROW ? GEMM_NR_NARROW : GEMM_NR; }
+
 int64_t dlc_sgemm_pack_nr(int64_t M, int64_t N) {
     /* M unknown: the width padding N the least (ties: 32, the wider tiles' FMA density) */
     if (M < 0) return round_up(N, GEMM_NR_NARROW) < round_up(N, GEMM_NR) ? GEMM_NR_NARROW : GEMM_NR;
-    return tile_choice(M, N, 0) == TILE_NARROW ? GEMM_NR_NARROW : GEMM_NR;
+    return tile_nr(tile_choice(M, N, 0));
 }
 
 int64_t dlc_sgemm_tile_macs(int64_t M, int64_t N, int64_t K, int64_t nr) {
     int tile = tile_choice(M, N, nr);
-    int64_t mr = tile_mr(tile);
-    int64_t tile_nr = tile == TILE_NARROW ? GEMM_NR_NARROW : GEMM_NR;
-    return round_up(M, mr) * round_up(N, tile_nr) * K;
+    return round_up(M, tile_mr(tile)) * round_up(N, tile_nr(tile)) * K;
 }
 
 static void gemm_pick_tile(gemm_problem *p) {
     int tile = tile_choice(p->M, p->N, p->B->packed_nr);
     p->mr = tile_mr(tile);
-    p->nr = tile == TILE_NARROW ? GEMM_NR_NARROW : GEMM_NR;
+    p->nr = tile_nr(tile);
     p->mc = GEMM_MC / p->mr * p->mr;
     if (tile == TILE_SQUARE) p->packed_kernel = mk_8x32_packed, p->direct_kernel = mk_8x32_direct;
     else if (tile == TILE_NARROW) p->packed_kernel = mk_12x16_packed, p->direct_kernel = mk_12x16_direct;
