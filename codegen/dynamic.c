@@ -29,6 +29,7 @@ typedef struct node_record {
     void *params;
     size_t params_size;
     int64_t workspace;
+    int64_t flops; /* dlc_node_flops: < 0 unknown */
 } node_record;
 
 typedef struct sample {
@@ -169,6 +170,7 @@ static dlc_status run_sample_timed(const dyn_ctx *ctx, const int64_t *symbols, s
         st = dlc_kparams_build(node, call, &r->params, &r->params_size);
         const dlc_kernel_entry *kernel = dlc_kernel_find(call->kernel);
         if (st == DLC_OK && kernel != NULL && kernel->workspace != NULL) r->workspace = kernel->workspace(r->params);
+        r->flops = dlc_node_flops(node);
     }
     free(call);
     if (st != DLC_OK) {
@@ -380,17 +382,34 @@ static bool poly_gives(const dlc_dyn_plan *plan, int32_t poly, const int64_t *sy
                        int64_t *expected);
 
 /* Per node: the words that differ between samples, fitted. */
+/* A node's FLOPs at every sample, fitted and checked on the verification
+ * samples: -1 when they are unknown or no polynomial (profiles then show no
+ * GFLOP/s for this artifact; the code does not depend on them). */
+static int32_t fit_flops(dlc_dyn_plan *plan, const sample *samples, int32_t count, int32_t total, int32_t pos,
+                         int64_t *values) {
+    for (int32_t t = 0; t < total; t++)
+        if ((values[t] = samples[t].nodes[pos].flops) < 0) return -1;
+    int32_t poly = fit(plan, values);
+    int64_t expected;
+    for (int32_t t = count; t < total && poly >= 0; t++)
+        if (!poly_gives(plan, poly, samples[t].symbols, values[t], &expected)) poly = -1;
+    return poly;
+}
+
 static dlc_status fit_nodes(const dyn_ctx *ctx, const sample *samples, int32_t count, int32_t total,
                             dlc_dyn_plan *plan) {
     const sample *base = &samples[0];
     int64_t *values = malloc((size_t)total * sizeof *values);
     if (values == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "dynamic shapes: out of memory");
     dlc_status st = DLC_OK;
+    plan->flops_fitted = true;
     for (int32_t pos = 0; pos < base->g->num_nodes && st == DLC_OK; pos++) {
         const node_record *r = &base->nodes[pos];
         dlc_dyn_node *dn = &plan->nodes[pos];
         dn->workspace_slot = -1;
         dn->workspace_poly = -1;
+        dn->flops_poly = fit_flops(plan, samples, count, total, pos, values);
+        if (dn->flops_poly < 0) plan->flops_fitted = false;
         int32_t num_words = (int32_t)(r->params_size / 8);
         for (int32_t w = 0; w < num_words && st == DLC_OK; w++) {
             bool varies = false;

@@ -43,6 +43,7 @@ typedef struct dlc_dyn_node {
      * own dlc_kernel_<name>_workspace from the run's parameter block, and
      * placed in the scratch region after the slots, shared by all such nodes. */
     char workspace_fn[96];   /* "" unless computed at run time */
+    int32_t flops_poly;      /* its FLOPs (dlc_node_flops), for profiles; -1: no polynomial */
 } dlc_dyn_node;
 
 /* A folded constant whose elements depend on the symbols (a shape vector),
@@ -63,6 +64,7 @@ typedef struct dlc_dyn_plan {
     int32_t num_polys, cap_polys;
     int32_t num_nodes;
     dlc_dyn_node *nodes;      /* by node position */
+    bool flops_fitted;        /* every node's flops_poly >= 0 */
     int32_t num_values;
     int32_t *value_slot;      /* by value id: arena slot, or -1 (location from the memory plan) */
     int32_t num_slots;

@@ -236,6 +236,8 @@ const char *dlc_model_node_name(const dlc_model *model, int index) {
 }
 
 double dlc_model_node_flops(const dlc_model *model, int index) {
-    if (model == NULL || index < 0 || index >= model->desc->num_nodes || model->desc->node_flops == NULL) return 0.0;
+    if (model == NULL || index < 0 || index >= model->desc->num_nodes || model->desc->node_flops == NULL ||
+        model->desc->num_symbols > 0)
+        return 0.0;
     return model->desc->node_flops[index];
 }

@@ -317,3 +317,31 @@ dlc_status dlc_model_infer_outputs(const dlc_model *model, const dlc_tensor *inp
     free(out_infos);
     return st;
 }
+
+dlc_status dlc_model_node_flops_at(const dlc_model *model, const dlc_tensor *inputs, int num_inputs, double *flops) {
+    if (model == NULL || (num_inputs > 0 && inputs == NULL) || flops == NULL)
+        return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "dlc_model_node_flops_at: NULL argument");
+    const dlc_artifact_desc *desc = model->desc;
+    if (num_inputs != desc->num_inputs)
+        return dlc_fail(DLC_ERR_INVALID_ARGUMENT, "model '%s' takes %d inputs, got %d", model->path,
+                        desc->num_inputs, num_inputs);
+    if (desc->num_symbols == 0) {
+        for (int32_t i = 0; i < desc->num_nodes; i++) flops[i] = desc->node_flops != NULL ? desc->node_flops[i] : 0.0;
+        return DLC_OK;
+    }
+    if (desc->node_flops_at == NULL)
+        return dlc_fail(DLC_ERR_UNSUPPORTED,
+                        "model '%s' was compiled for every size and some kernel's FLOPs are no polynomial in its "
+                        "symbolic dims; compile it with --shape for FLOP counts",
+                        model->path);
+    dlc_tensor_info *in_infos = calloc((size_t)desc->num_inputs + 1, sizeof *in_infos);
+    dlc_tensor_info *out_infos = calloc((size_t)desc->num_outputs + 1, sizeof *out_infos);
+    int64_t symbols[DLC_MAX_RANK * 4];
+    uint64_t arena_size;
+    dlc_status st = in_infos && out_infos ? DLC_OK : dlc_fail(DLC_ERR_OUT_OF_MEMORY, "dlc_model_node_flops_at");
+    if (st == DLC_OK) st = dlc_resolve_shapes(model, inputs, in_infos, out_infos, symbols, &arena_size);
+    if (st == DLC_OK) desc->node_flops_at(symbols, flops);
+    free(in_infos);
+    free(out_infos);
+    return st;
+}

@@ -145,9 +145,6 @@ typedef struct cli_model {
  * bound from `inputs` when given). Returns CLI_OK or an exit code (message printed). */
 int cli_model_open(const char *path, const cli_compile_settings *cs, const cli_inputs *inputs, cli_model *out);
 void cli_model_close(cli_model *m);
-/* True for an artifact compiled for every size (symbolic input dims): its
- * per-node FLOP estimates hold at one compile sample's sizes only. */
-bool cli_model_every_size(const dlc_model *model);
 
 /* Tensors ready for dlc_session_run: inputs in model order (borrowed from
  * `inputs`, or synthesized when inputs is NULL) and freshly allocated outputs. */
@@ -159,6 +156,11 @@ typedef struct cli_bindings {
     void **owned; /* buffers to free */
     int num_owned;
 } cli_bindings;
+
+/* Each kernel call's FLOP estimate at the bound inputs' sizes
+ * (dlc_model_node_flops_at; malloc'ed, one entry per node), or NULL with the
+ * reason in why when the artifact does not know them. */
+double *cli_node_flops(const dlc_model *model, const cli_bindings *b, char *why, size_t why_size);
 
 /* Checks every input's dtype and shape against the model (the message names
  * the input and both shapes) and allocates outputs. Symbolic output dims are

@@ -168,14 +168,18 @@ int cli_model_open(const char *path, const cli_compile_settings *cs, const cli_i
     return CLI_OK;
 }
 
-bool cli_model_every_size(const dlc_model *model) {
-    for (int i = 0; i < dlc_model_num_inputs(model); i++) {
-        dlc_tensor_info info;
-        if (dlc_model_input(model, i, &info) != DLC_OK) continue;
-        for (int32_t d = 0; d < info.rank; d++)
-            if (info.dims[d] < 0) return true;
+double *cli_node_flops(const dlc_model *model, const cli_bindings *b, char *why, size_t why_size) {
+    double *flops = calloc((size_t)dlc_model_num_nodes(model) + 1, sizeof *flops);
+    if (flops == NULL) {
+        snprintf(why, why_size, "out of memory");
+        return NULL;
     }
-    return false;
+    if (dlc_model_node_flops_at(model, b->inputs, b->num_inputs, flops) != DLC_OK) {
+        snprintf(why, why_size, "%s", dlc_last_error());
+        free(flops);
+        return NULL;
+    }
+    return flops;
 }
 
 void cli_model_close(cli_model *m) {

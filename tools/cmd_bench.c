@@ -131,18 +131,19 @@ int cmd_bench(int argc, char **argv) {
         printf("bench %s: threads %lld, runs %d: median %.4f ms  p90 %.4f ms  p99 %.4f ms  min %.4f ms  cpu %.4f ms/run\n",
                model_path, (long long)threads, n, median, percentile(times, n, 90), percentile(times, n, 99), times[0],
                cpu_ms);
-        double flops = 0.0;
-        for (int i = 0; i < dlc_model_num_nodes(tm.model.model); i++) flops += dlc_model_node_flops(tm.model.model, i);
+        char why[512];
+        double flops = 0.0, *node_flops = cli_node_flops(tm.model.model, b, why, sizeof why);
+        for (int i = 0; node_flops != NULL && i < dlc_model_num_nodes(tm.model.model); i++) flops += node_flops[i];
         if (peak < 0) peak = dlc_peak_gflops_best(threads > 0 ? (int)threads : 1);
         double gflops = median > 0 ? flops / (median * 1e-3) * 1e-9 : 0.0;
-        if (cli_model_every_size(tm.model.model)) {
-            printf("bench %s: GFLOP/s not shown: the artifact runs every size and knows its FLOPs at none "
-                   "(compile with --shape for the figure)\n", model_path);
+        if (node_flops == NULL) {
+            printf("bench %s: GFLOP/s not shown: %s\n", model_path, why);
         } else {
             printf("bench %s: %.4f GFLOP per run, %.2f GFLOP/s at the median", model_path, flops * 1e-9, gflops);
             if (peak > 0) printf(" = %.1f%% of the %.1f GFLOP/s peak", 100.0 * gflops / peak, peak);
             printf("\n");
         }
+        free(node_flops);
         int64_t items = batch > 0 ? batch : (b->num_inputs > 0 && b->inputs[0].rank > 0 ? b->inputs[0].dims[0] : 1);
         if (median > 0)
             printf("bench %s: throughput %.1f inferences/s at the median (batch %lld)\n", model_path,

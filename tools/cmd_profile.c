@@ -48,7 +48,7 @@ static const char *op_of(const char *name, char *buf, size_t size) {
     return buf;
 }
 
-/* flops_known false: the GFLOP/s columns show "-" (see cli_model_every_size). */
+/* flops_known false: the GFLOP/s columns show "-" (see cli_node_flops). */
 static void print_row(const row *r, int64_t runs, double total, double peak, bool flops_known) {
     double ms = r->seconds / (double)runs * 1e3;
     double gflops = r->seconds > 0 ? r->flops * (double)runs / r->seconds * 1e-9 : 0.0;
@@ -57,8 +57,9 @@ static void print_row(const row *r, int64_t runs, double total, double peak, boo
     else printf("%9s  %6s  %s\n", "-", "-", r->name);
 }
 
-static int report(const dlc_model *model, const double *node_seconds, int64_t runs, int64_t top, double peak,
-                  double wall_seconds) {
+/* node_flops NULL: unknown, for the reason in why. */
+static int report(const dlc_model *model, const double *node_seconds, const double *node_flops, const char *why,
+                  int64_t runs, int64_t top, double peak, double wall_seconds) {
     int n = dlc_model_num_nodes(model);
     row *rows = calloc((size_t)n + 1, sizeof *rows), *ops = calloc((size_t)n + 1, sizeof *ops);
     char (*op_names)[64] = calloc((size_t)n + 1, sizeof *op_names);
@@ -71,7 +72,7 @@ static int report(const dlc_model *model, const double *node_seconds, int64_t ru
     for (int i = 0; i < n; i++) {
         const char *name = dlc_model_node_name(model, i);
         rows[i] = (row){.name = name ? name : "?", .seconds = node_seconds[i],
-                        .flops = dlc_model_node_flops(model, i), .calls = 1};
+                        .flops = node_flops != NULL ? node_flops[i] : 0.0, .calls = 1};
         total += node_seconds[i];
         flops += rows[i].flops;
         char buf[64];
@@ -90,10 +91,10 @@ static int report(const dlc_model *model, const double *node_seconds, int64_t ru
     qsort(ops, (size_t)num_ops, sizeof *ops, by_time);
     double run_ms = wall_seconds / (double)runs * 1e3, kernel_ms = total / (double)runs * 1e3;
     double model_gflops = total > 0 ? flops * (double)runs / total * 1e-9 : 0.0;
-    bool flops_known = !cli_model_every_size(model);
+    bool flops_known = node_flops != NULL;
     printf("%d kernel calls per run; %.4f ms per run (kernels %.4f ms)", n, run_ms, kernel_ms);
     if (flops_known) printf("; %.3f GFLOP per run, %.2f GFLOP/s", flops * 1e-9, model_gflops);
-    else printf("; GFLOP/s not shown: the artifact runs every size and knows its FLOPs at none");
+    else printf("; GFLOP/s not shown: %s", why);
     if (flops_known && peak > 0) printf(" = %.1f%% of the %.1f GFLOP/s peak", 100.0 * model_gflops / peak, peak);
     printf("\n\n   ms/run   share  calls    GFLOP/s  %%peak  kernel\n");
     int shown = top > 0 && top < n ? (int)top : n;
@@ -187,7 +188,10 @@ int cmd_profile(int argc, char **argv) {
     if (rc == CLI_OK) {
         if (peak < 0) peak = dlc_peak_gflops_best((int)threads);
         printf("profile %s: threads %lld, runs %lld\n", model_path, (long long)threads, (long long)runs);
-        rc = report(tm.model.model, sum, runs, top, peak, wall);
+        char why[512];
+        double *flops = cli_node_flops(tm.model.model, b, why, sizeof why);
+        rc = report(tm.model.model, sum, flops, why, runs, top, peak, wall);
+        free(flops);
     }
     cli_timed_model_close(&tm);
     free(once);

@@ -40,6 +40,7 @@ typedef struct module_builder {
     LLVMValueRef basis[DLC_POLY_MAX_SYMBOLS][DLC_POLY_MAX_DEGREE + 1]; /* binom(s_k - base, e) in run() */
     LLVMValueRef *slot_offset;  /* arena offset of each slot, in run() */
     LLVMValueRef shapes_fn;
+    LLVMValueRef flops_fn;       /* node_flops_at, or NULL */
     LLVMValueRef *params_global; /* by node position */
     LLVMValueRef scratch_offset; /* run(): where run-time-sized workspaces go */
 } module_builder;
@@ -513,6 +514,26 @@ static dlc_status build_shapes_function(module_builder *mb) {
     return DLC_OK;
 }
 
+/* node_flops_at(symbols, flops) of the descriptor: each node's fitted FLOP
+ * polynomial at these sizes (int64 arithmetic, as the fit is exact). */
+static void build_flops_function(module_builder *mb) {
+    LLVMTypeRef params[2] = {mb->ptr, mb->ptr};
+    mb->flops_fn = LLVMAddFunction(mb->module, "dlc_model_node_flops_at", LLVMFunctionType(mb->i32, params, 2, 0));
+    LLVMSetLinkage(mb->flops_fn, LLVMInternalLinkage);
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(mb->ctx);
+    LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(mb->ctx, mb->flops_fn, "entry"));
+    LLVMValueRef basis[DLC_POLY_MAX_SYMBOLS][DLC_POLY_MAX_DEGREE + 1];
+    emit_basis(mb, b, LLVMGetParam(mb->flops_fn, 0), basis);
+    LLVMTypeRef f64 = LLVMDoubleTypeInContext(mb->ctx);
+    for (int32_t pos = 0; pos < mb->g->num_nodes; pos++) {
+        LLVMValueRef idx = const_i64(mb, (uint64_t)pos);
+        LLVMValueRef flops = LLVMBuildSIToFP(b, emit_poly(mb, b, basis, mb->dyn->nodes[pos].flops_poly), f64, "");
+        LLVMBuildStore(b, flops, LLVMBuildInBoundsGEP2(b, f64, LLVMGetParam(mb->flops_fn, 1), &idx, 1, ""));
+    }
+    LLVMBuildRet(b, const_i32(mb, 0));
+    LLVMDisposeBuilder(b);
+}
+
 static dlc_status build_run_function(module_builder *mb) {
     LLVMTypeRef fn_type = LLVMFunctionType(mb->i32, &mb->ptr, 1, 0);
     mb->run_fn = LLVMAddFunction(mb->module, "dlc_model_run", fn_type);
@@ -673,6 +694,7 @@ static dlc_status build_descriptor(module_builder *mb, const dlc_llvm_target *ta
         symbol_names = add_constant_global(mb, "dlc.symbol_names", LLVMConstArray2(mb->ptr, names, (uint64_t)count));
         symbol_min = add_constant_global(mb, "dlc.symbol_min", LLVMConstArray2(mb->i64, mins, (uint64_t)count));
         DLC_TRY(build_shapes_function(mb));
+        if (mb->dyn->flops_fitted) build_flops_function(mb);
     }
     LLVMValueRef node_flops = node_flops_table(mb);
     if (inputs == NULL || outputs == NULL || node_names == NULL || node_flops == NULL)
@@ -702,6 +724,7 @@ static dlc_status build_descriptor(module_builder *mb, const dlc_llvm_target *ta
         symbol_min,
         mb->dyn != NULL ? mb->shapes_fn : LLVMConstNull(mb->ptr),
         node_flops,
+        mb->flops_fn != NULL ? mb->flops_fn : LLVMConstNull(mb->ptr),
     };
     LLVMValueRef desc_init = LLVMConstStructInContext(mb->ctx, fields, sizeof fields / sizeof fields[0], 0);
     LLVMValueRef desc = add_constant_global(mb, "dlc.descriptor", desc_init);

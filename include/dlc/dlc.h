@@ -136,10 +136,20 @@ const char *dlc_model_target(const dlc_model *model);
 
 /* The kernel calls a run makes, in order (for profiles): their count, the
  * "name (OpType)" of call index (NULL when out of range), and the
- * compiler's estimate of its floating-point operations (0 when unknown). */
+ * compiler's estimate of its floating-point operations (multiply-add = 2; 0
+ * when unknown, and for a model with symbolic dims, whose counts depend on
+ * the sizes: see dlc_model_node_flops_at). */
 int dlc_model_num_nodes(const dlc_model *model);
 const char *dlc_model_node_name(const dlc_model *model, int index);
 double dlc_model_node_flops(const dlc_model *model, int index);
+/* Every kernel call's estimated floating-point operations for inputs of
+ * these shapes (their data is not read): dlc_model_num_nodes entries into
+ * flops. A static model gives dlc_model_node_flops; a model compiled for
+ * every size evaluates the counts the compiler fitted as polynomials in its
+ * symbolic dims. Fails naming the input and dim as dlc_session_run would,
+ * and with DLC_ERR_UNSUPPORTED when the artifact has no such counts (some
+ * call's count is no polynomial of degree <= 3 in the dims). */
+dlc_status dlc_model_node_flops_at(const dlc_model *model, const dlc_tensor *inputs, int num_inputs, double *flops);
 
 typedef struct dlc_session_options {
     int32_t num_threads; /* 0: as many as the OpenMP runtime would use */

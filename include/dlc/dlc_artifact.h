@@ -23,8 +23,9 @@ extern "C" {
  * dlc_artifact_run_args.output_dims (outputs whose extent is known only after
  * the run, like NonZero's); 4: symbolic dims at run time (run_args.symbols,
  * the descriptor's symbol table and shapes()); 5: dlc_artifact_run_args.node_stamps and
- * dlc_artifact_desc.node_flops (per-kernel profiles) */
-#define DLC_ARTIFACT_ABI_VERSION 5u
+ * dlc_artifact_desc.node_flops (per-kernel profiles); 6: node_flops_at (the FLOPs
+ * of a model compiled for every size, at a run's sizes) */
+#define DLC_ARTIFACT_ABI_VERSION 6u
 #define DLC_ARTIFACT_ENTRY "dlc_artifact_describe"
 #define DLC_ARTIFACT_MAGIC 0x31434c44u /* "DLC1" little-endian */
 #define DLC_ARTIFACT_MAX_RANK 8 /* stride of dlc_artifact_run_args.output_dims */
@@ -128,6 +129,12 @@ typedef struct dlc_artifact_desc {
      * operations (multiply-add = 2), num_nodes entries; NULL when there are
      * no nodes. For achieved GFLOP/s in profiles. */
     const double *node_flops;
+    /* ABI 6: for a model with symbols, each kernel call's floating-point
+     * operations at these symbol values (num_nodes entries into flops, each
+     * a polynomial in the symbols fitted by the compiler); returns 0. NULL
+     * for a static model (node_flops holds) and when some call's count is
+     * no such polynomial (node_flops then holds the compile's sample only). */
+    int32_t (*node_flops_at)(const int64_t *symbols, double *flops);
 } dlc_artifact_desc;
 
 typedef const dlc_artifact_desc *(*dlc_artifact_describe_fn)(void);

@@ -115,6 +115,69 @@ Test(dynamic, output_shapes_before_the_run_and_a_disagreeing_dim_named) {
     tb_rmdir(dir);
 }
 
+/* The per-node FLOPs dlc_model_node_flops_at gives at batch x seq (malloc'ed). */
+static double *flops_at(dlc_model *model, int64_t batch, int64_t seq) {
+    dlc_tensor in[2] = {{DLC_FLOAT32, 3, {batch, seq, 8}, NULL, 0}, {DLC_FLOAT32, 2, {batch, seq}, NULL, 0}};
+    double *flops = calloc((size_t)dlc_model_num_nodes(model) + 1, sizeof *flops);
+    cr_assert_eq(dlc_model_node_flops_at(model, in, 2, flops), DLC_OK, "%s", dlc_last_error());
+    return flops;
+}
+
+/* Profiles of an every-size artifact count each kernel's FLOPs at the run's
+ * sizes: the polynomials the compile fitted (attention's seq^2 terms, times
+ * batch: degree 3) give what a static compile at those sizes counts for the
+ * same kernel. (The every-size artifact also runs the kernels that a static
+ * compile folds away, like the causal mask's Trilu.) */
+Test(dynamic, kernel_flops_at_a_runs_sizes_match_a_static_compile) {
+    char dir[64], dyn[256], fixed[256];
+    tb_mkdtemp(dir, sizeof dir);
+    snprintf(dyn, sizeof dyn, "%s/dyn.so", dir);
+    snprintf(fixed, sizeof fixed, "%s/fixed.so", dir);
+    compile(ATTENTION, dyn, 0, 0);
+    dlc_model *model;
+    cr_assert_eq(dlc_model_load(dyn, &model), DLC_OK, "%s", dlc_last_error());
+    cr_assert(model->desc->node_flops_at != NULL, "every node's FLOPs are polynomials in batch and seq");
+    cr_assert_eq(dlc_model_node_flops(model, 0), 0.0, "no size-independent count for an every-size model");
+    const int64_t sizes[][2] = {{2, 7}, {3, 19}, {1, 64}, {5, 3}};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        int64_t b = sizes[i][0], t = sizes[i][1];
+        compile(ATTENTION, fixed, b, t);
+        dlc_model *static_model;
+        cr_assert_eq(dlc_model_load(fixed, &static_model), DLC_OK, "%s", dlc_last_error());
+        double *got = flops_at(model, b, t), *want = flops_at(static_model, b, t);
+        int matched = 0;
+        for (int s = 0; s < dlc_model_num_nodes(static_model); s++) {
+            cr_assert_eq(want[s], dlc_model_node_flops(static_model, s), "a static model gives its own counts");
+            for (int d = 0; d < dlc_model_num_nodes(model); d++) {
+                if (strcmp(dlc_model_node_name(model, d), dlc_model_node_name(static_model, s)) != 0) continue;
+                cr_assert_eq(got[d], want[s], "size %lldx%lld, %s: %.0f FLOPs, static compile %.0f", (long long)b,
+                             (long long)t, dlc_model_node_name(model, d), got[d], want[s]);
+                matched += want[s] > 0;
+            }
+        }
+        cr_assert_geq(matched, 4, "size %lldx%lld: the MatMuls, Softmax and Adds compared", (long long)b, (long long)t);
+        free(got);
+        free(want);
+        dlc_model_free(static_model);
+    }
+    /* an artifact without the polynomials says so instead of guessing */
+    dlc_artifact_desc copy = *model->desc;
+    const dlc_artifact_desc *saved = model->desc;
+    copy.node_flops_at = NULL;
+    model->desc = &copy;
+    double flops[64];
+    dlc_tensor in[2] = {{DLC_FLOAT32, 3, {2, 7, 8}, NULL, 0}, {DLC_FLOAT32, 2, {2, 7}, NULL, 0}};
+    cr_assert_eq(dlc_model_node_flops_at(model, in, 2, flops), DLC_ERR_UNSUPPORTED);
+    cr_assert(strstr(dlc_last_error(), "--shape") != NULL, "%s", dlc_last_error());
+    model->desc = saved;
+    /* sizes that disagree are named, as a run names them */
+    in[1].dims[1] = 19;
+    cr_assert_eq(dlc_model_node_flops_at(model, in, 2, flops), DLC_ERR_SHAPE_MISMATCH);
+    cr_assert(strstr(dlc_last_error(), "'seq' is 19") != NULL, "%s", dlc_last_error());
+    dlc_model_free(model);
+    tb_rmdir(dir);
+}
+
 Test(dynamic, a_size_that_is_no_polynomial_is_refused_naming_the_node) {
     char dir[64], so[256];
     tb_mkdtemp(dir, sizeof dir);
