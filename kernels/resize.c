@@ -14,7 +14,9 @@
  * the N-D result is the product of 1-D weights. The workspace holds each
  * dim's taps (input index, weight) per output index, computed once. */
 #include <math.h>
+#include <stdbool.h>
 
+#include "kernels/kvalue.h"
 #include "kernels/tensor_support.h"
 
 enum { RS_NEAREST = 0, RS_LINEAR = 1, RS_CUBIC = 2 };
@@ -36,7 +38,19 @@ static int64_t total_taps(const dlc_kparams *p) {
     return n;
 }
 
-int64_t dlc_kernel_resize_workspace(const dlc_kparams *p) { return total_taps(p) * (int64_t)sizeof(rs_taps); }
+/* float32 linear and cubic resizes interpolate each input row along the
+ * last dim once into a small per-thread cache of rows (RS_CACHE_ROWS of the
+ * output's width), then blend cached rows across the leading dims. */
+enum { RS_CACHE_ROWS = 8, RS_MAX_SLOTS = 8 };
+
+static int64_t taps_bytes(const dlc_kparams *p) { return (total_taps(p) * (int64_t)sizeof(rs_taps) + 63) / 64 * 64; }
+
+static int64_t cache_bytes(const dlc_kparams *p) {
+    const dlc_ktensor *ot = dlc_kp_out(p, 0);
+    return ot->rank < 1 ? 0 : (RS_CACHE_ROWS * ot->dims[ot->rank - 1] * (int64_t)sizeof(float) + 63) / 64 * 64;
+}
+
+int64_t dlc_kernel_resize_workspace(const dlc_kparams *p) { return taps_bytes(p) + RS_MAX_SLOTS * cache_bytes(p); }
 
 /* Source coordinate of output index x (the reference's x_ori); sets *outside
  * for tf_crop_and_resize points outside the input. */
@@ -177,14 +191,224 @@ typedef struct rs_job {
     const rs_taps *taps[DLC_KMAX_RANK]; /* per dim, indexed by output coordinate */
     int64_t in_strides[DLC_KMAX_RANK];
     int32_t rank, nearest;
+    bool crop; /* tf_crop_and_resize: a tap count may be 0 (the extrapolation value) */
     double extrapolation;
+    /* the cached float path (rs_cached_rows): slots of rows, each with its cache */
+    int64_t num_rows, slots;
+    char *caches;
+    int64_t cache_bytes;
 } rs_job;
 
-static void rs_rows(void *arg, int64_t begin, int64_t end) {
-    const rs_job *j = arg;
+/* The leading dims' taps of one output row multiplied out: up to this many
+ * (input offset, weight) pairs; more (a 3-D cubic resize) takes the general
+ * loop below. */
+enum { RS_MAX_LEAD = 64 };
+
+typedef struct rs_lead {
+    int32_t count; /* 0: some leading dim lies outside the crop region */
+    int64_t offset[RS_MAX_LEAD];
+    double weight[RS_MAX_LEAD];
+} rs_lead;
+
+/* Multiplies out cur[0..r-2]'s taps in the order the general loop visits
+ * them (the last leading dim fastest), each weight the same left-to-right
+ * product, so results are bit-identical to it. False when too many. */
+static bool lead_combos(const rs_job *j, const rs_taps *const *cur, rs_lead *lead) {
+    int32_t lead_dims = j->rank - 1;
+    int64_t total = 1;
+    for (int32_t d = 0; d < lead_dims; d++) total *= cur[d]->count;
+    lead->count = (int32_t)total;
+    if (total == 0) return true;
+    if (total > RS_MAX_LEAD) return false;
+    int32_t k[DLC_KMAX_RANK] = {0};
+    for (int64_t c = 0; c < total; c++) {
+        double w = 1.0;
+        int64_t off = 0;
+        for (int32_t d = 0; d < lead_dims; d++) {
+            w *= cur[d]->weight[k[d]];
+            off += cur[d]->index[k[d]] * j->in_strides[d];
+        }
+        lead->weight[c] = w;
+        lead->offset[c] = off;
+        for (int32_t d = lead_dims - 1; d >= 0 && ++k[d] == cur[d]->count; d--) k[d] = 0;
+    }
+    return true;
+}
+
+/* One output row from its leading combos: per output column, the sum over
+ * combos x the last dim's taps. float32 reads and writes its elements
+ * directly; other dtypes go through doubles. */
+static void rs_row_from_lead(const rs_job *j, const rs_lead *lead, int64_t row) {
+    const dlc_ktensor *ot = dlc_kp_out(j->p, 0), *it = dlc_kp_in(j->p, 0);
+    const int32_t r = j->rank;
+    const int64_t width = ot->dims[r - 1], s_last = j->in_strides[r - 1];
+    const rs_taps *last = j->taps[r - 1];
+    const bool f32 = it->dtype == DLC_KT_FLOAT32 && ot->dtype == DLC_KT_FLOAT32;
+    const float *in32 = j->in;
+    float *out32 = (float *)j->out + row * width;
+    for (int64_t x = 0; x < width; x++) {
+        const rs_taps *t = &last[x];
+        double acc = 0.0;
+        if (lead->count == 0 || t->count == 0) {
+            acc = j->extrapolation;
+        } else if (f32) {
+            for (int32_t c = 0; c < lead->count; c++)
+                for (int32_t k = 0; k < t->count; k++)
+                    acc += lead->weight[c] * t->weight[k] * in32[lead->offset[c] + t->index[k] * s_last];
+        } else {
+            for (int32_t c = 0; c < lead->count; c++)
+                for (int32_t k = 0; k < t->count; k++)
+                    acc += lead->weight[c] * t->weight[k] *
+                           load_double(j->in, it->dtype, lead->offset[c] + t->index[k] * s_last);
+        }
+        if (f32) out32[x] = (float)acc;
+        else store_double(j->out, ot->dtype, row * width + x, acc);
+    }
+}
+
+/* One output row element by element, through every dim's taps (nearest, a
+ * crop region, or more leading combos than rs_lead holds). */
+static void rs_row_general(const rs_job *j, const rs_taps **cur, int64_t row) {
     const dlc_ktensor *ot = dlc_kp_out(j->p, 0), *it = dlc_kp_in(j->p, 0);
     int32_t r = j->rank;
     int64_t width = ot->dims[r - 1], es = dlc_kdtype_size(ot->dtype);
+    for (int64_t x = 0; x < width; x++) {
+        int64_t out_i = row * width + x;
+        cur[r - 1] = &j->taps[r - 1][x];
+        int any_empty = 0;
+        for (int32_t d = 0; d < r; d++) any_empty |= cur[d]->count == 0;
+        if (any_empty) {
+            store_double(j->out, ot->dtype, out_i, j->extrapolation);
+            continue;
+        }
+        if (j->nearest) {
+            int64_t off = 0;
+            for (int32_t d = 0; d < r; d++) off += cur[d]->index[0] * j->in_strides[d];
+            tk_put((char *)j->out + out_i * es, (const char *)j->in + off * es, es);
+            continue;
+        }
+        /* sum over the product of every dim's taps */
+        int32_t k[DLC_KMAX_RANK] = {0};
+        double acc = 0.0;
+        for (;;) {
+            double w = 1.0;
+            int64_t off = 0;
+            for (int32_t d = 0; d < r; d++) {
+                w *= cur[d]->weight[k[d]];
+                off += cur[d]->index[k[d]] * j->in_strides[d];
+            }
+            acc += w * load_double(j->in, it->dtype, off);
+            int32_t d = r - 1;
+            while (d >= 0 && ++k[d] == cur[d]->count) k[d--] = 0;
+            if (d < 0) break;
+        }
+        store_double(j->out, ot->dtype, out_i, acc);
+    }
+}
+
+/* Input rows interpolated along the last dim, by the input offset of their
+ * first element; used[] stamps the output row that last read each. */
+typedef struct rs_cache {
+    float *rows;
+    int64_t offset[RS_CACHE_ROWS];
+    int64_t used[RS_CACHE_ROWS];
+} rs_cache;
+
+/* The interpolated input row starting at offset, computed unless cached.
+ * A row the current output row already uses carries its stamp, so the least
+ * recently used entry evicted is never one of them (lead->count is at most
+ * RS_CACHE_ROWS / 2). */
+static const float *cached_row(const rs_job *j, rs_cache *cache, int64_t offset, int64_t stamp) {
+    int32_t victim = 0;
+    for (int32_t e = 0; e < RS_CACHE_ROWS; e++) {
+        if (cache->offset[e] == offset) {
+            cache->used[e] = stamp;
+            return cache->rows + e * dlc_kp_out(j->p, 0)->dims[j->rank - 1];
+        }
+        if (cache->used[e] < cache->used[victim]) victim = e;
+    }
+    const dlc_ktensor *ot = dlc_kp_out(j->p, 0);
+    const int64_t width = ot->dims[j->rank - 1], s_last = j->in_strides[j->rank - 1];
+    const rs_taps *last = j->taps[j->rank - 1];
+    const float *in = (const float *)j->in + offset;
+    float *row = cache->rows + victim * width;
+    for (int64_t x = 0; x < width; x++) {
+        const rs_taps *t = &last[x];
+        float sum = 0.0f;
+        for (int32_t k = 0; k < t->count; k++) sum += (float)t->weight[k] * in[t->index[k] * s_last];
+        row[x] = sum;
+    }
+    cache->offset[victim] = offset;
+    cache->used[victim] = stamp;
+    return row;
+}
+
+/* One slot's consecutive output rows (float32, no crop region: every tap
+ * count is positive). Consecutive rows of an upscale read the same input
+ * rows, interpolated once each. */
+static void rs_cached_rows(void *arg, int64_t begin, int64_t end) {
+    const rs_job *j = arg;
+    const dlc_ktensor *ot = dlc_kp_out(j->p, 0);
+    const int32_t r = j->rank;
+    const int64_t width = ot->dims[r - 1];
+    rs_lead lead;
+    for (int64_t slot = begin; slot < end; slot++) {
+        rs_cache cache = {.rows = (float *)(void *)(j->caches + slot * j->cache_bytes)};
+        for (int32_t e = 0; e < RS_CACHE_ROWS; e++) cache.offset[e] = -1, cache.used[e] = -1;
+        for (int64_t row = j->num_rows * slot / j->slots; row < j->num_rows * (slot + 1) / j->slots; row++) {
+            const rs_taps *cur[DLC_KMAX_RANK];
+            int64_t rest = row;
+            for (int32_t d = r - 2; d >= 0; d--) {
+                cur[d] = &j->taps[d][rest % ot->dims[d]];
+                rest /= ot->dims[d];
+            }
+            float *out = (float *)j->out + row * width;
+            if (!lead_combos(j, cur, &lead)) {
+                rs_row_general(j, cur, row);
+                continue;
+            }
+            if (lead.count > RS_CACHE_ROWS / 2) {
+                rs_row_from_lead(j, &lead, row);
+                continue;
+            }
+            const float *src[RS_CACHE_ROWS / 2];
+            for (int32_t c = 0; c < lead.count; c++) src[c] = cached_row(j, &cache, lead.offset[c], row);
+            float w0 = (float)lead.weight[0];
+            for (int64_t x = 0; x < width; x++) out[x] = w0 * src[0][x];
+            for (int32_t c = 1; c < lead.count; c++) {
+                float wc = (float)lead.weight[c];
+                const float *restrict h = src[c];
+                for (int64_t x = 0; x < width; x++) out[x] += wc * h[x];
+            }
+        }
+    }
+}
+
+/* A nearest-mode row: one input offset for the leading dims, then a
+ * gather along the last; float32 (and other 4-byte types) copy words. */
+static void rs_row_nearest(const rs_job *j, const rs_taps *const *cur, int64_t row) {
+    const dlc_ktensor *ot = dlc_kp_out(j->p, 0);
+    const int32_t r = j->rank;
+    const int64_t width = ot->dims[r - 1], es = dlc_kdtype_size(ot->dtype), s_last = j->in_strides[r - 1];
+    const rs_taps *last = j->taps[r - 1];
+    int64_t lead_off = 0;
+    for (int32_t d = 0; d < r - 1; d++) lead_off += cur[d]->index[0] * j->in_strides[d];
+    if (es == 4) {
+        const uint32_t *in = (const uint32_t *)j->in + lead_off;
+        uint32_t *out = (uint32_t *)j->out + row * width;
+        for (int64_t x = 0; x < width; x++) out[x] = in[last[x].index[0] * s_last];
+        return;
+    }
+    for (int64_t x = 0; x < width; x++)
+        tk_put((char *)j->out + (row * width + x) * es, (const char *)j->in + (lead_off + last[x].index[0] * s_last) * es,
+               es);
+}
+
+static void rs_rows(void *arg, int64_t begin, int64_t end) {
+    const rs_job *j = arg;
+    const dlc_ktensor *ot = dlc_kp_out(j->p, 0);
+    int32_t r = j->rank;
+    rs_lead lead;
     for (int64_t row = begin; row < end; row++) {
         const rs_taps *cur[DLC_KMAX_RANK];
         int64_t rest = row;
@@ -192,38 +416,15 @@ static void rs_rows(void *arg, int64_t begin, int64_t end) {
             cur[d] = &j->taps[d][rest % ot->dims[d]];
             rest /= ot->dims[d];
         }
-        for (int64_t x = 0; x < width; x++) {
-            int64_t out_i = row * width + x;
-            cur[r - 1] = &j->taps[r - 1][x];
-            int any_empty = 0;
-            for (int32_t d = 0; d < r; d++) any_empty |= cur[d]->count == 0;
-            if (any_empty) {
-                store_double(j->out, ot->dtype, out_i, j->extrapolation);
-                continue;
-            }
-            if (j->nearest) {
-                int64_t off = 0;
-                for (int32_t d = 0; d < r; d++) off += cur[d]->index[0] * j->in_strides[d];
-                tk_put((char *)j->out + out_i * es, (const char *)j->in + off * es, es);
-                continue;
-            }
-            /* sum over the product of every dim's taps */
-            int32_t k[DLC_KMAX_RANK] = {0};
-            double acc = 0.0;
-            for (;;) {
-                double w = 1.0;
-                int64_t off = 0;
-                for (int32_t d = 0; d < r; d++) {
-                    w *= cur[d]->weight[k[d]];
-                    off += cur[d]->index[k[d]] * j->in_strides[d];
-                }
-                acc += w * load_double(j->in, it->dtype, off);
-                int32_t d = r - 1;
-                while (d >= 0 && ++k[d] == cur[d]->count) k[d--] = 0;
-                if (d < 0) break;
-            }
-            store_double(j->out, ot->dtype, out_i, acc);
+        if (j->nearest && !j->crop) {
+            rs_row_nearest(j, cur, row);
+            continue;
         }
+        if (!j->nearest && lead_combos(j, cur, &lead)) {
+            rs_row_from_lead(j, &lead, row);
+            continue;
+        }
+        rs_row_general(j, cur, row);
     }
 }
 
@@ -246,7 +447,23 @@ int32_t dlc_kernel_resize(const dlc_kparams *p, void *const *inputs, void *const
     }
     tk_strides(it, j.in_strides);
     int64_t width = ot->dims[rank - 1];
-    dlc_parallel_for(ctx, ot->numel / width, 1 + 4096 / width, rs_rows, &j);
+    j.num_rows = ot->numel / width;
+    j.crop = ip[1] == CT_TF_CROP_AND_RESIZE;
+    bool cached = !j.nearest && rank >= 2 && !j.crop && it->dtype == DLC_KT_FLOAT32 &&
+                  ot->dtype == DLC_KT_FLOAT32;
+    if (cached) {
+        int64_t threads = ctx->num_threads > 1 ? ctx->num_threads : 1;
+        /* at least ~16K outputs per slot: the fork costs more below */
+        j.slots = threads < RS_MAX_SLOTS ? threads : RS_MAX_SLOTS;
+        int64_t by_size = ot->numel / 16384;
+        j.slots = j.slots < by_size ? j.slots : (by_size > 1 ? by_size : 1);
+        j.slots = j.slots < j.num_rows ? j.slots : j.num_rows;
+        j.caches = (char *)ctx->workspace + taps_bytes(p);
+        j.cache_bytes = cache_bytes(p);
+        dlc_parallel_for(ctx, j.slots, 1, rs_cached_rows, &j);
+        return DLC_KOK;
+    }
+    dlc_parallel_for(ctx, j.num_rows, 1 + 4096 / width, rs_rows, &j);
     return DLC_KOK;
 }
 

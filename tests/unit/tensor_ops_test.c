@@ -817,6 +817,69 @@ Test(tensor_ops, resize_matches_onnx_backend_cases) {
                1e-4f);
 }
 
+/* Resize opset 13 of an input of `dims` with CONST scales, on `threads`
+ * threads, in float32 (or float64: the element-by-element path in doubles). */
+static void resize_as(dlc_dtype dtype, int32_t rank, const int64_t *dims, const float *scales, const char *mode,
+                      const char *coord, const void *x, void *y, int64_t *out_numel, int threads) {
+    tcase c;
+    tc_begin(&c, "Resize", 13);
+    tc_input(&c, dtype, rank, dims);
+    tc_skip(&c);
+    tc_const(&c, DLC_FLOAT32, 1, (int64_t[]){rank}, scales);
+    tc_node(&c, 1);
+    tc_attr_string(&c, "mode", mode);
+    if (coord != NULL) tc_attr_string(&c, "coordinate_transformation_mode", coord);
+    tc_infer_ok(&c);
+    *out_numel = dlc_value_numel(c.node->outputs[0]);
+    cr_assert_eq(tc_run(&c, (void *[8]){(void *)x}, (void *[]){y}, threads), 0);
+    tc_end(&c);
+}
+
+/* float32 linear and cubic resizes interpolate each input row once into a
+ * per-thread cache and blend the cached rows (kernels/resize.c); checked
+ * against the float64 path, which sums every tap product per element, on
+ * sizes that split rows across slots and evict cached rows (up- and
+ * downscales, 2-D and 3-D, 1 and 3 threads). */
+Test(tensor_ops, resize_float_row_cache_matches_the_per_element_path) {
+    const struct {
+        int32_t rank;
+        int64_t dims[5];
+        float scales[5];
+        const char *mode, *coord;
+    } cases[] = {
+        {4, {1, 3, 37, 45}, {1, 1, 2.5f, 3.3f}, "linear", NULL},
+        {4, {2, 4, 100, 90}, {1, 1, 0.6f, 0.7f}, "linear", "align_corners"},
+        {4, {1, 3, 33, 31}, {1, 1, 3, 2}, "cubic", NULL},
+        {4, {1, 4, 60, 60}, {1, 1, 0.8f, 1.5f}, "cubic", "asymmetric"},
+        {5, {1, 2, 6, 20, 24}, {1, 1, 2, 2, 2}, "linear", "pytorch_half_pixel"},
+        {4, {1, 3, 37, 45}, {1, 1, 2.5f, 3.3f}, "nearest", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t in_numel = 1;
+        for (int32_t d = 0; d < cases[i].rank; d++) in_numel *= cases[i].dims[d];
+        float *x32 = malloc(sizeof(float) * (size_t)in_numel);
+        double *x64 = malloc(sizeof(double) * (size_t)in_numel);
+        for (int64_t e = 0; e < in_numel; e++) x64[e] = x32[e] = (float)((e * 7919) % 1000) / 250.0f - 2.0f;
+        const int64_t cap = 200000;
+        float *y32 = malloc(sizeof(float) * cap);
+        double *y64 = malloc(sizeof(double) * cap);
+        for (int threads = 1; threads <= 3; threads += 2) {
+            int64_t n32, n64;
+            resize_as(DLC_FLOAT32, cases[i].rank, cases[i].dims, cases[i].scales, cases[i].mode, cases[i].coord, x32,
+                      y32, &n32, threads);
+            resize_as(DLC_FLOAT64, cases[i].rank, cases[i].dims, cases[i].scales, cases[i].mode, cases[i].coord, x64,
+                      y64, &n64, 1);
+            cr_assert(n32 == n64 && n32 > 16384 && n32 <= cap, "case %zu: %lld outputs", i, (long long)n32);
+            for (int64_t e = 0; e < n32; e++) {
+                double err = fabs((double)y32[e] - y64[e]);
+                cr_assert(err <= 1e-5 * (1.0 + fabs(y64[e])), "case %zu (%s), %d threads, element %lld: %.8g vs %.8g",
+                          i, cases[i].mode, threads, (long long)e, y32[e], y64[e]);
+            }
+        }
+        free(x32), free(x64), free(y32), free(y64);
+    }
+}
+
 Test(tensor_ops, upsample_repeats_pixels) {
     tcase c;
     tc_begin(&c, "Upsample", 7);
