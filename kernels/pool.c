@@ -216,13 +216,16 @@ static inline void pool2d_cols(const float *const *rows, int64_t nrows, float *y
 enum { POOL_ROW_MAX = 4096 };
 
 static inline void pool2d_max_cols(const float *const *rows, int64_t nrows, float *y, int64_t lo, int64_t hi,
-                                   int64_t KW, int64_t SX, int64_t px) {
+                                   int64_t KW, int64_t SX, int64_t px, int64_t IW) {
     float colmax[POOL_ROW_MAX];
-    const int64_t x0 = lo * SX - px, x1 = (hi - 1) * SX - px + KW; /* input columns [x0, x1) */
+    /* input columns [x0, x1); those outside [0, IW) are padding, -inf, so
+     * the border windows need no clipping of their own */
+    const int64_t x0 = lo * SX - px, x1 = (hi - 1) * SX - px + KW;
+    const int64_t in0 = max64(x0, 0), in1 = min64(x1, IW);
     for (int64_t ix = x0; ix < x1; ix++) colmax[ix - x0] = -INFINITY;
     for (int64_t r = 0; r < nrows; r++) {
         const float *row = rows[r];
-        for (int64_t ix = x0; ix < x1; ix++) {
+        for (int64_t ix = in0; ix < in1; ix++) {
             float v = row[ix], acc = colmax[ix - x0];
             colmax[ix - x0] = v > acc ? v : acc;
         }
@@ -239,7 +242,7 @@ static inline void pool2d_max_cols(const float *const *rows, int64_t nrows, floa
 
 /* pool2d_cols with the kernel width, stride and pool kind as constants */
 #define POOL2D_COLS(KW_, SX_)                                                                      \
-    (is_max ? (separable ? pool2d_max_cols(rows, nrows, yrow, lo, hi, KW_, SX_, px)                \
+    (is_max ? (separable ? pool2d_max_cols(rows, nrows, yrow, lo, hi, KW_, SX_, px, IW)            \
                          : pool2d_cols(rows, nrows, yrow, lo, hi, KW_, SX_, px, true, count))      \
             : pool2d_cols(rows, nrows, yrow, lo, hi, KW_, SX_, px, false, count))
 
@@ -254,8 +257,12 @@ static void pool2d_f32_planes(void *arg, int64_t begin, int64_t end) {
     int64_t lo = min64((px + SX - 1) / SX, OW);
     int64_t hi = IW + px - KW < 0 ? 0 : min64((IW + px - KW) / SX + 1, OW);
     if (hi < lo) hi = lo;
-    /* windows of 3x3 and up; 2x2 ran 20% slower separably (one more pass) */
-    const bool separable = KW >= 3 && KH >= 3 && hi > lo && (hi - 1) * SX + KW - lo * SX <= POOL_ROW_MAX;
+    /* windows of 3x3 and up; 2x2 ran 20% slower separably (one more pass).
+     * Max pools take every column so, the border ones padded with -inf:
+     * on GoogLeNet's 14x14 and 7x7 maps the clipped border windows had cost
+     * more than the interior */
+    const bool separable = KW >= 3 && KH >= 3 && is_max && (OW - 1) * SX + KW <= POOL_ROW_MAX;
+    if (separable) lo = 0, hi = OW;
     const float *rows[16];
     for (int64_t plane = begin; plane < end; plane++) {
         const float *x = (const float *)job->x + plane * g->in_plane;
@@ -273,6 +280,7 @@ static void pool2d_f32_planes(void *arg, int64_t begin, int64_t end) {
             else if (KW == 3 && SX == 2) POOL2D_COLS(3, 2);
             else if (KW == 3 && SX == 1) POOL2D_COLS(3, 1);
             else if (KW == 2 && SX == 1) POOL2D_COLS(2, 1);
+            else if (separable) pool2d_max_cols(rows, nrows, yrow, lo, hi, KW, SX, px, IW);
             else pool2d_cols(rows, nrows, yrow, lo, hi, KW, SX, px, is_max, count);
             /* border columns: the window clipped to the input */
             for (int64_t ox = 0; ox < OW; ox++) {

@@ -176,6 +176,27 @@ Test(pool, float32_2d_fast_path_shapes) {
     }
 }
 
+/* Max pools of 3x3 and wider run every column separably, the columns past
+ * the input's edges standing for -inf (pool2d_max_cols): windows wider than
+ * the specialized ones (5x5 as YOLO's SPPF, 7x7), pads on both sides,
+ * strides 1 to 3, ceil_mode windows past the input, maps as small as the
+ * window, 1 and 3 threads. */
+Test(max_pool, separable_windows_cover_the_border_columns) {
+    check_pool((pool_spec){2, 1, 2, {5, 5}, {5, 5}, {1, 1}, {1, 1}, {2, 2, 2, 2}, NULL, 0, 0, {5, 5}, {2, 2}, {2, 2}},
+               "MaxPool", REF_MAX, 0, 0, 1);
+    check_pool((pool_spec){2, 1, 6, {20, 20}, {5, 5}, {1, 1}, {1, 1}, {2, 2, 2, 2}, NULL, 0, 0, {20, 20}, {2, 2},
+                           {2, 2}},
+               "MaxPool", REF_MAX, 0, 0, 3);
+    check_pool((pool_spec){2, 1, 3, {7, 9}, {7, 7}, {1, 1}, {1, 1}, {3, 3, 3, 3}, NULL, 0, 0, {7, 9}, {3, 3}, {3, 3}},
+               "MaxPool", REF_MAX, 0, 0, 1);
+    check_pool((pool_spec){2, 2, 4, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 0, {7, 7}, {1, 1}, {1, 1}},
+               "MaxPool", REF_MAX, 0, 0, 3);
+    check_pool((pool_spec){2, 1, 3, {28, 27}, {3, 3}, {2, 2}, {1, 1}, {0}, NULL, 1, 0, {14, 13}, {0, 0}, {1, 0}},
+               "MaxPool", REF_MAX, 0, 0, 1);
+    check_pool((pool_spec){2, 1, 2, {10, 17}, {5, 4}, {3, 3}, {1, 1}, {2, 1, 1, 2}, NULL, 0, 0, {3, 6}, {2, 1}, {1, 2}},
+               "MaxPool", REF_MAX, 0, 0, 1);
+}
+
 Test(lp_pool, p2) {
     check_pool((pool_spec){2, 1, 2, {6, 7}, {2, 3}, {2, 1}, {1, 1}, {0, 1, 0, 1}, NULL, 0, 0, {3, 7}, {0, 1}, {0, 1}},
                "LpPool", REF_LP2, 0, 0, 1);
