@@ -363,9 +363,12 @@ static void conv_pixel_major(const conv_job *job, char *ws, int64_t ws_size) {
  * values read in place from the (padded) input. No im2col copy, and each
  * output written once, with its bias, residual and activation. */
 
+/* Taps [ky0, ky1) x [kx0, kx1) of the KH x KW window: the others read only
+ * padding for every pixel of the tile (direct_live_taps). */
 static inline __attribute__((always_inline)) void direct_tile_body(int WT, int NV, int64_t KH, int64_t KW, int64_t sx,
                                                                   int64_t C, const float *x, const int64_t *off,
                                                                   int64_t plane, int64_t row_step, int64_t dx,
+                                                                  int64_t ky0, int64_t ky1, int64_t kx0, int64_t kx1,
                                                                   const float *restrict w, float *restrict out) {
     /* the sums run over DIRECT_C_CHUNK input channels at a time, then into
      * out: shorter chains round less (as the GEMM's K slices and ORT's
@@ -375,13 +378,14 @@ static inline __attribute__((always_inline)) void direct_tile_body(int WT, int N
         for (int t = 0; t < WT; t++)
             for (int v = 0; v < NV; v++) acc[t][v] = (v16f){0};
         for (int64_t c = c0; c < min64(C, c0 + DIRECT_C_CHUNK); c++)
-            for (int64_t ky = 0; ky < KH; ky++) {
+            for (int64_t ky = ky0; ky < ky1; ky++) {
                 const float *xr = x + c * plane + ky * row_step;
-                for (int64_t kx = 0; kx < KW; kx++) {
+                const float *wp = w + ((c * KH + ky) * KW + kx0) * 16 * NV;
+                for (int64_t kx = kx0; kx < kx1; kx++) {
                     const float *xp = xr + kx * dx;
                     v16f wv[2];
-                    for (int v = 0; v < NV; v++) wv[v] = *(const v16f *)(w + 16 * v);
-                    w += 16 * NV;
+                    for (int v = 0; v < NV; v++) wv[v] = *(const v16f *)(wp + 16 * v);
+                    wp += 16 * NV;
                     for (int t = 0; t < WT; t++) {
                         float a = off != NULL ? xp[off[t]] : xp[t * sx];
                         for (int v = 0; v < NV; v++) acc[t][v] += a * wv[v];
@@ -404,6 +408,7 @@ typedef struct direct_args {
     const int64_t *off;
     int64_t plane, row_step, dx, sx, KH, KW;
     int64_t nv; /* vectors per weight row: the block's channels / 16 */
+    int64_t ky0, ky1, kx0, kx1; /* the taps that read the input (direct_live_taps) */
 } direct_args;
 
 /* 3x3 windows at stride 1 or 2 (ResNet's downsampling) get constant loop
@@ -412,11 +417,16 @@ static inline __attribute__((always_inline)) void direct_tile_window(int WT, int
                                                                     const direct_args *d, const float *x,
                                                                     const float *w, float *out) {
     if (d->KH == 3 && d->KW == 3 && d->sx == 1 && d->dx == 1)
-        direct_tile_body(WT, NV, 3, 3, 1, d->C, x, off, d->plane, d->row_step, 1, w, out);
+        direct_tile_body(WT, NV, 3, 3, 1, d->C, x, off, d->plane, d->row_step, 1, 0, 3, 0, 3, w, out);
     else if (d->KH == 3 && d->KW == 3 && d->sx == 2 && d->dx == 1)
-        direct_tile_body(WT, NV, 3, 3, 2, d->C, x, off, d->plane, d->row_step, 1, w, out);
+        direct_tile_body(WT, NV, 3, 3, 2, d->C, x, off, d->plane, d->row_step, 1, 0, 3, 0, 3, w, out);
+    /* all taps live: loops from a constant 0 (runtime starts cost the 7x7 stem 2-3%) */
+    else if (d->ky0 == 0 && d->ky1 == d->KH && d->kx0 == 0 && d->kx1 == d->KW)
+        direct_tile_body(WT, NV, d->KH, d->KW, d->sx, d->C, x, off, d->plane, d->row_step, d->dx, 0, d->KH, 0, d->KW,
+                         w, out);
     else
-        direct_tile_body(WT, NV, d->KH, d->KW, d->sx, d->C, x, off, d->plane, d->row_step, d->dx, w, out);
+        direct_tile_body(WT, NV, d->KH, d->KW, d->sx, d->C, x, off, d->plane, d->row_step, d->dx, d->ky0, d->ky1,
+                         d->kx0, d->kx1, w, out);
 }
 
 static inline __attribute__((always_inline)) void direct_tile_width(int WT, const int64_t *off, const direct_args *d,
@@ -501,6 +511,26 @@ static void direct_tile(int64_t wt, const direct_args *d, const float *x, const 
     }
 }
 
+static int64_t floor_div64(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+/* The taps [*k0, *k1) of one spatial dim that read the input for some
+ * output position in [o_first, o_last]: the others fall in the padding for
+ * all of them and multiply zeros. Large dilations on small maps (DeepLab's
+ * atrous convs: dilation 24 and 36 on 33x33) leave most taps so. */
+static void direct_live_taps(int64_t o_first, int64_t o_last, int64_t stride, int64_t pad, int64_t dil, int64_t in,
+                             int64_t kernel, int64_t *k0, int64_t *k1) {
+    /* tap k reads input o * stride - pad + k * dil: some o reaches >= 0 and
+     * some < in (per tile: no divisions in the common undilated case) */
+    if (dil == 1) {
+        *k0 = max64(0, pad - o_last * stride);
+        *k1 = min64(kernel, in + pad - o_first * stride);
+    } else {
+        *k0 = max64(0, -floor_div64(o_last * stride - pad, dil));
+        *k1 = min64(kernel, floor_div64(in - 1 - o_first * stride + pad, dil) + 1);
+    }
+    if (*k1 < *k0) *k1 = *k0;
+}
+
 /* One task = one block of output channels x one output row, or x as many
  * rows as make a tile of DIRECT_WT pixels on a narrower map: a 4x4 map's
  * tile spans two rows and keeps 16 sums in registers, where one row's 4
@@ -545,6 +575,12 @@ static void direct_task(const direct_job *dj, int64_t ob, int64_t oy0, int64_t o
             for (int64_t t = 0; t < wt; t++) off[t] = ((p0 + t) / OW - oy) * row_in + ((p0 + t) % OW - ox) * sx;
             d.off = off;
         }
+        /* output rows oy0 + oy .. of the plane; a tile across rows may touch any column */
+        int64_t oy_last = (p0 + wt - 1) / OW, ox_first = d.off != NULL ? 0 : ox;
+        int64_t ox_last = d.off != NULL ? OW - 1 : ox + wt - 1;
+        direct_live_taps(oy0 + oy, oy0 + oy_last, g->stride[1], g->pad[1], g->dil[1], g->in[1], g->kernel[1], &d.ky0,
+                         &d.ky1);
+        direct_live_taps(ox_first, ox_last, sx, g->pad[2], g->dil[2], g->in[2], g->kernel[2], &d.kx0, &d.kx1);
         direct_tile(wt, &d, x + oy * row_in + ox * sx, w, tile);
         for (int64_t o = 0; o < OC; o++)
             for (int64_t t = 0; t < wt; t++) yb[o * P + p0 + t] = tile[t * OC + o];

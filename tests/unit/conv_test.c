@@ -337,3 +337,18 @@ Test(conv, packed_weight_layouts) {
     check_conv((conv_spec){2, 1, 24, 32, 1, {9, 9}, {1, 1}, {2, 2}, {1, 1}, {0, 0, 0, 0}, NULL, 0, 1, pixel});
     check_conv((conv_spec){2, 1, 8, 64, 1, {5, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 3, pixel});
 }
+
+/* Atrous convs with dilations as large as the map (DeepLab's ASPP: 24 and
+ * 36 on 33x33): the direct kernel skips the taps that read only padding for
+ * a whole tile (direct_live_taps), down to the centre tap alone. Tiles in
+ * one row and across rows, strides, asymmetric pads, a 1-D conv, 1 and 3
+ * threads; each against the reference. */
+Test(conv, direct_skips_taps_that_read_only_padding) {
+    const int32_t direct = DLC_CONV_W_DIRECT;
+    check_conv((conv_spec){2, 1, 5, 32, 1, {11, 11}, {3, 3}, {1, 1}, {12, 12}, {12, 12, 12, 12}, NULL, 1, 1, direct});
+    check_conv((conv_spec){2, 1, 5, 32, 1, {13, 13}, {3, 3}, {1, 1}, {8, 8}, {8, 8, 8, 8}, NULL, 1, 3, direct});
+    check_conv((conv_spec){2, 2, 4, 64, 1, {4, 5}, {3, 3}, {1, 1}, {3, 2}, {3, 2, 3, 2}, NULL, 0, 2, direct});
+    check_conv((conv_spec){2, 1, 3, 32, 1, {17, 15}, {3, 3}, {2, 2}, {6, 5}, {6, 5, 7, 4}, NULL, 1, 3, direct});
+    check_conv((conv_spec){2, 1, 3, 16, 1, {9, 20}, {5, 3}, {1, 1}, {4, 9}, {8, 9, 8, 9}, NULL, 1, 1, direct});
+    check_conv((conv_spec){1, 1, 6, 32, 1, {23}, {3}, {1}, {10}, {10, 10}, NULL, 1, 2, direct});
+}
