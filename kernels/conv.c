@@ -11,7 +11,8 @@
  * float32: with W as given, Conv is a GEMM per (image, group), W as A and
  * the input as an implicit im2col B (gemm.h), a plain view of X for 1x1
  * stride-1 unpadded kernels; depthwise convolutions (one input channel per
- * group) run a direct loop that vectorizes along output rows. A W packed at
+ * group) run a direct loop that vectorizes along output rows (3x3 ones at
+ * stride 1 or 2: blocks of rows from zero-padded row buffers). A W packed at
  * compile time (12th and 13th ints: layout and block width, conv.h) runs
  * the direct blocked loop or the pixel-major GEMM instead. ConvTranspose is a GEMM
  * (W^T x X into columns) followed by a col2im scatter-add.
@@ -20,7 +21,8 @@
  * conv, float32, fused epilogue (passes/fuse_epilogue.c): input 3, when
  * present, is a residual of Y's shape, and an 11th int (then floats [a, b])
  * an activation (kernels/epilogue.h), applied with the bias to each GEMM
- * block as it completes (per output row for depthwise convolutions). */
+ * block as it completes (per output row for depthwise convolutions; the 3x3
+ * path applies Relu and Clip in registers, others per block of rows). */
 #include <stdbool.h>
 
 #include "kernels/conv.h"
@@ -785,6 +787,258 @@ static void depthwise_range(void *arg, int64_t begin, int64_t end) {
     for (int64_t plane = begin; plane < end; plane++) depthwise_plane(arg, plane);
 }
 
+/* ---- conv, float32, depthwise 3x3 ---------------------------------------------------
+ * MobileNet's depthwise convs: 2-D, 3x3, dilation 1, stride 1 or 2, pads of at
+ * most 2. Output rows are computed a block of rows and 16 columns at a time
+ * from the input rows with the nine weights in registers, and the bias,
+ * residual and Relu or Clip applied before the one store. The input rows are
+ * first copied into zero-padded row buffers, so the loop has no bounds to
+ * check and rows of 7 or 14 outputs still take whole vectors; at stride 2 the
+ * copy also splits a row into its even and odd columns, so every tap is a
+ * contiguous load. */
+
+/* Row buffers: the input rows of a block of output rows (below) fit. */
+enum { DW3_SLOTS = 8 };
+
+/* Output rows computed together: the rows of a 7x7 or 14x14 map are one
+ * vector each, and a single row's nine dependent FMAs left the FMA units
+ * idle (4 rows at stride 1 read 6 input rows, 3 at stride 2 read 7, within
+ * the slots). */
+enum { DW3_BLOCK_S1 = 4, DW3_BLOCK_S2 = 3 };
+
+typedef int32_t v16i __attribute__((vector_size(64), aligned(4)));
+
+/* Floats of the row buffers on the stack (21 KiB): the slots, the zero row
+ * and the linear row, each up to 2 phases of 272 floats: output rows of up
+ * to 256 at stride 2, 528 at stride 1. */
+enum { DW3_BUF_FLOATS = (DW3_SLOTS + 2) * 2 * 272 };
+
+static int64_t round_up16(int64_t n) { return (n + 15) / 16 * 16; }
+
+/* A phase covers the vector-rounded output columns and the taps' reach past
+ * them (2 columns at stride 1, 1 at stride 2). */
+static int64_t dw3_phase_w(const conv_geom *g) { return round_up16(g->out[2]) + 16; }
+
+static bool depthwise3x3_applies(const conv_geom *g) {
+    if (g->in[0] != 1 || g->out[0] != 1 || g->kernel[0] != 1 || g->kernel[1] != 3 || g->kernel[2] != 3) return false;
+    for (int i = 1; i < 3; i++)
+        if (g->dil[i] != 1 || g->stride[i] < 1 || g->stride[i] > 2 || g->pad[i] < 0 || g->pad[i] > 2) return false;
+    return (DW3_SLOTS + 2) * g->stride[2] * dw3_phase_w(g) <= DW3_BUF_FLOATS;
+}
+
+/* The padded input rows of one plane: a row's padded column c (input column
+ * c - pad) is at phase c % stride, index c / stride, each phase phase_w
+ * floats, zeros wherever no input column lands. Slot iy % DW3_SLOTS holds
+ * input row held[slot]; rows above or below the input read `zero`. */
+typedef struct dw3_rows {
+    int64_t phase_w, copy_n; /* floats per phase; input columns copied (those some tap reads) */
+    float *slot[DW3_SLOTS];
+    int64_t held[DW3_SLOTS];
+    const float *zero;
+    float *linear; /* stride 2: one padded row before its split, 2 * phase_w floats */
+    const float *x_begin, *x_end; /* the whole input, which a split may read past a row into */
+} dw3_rows;
+
+static void dw3_rows_init(dw3_rows *r, const conv_geom *g, float *buf) {
+    int64_t sx = g->stride[2];
+    r->phase_w = dw3_phase_w(g);
+    r->copy_n = min64(g->in[2], sx * r->phase_w - g->pad[2]);
+    /* the zeros stay: each fill writes the same columns */
+    memset(buf, 0, (size_t)((DW3_SLOTS + 2) * sx * r->phase_w) * 4);
+    for (int s = 0; s < DW3_SLOTS; s++) r->slot[s] = buf + s * sx * r->phase_w;
+    r->zero = buf + DW3_SLOTS * sx * r->phase_w;
+    r->linear = buf + (DW3_SLOTS + 1) * sx * r->phase_w;
+}
+
+/* Splits the padded row whose column 0 is at src into its even and odd
+ * columns, a whole vector at a time (a loop over the input columns became
+ * gathers), with zeros for the columns outside the input row: src may point
+ * into the input around the row. */
+static void dw3_split_row(const dw3_rows *r, float *dst, const float *src, int64_t px) {
+    const v16i lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const v16i zero = {0}, n = zero + (int32_t)r->copy_n;
+    float *even = dst, *odd = dst + r->phase_w;
+    for (int64_t k = 0; k < r->phase_w; k += 16) {
+        v16i ia = lane + (int32_t)(2 * k - px), ib = ia + 16; /* input columns */
+        v16i keep_a = (ia >= zero) & (ia < n), keep_b = (ib >= zero) & (ib < n);
+        v16f a = (v16f)(*(const v16i *)(src + 2 * k) & keep_a), b = (v16f)(*(const v16i *)(src + 2 * k + 16) & keep_b);
+        *(v16f *)(even + k) =
+            __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        *(v16f *)(odd + k) = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    }
+}
+
+/* Copies input row x into a slot. At stride 2 the split reads the input
+ * itself where the padded row's span lies inside it, else a padded copy in
+ * `linear` (the first and last rows): splitting a copy just made waited for
+ * its stores, loads that straddle them are not forwarded. */
+static void dw3_fill_row(const dw3_rows *r, float *dst, const float *x, int64_t px, int64_t sx) {
+    if (sx == 1) {
+        memcpy(dst + px, x, (size_t)r->copy_n * 4);
+        return;
+    }
+    if (x - r->x_begin >= px && r->x_end - x >= 2 * r->phase_w - px) {
+        dw3_split_row(r, dst, x - px, px);
+        return;
+    }
+    memcpy(r->linear + px, x, (size_t)r->copy_n * 4);
+    dw3_split_row(r, dst, r->linear, px);
+}
+
+/* Padded input row iy of the plane at x, copied on first use. */
+static const float *dw3_row(dw3_rows *r, const conv_geom *g, const float *x, int64_t iy) {
+    if (iy < 0 || iy >= g->in[1]) return r->zero;
+    int64_t s = iy % DW3_SLOTS;
+    if (r->held[s] != iy) {
+        dw3_fill_row(r, r->slot[s], x + iy * g->in[2], g->pad[2], g->stride[2]);
+        r->held[s] = iy;
+    }
+    return r->slot[s];
+}
+
+/* What one block of output rows needs: the weights, bias and activation
+ * bounds broadcast, where tap kx of a padded row starts, the input rows
+ * (output row r of the block reads rows r * stride .. r * stride + 2), and
+ * where its rows go. */
+typedef struct dw3_block {
+    v16f w[9], bias, lo, hi;
+    int64_t tap[3];
+    const float *in[DW3_SLOTS];
+    float *y;          /* the block's first output row */
+    const float *res;  /* its residual, or NULL */
+    int64_t OW, rows;  /* columns; rows to store (the last block of a plane may have fewer) */
+    int64_t room;      /* floats from y to the end of the plane */
+} dw3_block;
+
+/* *v = max(*v, *lo) lane by lane as the epilogue computes it: v < lo ? lo : v,
+ * so that a NaN stays NaN. (Vectors go by pointer: GCC's native build warns
+ * about passing them by value without AVX-512.) */
+static inline __attribute__((always_inline)) void dw3_raise_to(v16f *v, const v16f *lo) {
+    v16i below = *v < *lo;
+    *v = (v16f)((below & (v16i)*lo) | (~below & (v16i)*v));
+}
+
+/* *v = v > hi ? hi : v, lane by lane. */
+static inline __attribute__((always_inline)) void dw3_lower_to(v16f *v, const v16f *hi) {
+    v16i above = *v > *hi;
+    *v = (v16f)((above & (v16i)*hi) | (~above & (v16i)*v));
+}
+
+/* Relu and Clip as the epilogue computes them. */
+static inline __attribute__((always_inline)) void dw3_activate(v16f *v, const dw3_block *b, int32_t act) {
+    const v16f zero = {0};
+    if (act == DLC_EP_RELU) dw3_raise_to(v, &zero);
+    if (act == DLC_EP_CLIP) {
+        dw3_raise_to(v, &b->lo);
+        dw3_lower_to(v, &b->hi);
+    }
+}
+
+/* Stores output row r's columns j..j+15 of acc, plus the residual and
+ * activation, of which `count` are in the row: a partial vector goes whole
+ * when the plane has room past it (the overrun lands on later columns, all
+ * stored after this one), else through a buffer. */
+static inline __attribute__((always_inline)) void dw3_store(const dw3_block *b, int64_t r, int64_t j, int64_t count,
+                                                            v16f *acc, int32_t act) {
+    int64_t at = r * b->OW + j;
+    if (count == 16 || at + 16 <= b->room) {
+        if (b->res != NULL) *acc += *(const v16f *)(b->res + at);
+        dw3_activate(acc, b, act);
+        *(v16f *)(b->y + at) = *acc;
+        return;
+    }
+    float tail[16] = {0};
+    if (b->res != NULL) {
+        for (int64_t i = 0; i < count; i++) tail[i] = b->res[at + i];
+        *acc += *(const v16f *)tail;
+    }
+    dw3_activate(acc, b, act);
+    *(v16f *)tail = *acc;
+    for (int64_t i = 0; i < count; i++) b->y[at + i] = tail[i];
+}
+
+/* Columns j..j+15 of the block's `rows` (a constant) rows at stride sy: the
+ * bias plus the nine taps, in the generic loop's order. */
+static inline __attribute__((always_inline)) void dw3_columns(const dw3_block *b, int rows, int64_t sy, int64_t j,
+                                                              int64_t count, int32_t act) {
+    v16f acc[DW3_BLOCK_S1];
+    for (int r = 0; r < rows; r++) acc[r] = b->bias;
+    for (int ky = 0; ky < 3; ky++)
+        for (int kx = 0; kx < 3; kx++)
+            for (int r = 0; r < rows; r++)
+                acc[r] += b->w[ky * 3 + kx] * *(const v16f *)(b->in[r * sy + ky] + b->tap[kx] + j);
+    for (int r = 0; r < rows && r < b->rows; r++) dw3_store(b, r, j, count, &acc[r], act);
+}
+
+/* A block of output rows: the partial last vector of each row first, so that
+ * whatever a whole store of it overruns into is written after. */
+static inline __attribute__((always_inline)) void dw3_rows_block(const dw3_block *b, int rows, int64_t sy,
+                                                                 int32_t act) {
+    int64_t whole = b->OW / 16 * 16;
+    if (whole < b->OW) dw3_columns(b, rows, sy, whole, b->OW - whole, act);
+    for (int64_t j = 0; j < whole; j += 16) dw3_columns(b, rows, sy, j, 16, act);
+}
+
+/* The block with its activation and stride as constants. */
+static void dw3_block_compute(const dw3_block *b, int64_t sy, int32_t act) {
+    if (sy == 1) {
+        if (act == DLC_EP_RELU) dw3_rows_block(b, DW3_BLOCK_S1, 1, DLC_EP_RELU);
+        else if (act == DLC_EP_CLIP) dw3_rows_block(b, DW3_BLOCK_S1, 1, DLC_EP_CLIP);
+        else dw3_rows_block(b, DW3_BLOCK_S1, 1, DLC_EP_NONE);
+    } else {
+        if (act == DLC_EP_RELU) dw3_rows_block(b, DW3_BLOCK_S2, 2, DLC_EP_RELU);
+        else if (act == DLC_EP_CLIP) dw3_rows_block(b, DW3_BLOCK_S2, 2, DLC_EP_CLIP);
+        else dw3_rows_block(b, DW3_BLOCK_S2, 2, DLC_EP_NONE);
+    }
+}
+
+static void depthwise3x3_plane(const conv_job *job, int64_t plane, dw3_rows *rows) {
+    const conv_geom *g = job->g;
+    int64_t n = plane / g->M, oc = plane % g->M;
+    const float *x = job->x + (n * g->C + oc / g->Mg) * g->in_plane;
+    const float *w = job->w + oc * 9;
+    float *y = job->y + plane * g->out_plane;
+    const int64_t OW = g->out[2], OH = g->out[1], sy = g->stride[1], sx = g->stride[2];
+    const int64_t block_rows = sy == 1 ? DW3_BLOCK_S1 : DW3_BLOCK_S2;
+    dw3_block b;
+    for (int i = 0; i < 9; i++) b.w[i] = (v16f){0} + w[i];
+    b.bias = (v16f){0} + (g->has_bias ? job->b[oc] : 0.0f);
+    b.lo = (v16f){0} + g->ep.a;
+    b.hi = (v16f){0} + g->ep.b;
+    for (int kx = 0; kx < 3; kx++) b.tap[kx] = (kx % sx) * rows->phase_w + kx / sx;
+    b.OW = OW;
+    for (int s = 0; s < DW3_SLOTS; s++) rows->held[s] = -1;
+    /* Relu and Clip are applied in registers, other activations by the
+     * epilogue once a block's rows are stored */
+    int32_t act = g->ep.act;
+    bool in_registers = act == DLC_EP_NONE || act == DLC_EP_RELU || act == DLC_EP_CLIP;
+    dlc_epilogue ep = g->ep;
+    ep.residual_ld = OW; /* applied to a block of rows */
+    for (int64_t oy = 0; oy < OH; oy += block_rows) {
+        for (int64_t i = 0; i < (block_rows - 1) * sy + 3; i++)
+            b.in[i] = dw3_row(rows, g, x, oy * sy - g->pad[1] + i);
+        b.y = y + oy * OW;
+        b.rows = min64(block_rows, OH - oy);
+        b.res = job->residual != NULL && in_registers ? job->residual + (b.y - job->y) : NULL;
+        b.room = g->out_plane - oy * OW; /* the residual is laid out like Y, never Y itself (memory_plan.c) */
+        dw3_block_compute(&b, sy, in_registers ? act : DLC_EP_NONE);
+        if (!in_registers) {
+            ep.residual = job->residual != NULL ? job->residual + (b.y - job->y) : NULL;
+            dlc_epilogue_apply(&ep, b.y, OW, 0, b.rows, 0, OW);
+        }
+    }
+}
+
+static void depthwise3x3_range(void *arg, int64_t begin, int64_t end) {
+    const conv_job *job = arg;
+    _Alignas(64) float buf[DW3_BUF_FLOATS];
+    dw3_rows rows;
+    dw3_rows_init(&rows, job->g, buf);
+    rows.x_begin = job->x;
+    rows.x_end = job->x + job->g->N * job->g->C * job->g->in_plane;
+    for (int64_t plane = begin; plane < end; plane++) depthwise3x3_plane(job, plane, &rows);
+}
+
 /* ---- conv, any float dtype, direct ------------------------------------------------- */
 
 static void conv_direct_generic(const conv_geom *g, int32_t t, const void *x, const void *w, const void *b, void *y) {
@@ -847,7 +1101,8 @@ int32_t dlc_kernel_conv(const dlc_kparams *p, void *const *inputs, void *const *
          (g.w_layout == DLC_CONV_W_DIRECT && ((g.packed_nr != 16 && g.packed_nr != 32) || g.kernel[0] != 1))))
         return DLC_KERR_UNSUPPORTED;
     if (conv_is_depthwise(&g)) {
-        dlc_parallel_for(ctx, g.N * g.M, max64(1, 65536 / max64(1, g.out_plane * g.kvol)), depthwise_range, &job);
+        dlc_parallel_body body = depthwise3x3_applies(&g) ? depthwise3x3_range : depthwise_range;
+        dlc_parallel_for(ctx, g.N * g.M, max64(1, 65536 / max64(1, g.out_plane * g.kvol)), body, &job);
         return DLC_KOK;
     }
     /* the slab variant pads as it goes, in the workspace */

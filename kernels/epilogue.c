@@ -1,5 +1,5 @@
 /* Fused GEMM/Conv epilogues (see epilogue.h). Called on one GEMM block
- * (gemm.c) or one output row (depthwise conv) at a time, while it is still
+ * (gemm.c) or one output row or block of rows (depthwise conv) at a time, while it is still
  * in cache; each activation is its own loop over a contiguous row so it
  * vectorizes. */
 #include "kernels/epilogue.h"

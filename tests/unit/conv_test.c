@@ -4,6 +4,7 @@
  * sizes that are not multiples of the GEMM blocks, and threads. */
 #include "tests/unit/op_harness.h"
 
+#include "ir/ops/epilogue.h"
 #include "kernels/conv.h"
 
 typedef struct conv_spec {
@@ -132,6 +133,99 @@ Test(conv, groups_and_depthwise) {
     check_conv((conv_spec){2, 2, 8, 8, 8, {10, 11}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 2});
     check_conv((conv_spec){2, 1, 4, 8, 4, {9, 9}, {5, 3}, {2, 2}, {2, 1}, {2, 1, 0, 1}, NULL, 1, 1});
     check_conv((conv_spec){2, 1, 5, 5, 5, {7, 13}, {3, 3}, {1, 3}, {1, 2}, {0}, "SAME_UPPER", 0, 2});
+}
+
+/* ---- depthwise 3x3 (the direct path for MobileNet's convs, kernels/conv.c) ---- */
+
+typedef struct dw3_spec {
+    int64_t N, C, mult; /* mult: output channels per input channel */
+    int64_t in[2], stride[2], pads[4];
+    int bias, residual;
+    const char *act; /* NULL, "Relu", "Clip" (to [-0.5, 0.75]), "LeakyRelu" (0.1) or "Sigmoid" */
+    int threads;
+} dw3_spec;
+
+static double dw3_activate(const char *act, double v) {
+    if (act == NULL) return v;
+    if (strcmp(act, "Relu") == 0) return v < 0 ? 0 : v;
+    if (strcmp(act, "Clip") == 0) return v < -0.5 ? -0.5 : v > 0.75 ? 0.75 : v;
+    if (strcmp(act, "LeakyRelu") == 0) return v < 0 ? 0.1 * v : v;
+    return 1.0 / (1.0 + exp(-v));
+}
+
+/* A depthwise 3x3 conv as fuse-epilogue leaves it (bias, residual input 3,
+ * activation attributes) against the reference plus the epilogue in double. */
+static void check_depthwise3x3(dw3_spec s) {
+    conv_spec cs = {2, s.N, s.C, s.C * s.mult, s.C, {s.in[0], s.in[1]}, {3, 3}, {s.stride[0], s.stride[1]}, {1, 1},
+                    {s.pads[0], s.pads[1], s.pads[2], s.pads[3]}, NULL, s.bias, s.threads};
+    int64_t M = cs.M, out[2], pb[2];
+    for (int i = 0; i < 2; i++) expected_dim(&cs, i, &out[i], &pb[i]);
+    int64_t xd[4] = {s.N, s.C, s.in[0], s.in[1]}, wd[4] = {M, 1, 3, 3}, yd[4] = {s.N, M, out[0], out[1]};
+    dlc_dtype dt[4] = {DLC_FLOAT32, DLC_FLOAT32, s.bias ? DLC_FLOAT32 : DLC_DTYPE_UNDEFINED, DLC_FLOAT32};
+    dlc_shape shapes[4] = {oph_shape(4, xd), oph_shape(4, wd), s.bias ? oph_shape(1, &M) : (dlc_shape){.rank = -1},
+                           oph_shape(4, yd)};
+    oph_case c;
+    oph_begin(&c, "Conv", 11, s.residual ? 4 : s.bias ? 3 : 2, dt, shapes, 1, NULL);
+    oph_attr_int(&c, "group", s.C);
+    oph_attr_ints(&c, "strides", 2, s.stride);
+    oph_attr_ints(&c, "pads", 4, s.pads);
+    if (s.residual || s.act != NULL) oph_attr_string(&c, DLC_EPILOGUE_ATTR, s.residual ? "Add" : "Act");
+    if (s.act != NULL) oph_attr_string(&c, DLC_ACTIVATION_ATTR, s.act);
+    double params[2] = {-0.5, 0.75};
+    if (s.act != NULL && strcmp(s.act, "LeakyRelu") == 0) params[0] = 0.1;
+    int32_t n_params = s.act == NULL ? 0 : strcmp(s.act, "Clip") == 0 ? 2 : strcmp(s.act, "LeakyRelu") == 0 ? 1 : 0;
+    if (n_params > 0) {
+        dlc_attr a = {.name = DLC_ACTIVATION_PARAMS_ATTR, .type = DLC_ATTR_FLOATS, .floats = params, .count = n_params};
+        cr_assert_eq(dlc_node_add_attr(c.node, &a), DLC_OK);
+    }
+    cr_assert_eq(oph_infer(&c), DLC_OK, "%s", dlc_last_error());
+    int64_t yn = oph_numel(&shapes[3]);
+    float *x = oph_random(oph_numel(&shapes[0]), 21), *w = oph_random(9 * M, 22), *b = oph_random(M, 23);
+    float *r = oph_random(yn, 24), *y = malloc((size_t)yn * sizeof *y);
+    double *ref = malloc((size_t)yn * sizeof *ref);
+    conv_ref(&cs, out, pb, x, w, s.bias ? b : NULL, ref);
+    for (int64_t i = 0; i < yn; i++) ref[i] = dw3_activate(s.act, ref[i] + (s.residual ? r[i] : 0.0));
+    for (int64_t i = 0; i < yn; i++) y[i] = NAN;
+    void *ins[4] = {x, w, b, r}, *outs[1] = {y};
+    oph_run(&c, ins, outs, s.threads);
+    oph_expect_close(y, ref, yn, 1e-5, "depthwise 3x3");
+    free(x), free(w), free(b), free(r), free(y), free(ref);
+    oph_end(&c);
+}
+
+Test(conv, depthwise3x3_map_sizes_and_strides) {
+    /* MobileNet's maps (7, 14 and 28 wide: one vector and a partial one per
+     * row), odd sizes, stride 2 on even and odd inputs, rows wider than two
+     * vectors, single rows and columns, and the blocks of output rows ending
+     * inside a plane */
+    int64_t sizes[][2] = {{7, 7}, {14, 14}, {13, 13}, {28, 28}, {1, 9}, {9, 1}, {1, 1}, {2, 3}, {5, 37}, {37, 40}, {16, 16}};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        for (int64_t st = 1; st <= 2; st++) {
+            dw3_spec s = {1, 5, 1, {sizes[i][0], sizes[i][1]}, {st, st}, {1, 1, 1, 1}, 1, 0, "Clip", 1};
+            check_depthwise3x3(s);
+            s.pads[0] = s.pads[1] = s.pads[2] = s.pads[3] = 0;
+            if (s.in[0] >= 3 && s.in[1] >= 3) check_depthwise3x3(s);
+        }
+    /* strides and pads differing by axis, asymmetric and 2-wide pads */
+    check_depthwise3x3((dw3_spec){1, 3, 1, {11, 12}, {1, 2}, {1, 0, 0, 1}, 1, 0, NULL, 1});
+    check_depthwise3x3((dw3_spec){1, 3, 1, {12, 11}, {2, 1}, {0, 1, 1, 1}, 0, 0, "Relu", 1});
+    check_depthwise3x3((dw3_spec){1, 3, 1, {10, 9}, {1, 1}, {2, 2, 2, 2}, 1, 0, NULL, 1});
+    check_depthwise3x3((dw3_spec){1, 3, 1, {10, 9}, {2, 2}, {2, 1, 2, 2}, 1, 0, "Relu", 1});
+}
+
+Test(conv, depthwise3x3_epilogues_and_threads) {
+    const char *acts[] = {NULL, "Relu", "Clip", "LeakyRelu", "Sigmoid"};
+    for (int a = 0; a < 5; a++)
+        for (int residual = 0; residual <= 1; residual++) {
+            check_depthwise3x3((dw3_spec){2, 6, 1, {14, 14}, {1, 1}, {1, 1, 1, 1}, 1, residual, acts[a], 3});
+            check_depthwise3x3((dw3_spec){1, 7, 1, {13, 21}, {2, 2}, {1, 1, 1, 1}, 0, residual, acts[a], 1});
+            check_depthwise3x3((dw3_spec){1, 4, 1, {7, 7}, {1, 1}, {1, 1, 1, 1}, 1, residual, acts[a], 1});
+        }
+    /* larger maps on three threads, and a channel multiplier */
+    check_depthwise3x3((dw3_spec){1, 8, 1, {56, 56}, {2, 2}, {1, 1, 1, 1}, 1, 0, "Clip", 3});
+    check_depthwise3x3((dw3_spec){1, 8, 1, {45, 50}, {1, 1}, {1, 1, 1, 1}, 1, 1, "Relu", 3});
+    check_depthwise3x3((dw3_spec){2, 3, 2, {9, 10}, {1, 1}, {1, 1, 1, 1}, 1, 1, "Clip", 2});
+    check_depthwise3x3((dw3_spec){1, 3, 3, {9, 10}, {2, 2}, {1, 1, 1, 1}, 0, 0, NULL, 1});
 }
 
 Test(conv, pointwise_and_large_reductions) {
