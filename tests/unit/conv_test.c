@@ -432,6 +432,17 @@ Test(conv, packed_weight_layouts) {
     check_conv((conv_spec){2, 1, 8, 64, 1, {5, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 3, pixel});
 }
 
+/* Stride-2 3x3 convs on inputs past 2 MiB run in slabs (each thread pads
+ * its own rows and runs every block of output channels on them) whatever
+ * the weights' size: with weights under and over the 768 KiB of the
+ * stride-1 rule, 1 and 3 threads. */
+Test(conv, strided_conv_on_a_large_input_runs_in_slabs) {
+    const int32_t direct = DLC_CONV_W_DIRECT;
+    check_conv((conv_spec){2, 1, 64, 32, 1, {96, 96}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 1, direct});
+    check_conv((conv_spec){2, 1, 64, 32, 1, {97, 95}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 0, 1}, NULL, 1, 3, direct});
+    check_conv((conv_spec){2, 1, 128, 192, 1, {64, 64}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 3, direct});
+}
+
 /* Atrous convs with dilations as large as the map (DeepLab's ASPP: 24 and
  * 36 on 33x33): the direct kernel skips the taps that read only padding for
  * a whole tile (direct_live_taps), down to the centre tap alone. Tiles in
