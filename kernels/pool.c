@@ -315,11 +315,61 @@ static bool pool2d_fits(const pool_geom *g) {
            g->pad_end[1] < g->kernel[1] && g->pad_end[2] < g->kernel[2];
 }
 
+/* ---- float32 2-D max pool, odd K x K window, stride 1, the input's size ----
+ * Inception's 3x3 branch pools and YOLO's 5x5 SPPF pools, on maps of 7x7 to
+ * 40x40: the plane is one flat array, so the maximum down the window's rows
+ * and then across its columns are each a few passes over all its pixels
+ * (per output row, a 14x14 map's rows had been shorter than a vector plus
+ * the loop overheads); the rows and columns whose window the map clips are
+ * redone afterwards. Taps in the separable path's order, so the same rule
+ * (v > acc ? v : acc from -inf: NaN is skipped). */
+enum { POOL_PLANE_MAX = 4096 };
+
+static bool pool_same_max_fits(const pool_geom *g) {
+    const int64_t K = g->kernel[1];
+    return g->in[0] == 1 && g->kernel[0] == 1 && K == g->kernel[2] && K % 2 == 1 && K <= 7 && g->stride[1] == 1 &&
+           g->stride[2] == 1 && g->dil[1] == 1 && g->dil[2] == 1 && g->pad[1] == K / 2 && g->pad[2] == K / 2 &&
+           g->out[1] == g->in[1] && g->out[2] == g->in[2] && g->in_plane <= POOL_PLANE_MAX;
+}
+
+static inline float max_rule(float v, float acc) { return v > acc ? v : acc; }
+
+static void pool_same_max_plane(const pool_geom *g, const float *restrict x, float *restrict y, float *restrict vm) {
+    const int64_t H = g->in[1], W = g->in[2], p = g->kernel[1] / 2, n = H * W;
+    /* down the rows: vm = the maximum of each pixel's window rows */
+    for (int64_t i = 0; i < n; i++) vm[i] = -INFINITY;
+    for (int64_t dy = -p; dy <= p; dy++) {
+        int64_t r0 = max64(0, -dy), r1 = min64(H, H - dy); /* rows whose row + dy is inside */
+        for (int64_t i = r0 * W; i < r1 * W; i++) vm[i] = max_rule(x[i + dy * W], vm[i]);
+    }
+    /* across the columns, as if rows ran on; then the clipped columns */
+    for (int64_t i = 0; i < n; i++) y[i] = -INFINITY;
+    for (int64_t dx = -p; dx <= p; dx++)
+        for (int64_t i = p; i < n - p; i++) y[i] = max_rule(vm[i + dx], y[i]);
+    for (int64_t r = 0; r < H; r++)
+        for (int64_t c = 0; c < W; c++) {
+            if (c == p && W - p > p) c = W - p; /* interior columns are done */
+            float acc = -INFINITY;
+            for (int64_t dx = max64(-p, -c); dx <= min64(p, W - 1 - c); dx++) acc = max_rule(vm[r * W + c + dx], acc);
+            y[r * W + c] = acc;
+        }
+}
+
+static void pool_same_max_planes(void *arg, int64_t begin, int64_t end) {
+    const pool_job *job = arg;
+    const pool_geom *g = job->g;
+    float vm[POOL_PLANE_MAX];
+    for (int64_t plane = begin; plane < end; plane++)
+        pool_same_max_plane(g, (const float *)job->x + plane * g->in_plane, (float *)job->y + plane * g->out_plane,
+                            vm);
+}
+
 static void run_pool(const dlc_kctx *ctx, pool_job *job, bool fast) {
     const pool_geom *g = job->g;
     int64_t work = max64(1, g->out_plane * g->kernel[0] * g->kernel[1] * g->kernel[2]);
     void (*body)(void *, int64_t, int64_t) = pool_generic_planes;
     if (fast) body = pool2d_fits(g) ? pool2d_f32_planes : pool_f32_planes;
+    if (fast && job->kind == POOL_MAX && pool_same_max_fits(g)) body = pool_same_max_planes;
     dlc_parallel_for(ctx, g->planes, max64(1, 32768 / work), body, job);
 }
 
