@@ -40,6 +40,15 @@ static void act_row(int32_t act, float a, float b, float *restrict row, int64_t 
             row[j] = 0.5f * v * (1.0f + tanh_f32(0.79788456080286535588f * (v + 0.044715f * v * v * v)));
         }
         break;
+    case DLC_EP_SILU:
+        /* the sigmoid rounded to float, then the product: the bits of the
+         * Sigmoid kernel followed by the Mul kernel (or their fused chain) */
+        for (int64_t j = 0; j < n; j++) {
+            float v = row[j];
+            float s = sigmoid_f32(v);
+            row[j] = v * s;
+        }
+        break;
     default:
         break;
     }

@@ -24,6 +24,7 @@ enum dlc_epilogue_act {
     DLC_EP_TANH,
     DLC_EP_GELU,       /* 0.5 v (1 + erf(v / sqrt 2)) */
     DLC_EP_GELU_TANH,  /* 0.5 v (1 + tanh(sqrt(2/pi) (v + 0.044715 v^3))) */
+    DLC_EP_SILU,       /* v * sigmoid(v) (SiLU / Swish: PyTorch's Sigmoid then Mul) */
     DLC_EP_COUNT
 };
 

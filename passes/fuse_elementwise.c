@@ -1,8 +1,9 @@
-/* fuse-elementwise (-O1 and up, after fuse-epilogue): connected float32
- * elementwise ops become one dlc.ElementwiseChain node (ir/ops/ew_chain.c)
- * whose kernel (kernels/ew_chain.c) runs them block by block, each input
- * and the output touched once, instead of one kernel per op each reading
- * and writing a whole tensor.
+/* fuse-elementwise (-O1 and up, after fuse-epilogue, which has taken the
+ * activations right after a Conv/Gemm/MatMul, SiLU's Sigmoid+Mul included):
+ * connected float32 elementwise ops become one dlc.ElementwiseChain node
+ * (ir/ops/ew_chain.c) whose kernel (kernels/ew_chain.c) runs them block
+ * by block, each input and the output touched once, instead of one kernel
+ * per op each reading and writing a whole tensor.
  *
  * A node joins the group of the producer of one of its inputs when
  *   - both are float32 unary ops (activations, math functions), binary

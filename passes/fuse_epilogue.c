@@ -15,7 +15,12 @@
  *               (MatMul: new input 2 [N]; Gemm without C: becomes C, beta 1);
  *   residual:   an Add of any tensor of exactly the output's shape;
  *   activation: Relu, LeakyRelu, Sigmoid, Tanh, Gelu (either approximation),
- *               Clip with constant bounds.
+ *               Clip with constant bounds, or SiLU as PyTorch exports it:
+ *               Sigmoid(v) and Mul(v, Sigmoid(v)) (either operand order)
+ *               as the only two readers of v, all float32. SiLU takes
+ *               precedence over fuse-elementwise's Sigmoid+Mul chain by
+ *               running first: YOLO's convs then write their activated
+ *               output once instead of a second pass re-reading it.
  *
  * The fused node keeps the anchor's name (messages name the original node)
  * and takes the position of the chain's last node, writing its output. */
@@ -30,14 +35,15 @@
 #include "passes/rewrite.h"
 #include "runtime/status.h"
 
-#define MAX_CHAIN 3
+#define MAX_CHAIN 4 /* Add, Add, then Sigmoid and Mul for a SiLU */
 
 typedef struct chain {
     dlc_node *nodes[MAX_CHAIN];
     int32_t count;
     dlc_value *bias;     /* the constant operand of the bias Add */
     dlc_value *residual;
-    const char *act;     /* activation op type (a string literal), or NULL */
+    const char *act;     /* activation name (a string literal, ir/ops/epilogue.c's), or NULL */
+    bool silu;           /* the last two nodes are a SiLU's Sigmoid and Mul */
     double params[2];
     int32_t num_params;
 } chain;
@@ -125,6 +131,38 @@ static bool take_activation(chain *c, const dlc_node *n, const dlc_value *v) {
     return true;
 }
 
+/* The Sigmoid reading v as its only input, or NULL. */
+static dlc_node *sigmoid_of(const dlc_graph *g, const dlc_value *v) {
+    for (int32_t i = 0; i < g->num_nodes; i++) {
+        dlc_node *n = g->nodes[i];
+        if (is_op(n, "Sigmoid") && n->num_inputs == 1 && n->inputs[0] == v && n->num_outputs == 1) return n;
+    }
+    return NULL;
+}
+
+/* Takes SiLU, v * Sigmoid(v), as the chain's activation when v is read by
+ * exactly a Sigmoid and a Mul of v by that Sigmoid's output (in either
+ * order) and by nothing else, not even the graph's outputs: the product is
+ * then all that anyone sees of v, so the epilogue may overwrite v with it. */
+static bool take_silu(const dlc_graph *g, chain *c, const dlc_value *v) {
+    if (c->count + 2 > MAX_CHAIN || !dlc_value_private(v, 2)) return false;
+    dlc_node *sig = sigmoid_of(g, v);
+    if (sig == NULL || !float32_like(sig->outputs[0], v)) return false;
+    const dlc_value *s = sig->outputs[0];
+    dlc_node *mul = sole_reader(g, s);
+    if (!is_op(mul, "Mul") || mul->num_inputs != 2 || mul->num_outputs != 1 || !float32_like(mul->outputs[0], v))
+        return false;
+    bool x_times_sig = mul->inputs[0] == v && mul->inputs[1] == s;
+    bool sig_times_x = mul->inputs[0] == s && mul->inputs[1] == v;
+    if (!x_times_sig && !sig_times_x) return false;
+    c->nodes[c->count++] = sig;
+    c->nodes[c->count++] = mul;
+    c->act = "SiLU";
+    c->num_params = 0;
+    c->silu = true;
+    return true;
+}
+
 /* Follows the single readers of anchor's output as far as the pattern goes. */
 static void match_chain(const dlc_graph *g, const dlc_node *anchor, chain *c) {
     memset(c, 0, sizeof *c);
@@ -133,6 +171,7 @@ static void match_chain(const dlc_graph *g, const dlc_node *anchor, chain *c) {
     if (is_op(anchor, "Conv") && anchor->num_inputs > 2 && anchor->inputs[2] != NULL)
         may_bias = anchor->inputs[2]->kind == DLC_VALUE_CONST; /* merged into B */
     while (c->count < MAX_CHAIN && c->act == NULL) {
+        if (take_silu(g, c, v)) return;
         dlc_node *n = sole_reader(g, v);
         if (n == NULL) return;
         if (is_op(n, "Add") && n->num_inputs == 2 && n->num_outputs == 1 && float32_like(n->outputs[0], v)) {
@@ -170,12 +209,15 @@ static dlc_status bias_vector(dlc_graph *g, const dlc_node *anchor, const dlc_va
     return st;
 }
 
-/* "Add+Add+Relu": the absorbed ops, in order. */
+/* "Add+Add+Relu": the absorbed ops, in order; a SiLU's Sigmoid and Mul as
+ * "SiLU", so that profiles tell it from fuse-elementwise's Sigmoid+Mul. */
 static void chain_label(const chain *c, char *buf, size_t size) {
     buf[0] = '\0';
-    for (int32_t i = 0; i < c->count; i++) {
+    int32_t plain = c->silu ? c->count - 2 : c->count;
+    for (int32_t i = 0; i < plain + (c->silu ? 1 : 0); i++) {
         size_t used = strlen(buf);
-        snprintf(buf + used, size - used, "%s%s", i > 0 ? "+" : "", c->nodes[i]->op_type);
+        const char *op = i < plain ? c->nodes[i]->op_type : "SiLU";
+        snprintf(buf + used, size - used, "%s%s", i > 0 ? "+" : "", op);
     }
 }
 

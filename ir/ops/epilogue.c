@@ -15,6 +15,7 @@ static const struct {
     {"Relu", DLC_EP_RELU, 0},       {"Clip", DLC_EP_CLIP, 2},  {"LeakyRelu", DLC_EP_LEAKY_RELU, 1},
     {"Sigmoid", DLC_EP_SIGMOID, 0}, {"Tanh", DLC_EP_TANH, 0},  {"Gelu", DLC_EP_GELU, 0},
     {"GeluTanh", DLC_EP_GELU_TANH, 0}, /* Gelu with approximate="tanh" */
+    {"SiLU", DLC_EP_SILU, 0},          /* x * Sigmoid(x) */
 };
 
 static int32_t act_index(const char *name) {

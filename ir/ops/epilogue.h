@@ -3,14 +3,16 @@
  *
  * A fused node keeps its op type and name (messages name the original
  * node) and gains
- *   - attribute dlc_epilogue (STRING): the ops it absorbed, "Add+Relu";
+ *   - attribute dlc_epilogue (STRING): the ops it absorbed, "Add+Relu"
+ *     (a SiLU's Sigmoid and Mul as the one word "SiLU");
  *     required for the inputs below, and shown in IR dumps and profiles
  *     (dlc_node_label: "Conv+Add+Relu");
  *   - input 3: a residual of the output's shape, added after the bias;
  *   - MatMul only, input 2: a 1-D bias along the output's last dim
  *     (Conv and Gemm fold a bias into their own B / C);
  *   - attributes dlc_activation (STRING: Relu, Clip, LeakyRelu, Sigmoid,
- *     Tanh, Gelu, GeluTanh for Gelu's approximate="tanh") and dlc_activation_params (FLOATS: Clip [min, max],
+ *     Tanh, Gelu, GeluTanh for Gelu's approximate="tanh", SiLU for
+ *     x * Sigmoid(x)) and dlc_activation_params (FLOATS: Clip [min, max],
  *     LeakyRelu [alpha]), applied last.
  * Epilogues are float32 only. */
 #ifndef DLC_IR_OPS_EPILOGUE_H

@@ -294,3 +294,276 @@ Test(fuse_epilogue, gelu_folds_with_its_approximation) {
 }
 
 Test(fuse_epilogue, gelu_outputs_unchanged) { ph_expect_same_outputs(gelu_graph, 1e-5); }
+
+/* ---- SiLU as PyTorch exports it: Sigmoid(v), Mul(v, Sigmoid(v)) ---- */
+
+/* s = Sigmoid(v), then Mul(v, s) or Mul(s, v); returns the product. */
+static dlc_value *silu_nodes(dlc_graph *g, const char *name, dlc_value *v, bool sigmoid_first) {
+    char sig_name[64];
+    snprintf(sig_name, sizeof sig_name, "%s_sigmoid", name);
+    dlc_value *s = ph_op(g, sig_name, "Sigmoid", 1, &v);
+    dlc_value *operands[2] = {sigmoid_first ? s : v, sigmoid_first ? v : s};
+    return ph_op(g, name, "Mul", 2, operands);
+}
+
+/* YOLO's Conv -> SiLU (bias in the conv, x * sig), a 1x1 conv -> Add(bias)
+ * -> SiLU (sig * x), a depthwise conv -> SiLU, a MatMul -> SiLU with K > 256
+ * and a Gemm (bias as C) -> SiLU. */
+static dlc_graph *silu_graph(void) {
+    dlc_graph *g;
+    cr_assert_eq(dlc_graph_create("silu_epilogue", &g), DLC_OK);
+    dlc_value *x = tb_value(g, "x", DLC_VALUE_INPUT, 4, (int64_t[]){1, 4, 9, 11});
+    dlc_value *w1 = ph_weights(g, "w1", 4, (int64_t[]){16, 4, 3, 3}, 21);
+    dlc_value *b1 = ph_weights(g, "b1", 1, (int64_t[]){16}, 22);
+    dlc_value *a = ph_op(g, "conv", "Conv", 3, (dlc_value *[]){x, w1, b1});
+    ph_attr_ints(g, "conv", "pads", 4, (int64_t[]){1, 1, 1, 1});
+    dlc_value *y1 = silu_nodes(g, "conv_silu", a, false);
+    dlc_value *w2 = ph_weights(g, "w2", 4, (int64_t[]){8, 16, 1, 1}, 23);
+    dlc_value *c2 = ph_weights(g, "c2", 3, (int64_t[]){8, 1, 1}, 24);
+    dlc_value *p = ph_op(g, "pointwise", "Conv", 2, (dlc_value *[]){y1, w2});
+    dlc_value *pb = ph_op(g, "pointwise_bias", "Add", 2, (dlc_value *[]){p, c2});
+    dlc_value *y2 = silu_nodes(g, "pointwise_silu", pb, true);
+    dlc_value *wd = ph_weights(g, "wd", 4, (int64_t[]){8, 1, 3, 3}, 25);
+    dlc_value *d = ph_op(g, "dw", "Conv", 2, (dlc_value *[]){y2, wd});
+    ph_attr_ints(g, "dw", "pads", 4, (int64_t[]){1, 1, 1, 1});
+    ph_attr_int(g, "dw", "group", 8);
+    dlc_value *y3 = silu_nodes(g, "dw_silu", d, false);
+
+    dlc_value *v = tb_value(g, "v", DLC_VALUE_INPUT, 2, (int64_t[]){MM_M, MM_K});
+    dlc_value *wm = ph_weights(g, "wm", 2, (int64_t[]){MM_K, MM_N}, 26);
+    dlc_value *m = ph_op(g, "mm", "MatMul", 2, (dlc_value *[]){v, wm});
+    dlc_value *y4 = silu_nodes(g, "mm_silu", m, true);
+    dlc_value *wg = ph_weights(g, "wg", 2, (int64_t[]){MM_N, MM_K}, 27);
+    dlc_value *bg = ph_weights(g, "bg", 1, (int64_t[]){MM_N}, 28);
+    dlc_value *q = ph_op(g, "gemm", "Gemm", 3, (dlc_value *[]){v, wg, bg});
+    ph_attr_int(g, "gemm", "transB", 1);
+    dlc_value *y5 = silu_nodes(g, "gemm_silu", q, false);
+    tb_set_io(g, 2, (dlc_value *[]){x, v}, 3, (dlc_value *[]){y3, y4, y5});
+    return g;
+}
+
+Test(fuse_epilogue, silu_folds_in_either_operand_order) {
+    dlc_graph *g = ph_inferred(silu_graph);
+    cr_assert(ph_run_pass(g, dlc_pass_fuse_epilogue));
+    cr_assert_eq(g->num_nodes, 5, "one node per anchor");
+    cr_assert_eq(ph_count_ops(g, "Sigmoid") + ph_count_ops(g, "Mul") + ph_count_ops(g, "Add"), 0);
+    const char *anchors[] = {"conv", "pointwise", "dw", "mm", "gemm"};
+    for (size_t i = 0; i < sizeof anchors / sizeof anchors[0]; i++) {
+        const dlc_node *n = ph_node(g, anchors[i]);
+        cr_assert_not_null(n, "%s", anchors[i]);
+        cr_assert_str_eq(dlc_node_attr_string(n, DLC_ACTIVATION_ATTR, "?"), "SiLU", "%s", anchors[i]);
+        cr_assert_null(dlc_node_attr(n, DLC_ACTIVATION_PARAMS_ATTR));
+    }
+    char label[64];
+    cr_assert_str_eq(dlc_node_label(ph_node(g, "conv"), label, sizeof label), "Conv+SiLU");
+    cr_assert_str_eq(dlc_node_label(ph_node(g, "pointwise"), label, sizeof label), "Conv+Add+SiLU");
+    cr_assert_eq(ph_node(g, "mm")->outputs[0], g->outputs[1], "the fused node writes the Mul's output");
+    cr_assert_not(ph_run_pass(g, dlc_pass_fuse_epilogue), "a second run finds nothing");
+    dlc_graph_free(g);
+}
+
+Test(fuse_epilogue, silu_outputs_unchanged) { ph_expect_same_outputs(silu_graph, 1e-5); }
+Test(fuse_epilogue, silu_outputs_unchanged_on_3_threads) { ph_expect_same_outputs_threads(silu_graph, 1e-5, 3); }
+
+/* A MatMul of two inputs (no prepacked weights: -O0 and -O2 run the same
+ * GEMM) -> SiLU: the epilogue must give the very bits of the Sigmoid and
+ * Mul kernels. */
+static dlc_graph *silu_bits_graph(void) {
+    dlc_graph *g;
+    cr_assert_eq(dlc_graph_create("silu_bits", &g), DLC_OK);
+    dlc_value *a = tb_value(g, "a", DLC_VALUE_INPUT, 2, (int64_t[]){33, 7});
+    dlc_value *b = tb_value(g, "b", DLC_VALUE_INPUT, 2, (int64_t[]){7, 29});
+    dlc_value *c = tb_value(g, "c", DLC_VALUE_INPUT, 2, (int64_t[]){7, 29});
+    dlc_value *m = ph_op(g, "mm", "MatMul", 2, (dlc_value *[]){a, b});
+    dlc_value *y1 = silu_nodes(g, "silu", m, false);
+    dlc_value *n = ph_op(g, "mm2", "MatMul", 2, (dlc_value *[]){a, c});
+    dlc_value *y2 = silu_nodes(g, "silu2", n, true);
+    tb_set_io(g, 3, (dlc_value *[]){a, b, c}, 2, (dlc_value *[]){y1, y2});
+    return g;
+}
+
+Test(fuse_epilogue, silu_gives_the_unfused_bits) {
+    dlc_graph *g = ph_inferred(silu_bits_graph);
+    cr_assert(ph_run_pass(g, dlc_pass_fuse_epilogue));
+    cr_assert_eq(g->num_nodes, 2);
+    dlc_graph_free(g);
+    ph_expect_same_outputs(silu_bits_graph, 0.0);
+}
+
+/* What is no SiLU: the conv output read a third time, or being a graph
+ * output; the Sigmoid's output read twice; a Mul of the sigmoid by another
+ * tensor (the Sigmoid alone then folds); a float64 product. */
+static dlc_graph *silu_blocked_graph(void) {
+    dlc_graph *g;
+    cr_assert_eq(dlc_graph_create("silu_blocked", &g), DLC_OK);
+    dlc_value *x = tb_value(g, "x", DLC_VALUE_INPUT, 2, (int64_t[]){4, 16});
+    dlc_value *z = tb_value(g, "z", DLC_VALUE_INPUT, 2, (int64_t[]){4, 8});
+    dlc_value *w = ph_weights(g, "w", 2, (int64_t[]){16, 8}, 30);
+    /* third use: a Relu reads the product too */
+    dlc_value *a = ph_op(g, "third", "MatMul", 2, (dlc_value *[]){x, w});
+    dlc_value *a1 = silu_nodes(g, "third_silu", a, false);
+    dlc_value *a2 = ph_op(g, "third_relu", "Relu", 1, &a);
+    dlc_value *a3 = ph_op(g, "third_sum", "Add", 2, (dlc_value *[]){a1, a2});
+    /* the sigmoid's output is a graph output as well */
+    dlc_value *wb = ph_weights(g, "wb", 2, (int64_t[]){16, 8}, 31);
+    dlc_value *b = ph_op(g, "sig_out", "MatMul", 2, (dlc_value *[]){x, wb});
+    dlc_value *bs = ph_op(g, "sig_out_sigmoid", "Sigmoid", 1, &b);
+    dlc_value *b1 = ph_op(g, "sig_out_mul", "Mul", 2, (dlc_value *[]){b, bs});
+    /* the sigmoid times another tensor: a gate, not a SiLU */
+    dlc_value *wc = ph_weights(g, "wc", 2, (int64_t[]){16, 8}, 32);
+    dlc_value *c = ph_op(g, "gate", "MatMul", 2, (dlc_value *[]){x, wc});
+    dlc_value *cs = ph_op(g, "gate_sigmoid", "Sigmoid", 1, &c);
+    dlc_value *c1 = ph_op(g, "gate_mul", "Mul", 2, (dlc_value *[]){z, cs});
+    /* the product read by Sigmoid and by a Mul with another tensor */
+    dlc_value *wd = ph_weights(g, "wd", 2, (int64_t[]){16, 8}, 33);
+    dlc_value *d = ph_op(g, "other", "MatMul", 2, (dlc_value *[]){x, wd});
+    dlc_value *ds = ph_op(g, "other_sigmoid", "Sigmoid", 1, &d);
+    dlc_value *d1 = ph_op(g, "other_mul", "Mul", 2, (dlc_value *[]){d, z});
+    dlc_value *d2 = ph_op(g, "other_sum", "Add", 2, (dlc_value *[]){ds, d1});
+    tb_set_io(g, 2, (dlc_value *[]){x, z}, 5, (dlc_value *[]){a3, bs, b1, c1, d2});
+    return g;
+}
+
+Test(fuse_epilogue, silu_needs_exactly_its_two_readers) {
+    dlc_graph *g = ph_inferred(silu_blocked_graph);
+    cr_assert(ph_run_pass(g, dlc_pass_fuse_epilogue));
+    cr_assert_null(dlc_node_attr(ph_node(g, "third"), DLC_EPILOGUE_ATTR));
+    cr_assert_null(dlc_node_attr(ph_node(g, "other"), DLC_EPILOGUE_ATTR));
+    /* sig_out: Sigmoid's output is read twice; the MatMul's output is read
+     * by the Sigmoid and the Mul, so not even the Sigmoid folds */
+    cr_assert_null(dlc_node_attr(ph_node(g, "sig_out"), DLC_EPILOGUE_ATTR));
+    cr_assert_str_eq(dlc_node_attr_string(ph_node(g, "gate"), DLC_ACTIVATION_ATTR, "?"), "Sigmoid");
+    cr_assert_not_null(ph_node(g, "gate_mul"), "the gate's Mul stays");
+    cr_assert_eq(ph_count_ops(g, "Mul"), 4);
+    cr_assert_eq(ph_count_ops(g, "Sigmoid"), 3);
+    dlc_graph_free(g);
+}
+
+Test(fuse_epilogue, silu_blocked_outputs_unchanged) { ph_expect_same_outputs(silu_blocked_graph, 1e-5); }
+
+static dlc_graph *silu_float64_graph(void) {
+    dlc_graph *g;
+    cr_assert_eq(dlc_graph_create("silu_f64", &g), DLC_OK);
+    dlc_shape xs = dlc_shape_make(2, (int64_t[]){4, 16}), ws = dlc_shape_make(2, (int64_t[]){16, 8});
+    dlc_value *x, *w;
+    cr_assert_eq(dlc_graph_add_value(g, "x", DLC_VALUE_INPUT, DLC_FLOAT64, &xs, &x), DLC_OK);
+    double wdata[16 * 8];
+    for (int i = 0; i < 16 * 8; i++) wdata[i] = (double)(i % 7 - 3) * 0.1;
+    cr_assert_eq(dlc_graph_add_const(g, "w", DLC_FLOAT64, &ws, wdata, sizeof wdata, &w), DLC_OK);
+    dlc_value *m = ph_op(g, "mm", "MatMul", 2, (dlc_value *[]){x, w});
+    dlc_value *y = silu_nodes(g, "silu", m, false);
+    tb_set_io(g, 1, &x, 1, &y);
+    return g;
+}
+
+Test(fuse_epilogue, silu_is_float32_only) {
+    dlc_graph *g = ph_inferred(silu_float64_graph);
+    cr_assert_eq(g->outputs[0]->dtype, DLC_FLOAT64);
+    cr_assert_not(ph_run_pass(g, dlc_pass_fuse_epilogue));
+    cr_assert_eq(g->num_nodes, 3);
+    dlc_graph_free(g);
+}
+
+/* ---- the SiLU epilogue kernel ---- */
+
+#include "kernels/epilogue.h"
+#include "kernels/fast_math.h"
+
+/* dlc_epilogue_apply with SiLU after a bias and a residual equals the
+ * unfused kernels' arithmetic, sigmoid_f32 rounded then multiplied, bit for
+ * bit (special values included), and v / (1 + e^-v) in double closely. */
+Test(fuse_epilogue, silu_kernel_matches_sigmoid_then_mul) {
+    enum { ROWS = 3, COLS = 41, LD = 45 };
+    static const float specials[] = {0.0f, -0.0f, 1e-30f, -1e-30f, 88.0f, -88.0f, 104.0f, -110.0f,
+                                     INFINITY, -INFINITY, NAN, 20.0f, -20.0f, 1.0f, -1.0f};
+    float c[ROWS * LD], residual[ROWS * LD], bias[ROWS], want[ROWS * LD];
+    ph_fill(c, ROWS * LD, 40);
+    ph_fill(residual, ROWS * LD, 41);
+    ph_fill(bias, ROWS, 42);
+    for (size_t k = 0; k < sizeof specials / sizeof specials[0]; k++) c[k] = specials[k], residual[k] = 0.0f;
+    bias[0] = 0.0f;
+    for (int i = 0; i < ROWS; i++)
+        for (int j = 0; j < LD; j++) {
+            float v = c[i * LD + j];
+            if (j >= 2 && j < COLS) {
+                v = v + bias[i];
+                v = v + residual[i * LD + j];
+                float s = sigmoid_f32(v);
+                v = v * s;
+            }
+            want[i * LD + j] = v;
+        }
+    dlc_epilogue ep = {.bias = bias, .bias_rs = 1, .bias_cs = 0, .residual = residual, .residual_ld = LD,
+                       .act = DLC_EP_SILU};
+    float got[ROWS * LD];
+    memcpy(got, c, sizeof got);
+    dlc_epilogue_apply(&ep, got, LD, 0, ROWS, 2, COLS);
+    for (int e = 0; e < ROWS * LD; e++) {
+        cr_assert(memcmp(&got[e], &want[e], sizeof(float)) == 0 || (isnan(got[e]) && isnan(want[e])),
+                  "element %d: %.9g, sigmoid then mul %.9g", e, got[e], want[e]);
+        int j = e % LD;
+        float in = c[e] + bias[e / LD] + residual[e];
+        if (j < 2 || j >= COLS || !isfinite(in) || fabsf(in) > 80.0f) continue;
+        double ref = (double)in / (1.0 + exp(-(double)in));
+        cr_assert(fabs(got[e] - ref) <= 1e-6 * (1.0 + fabs(ref)), "element %d: silu(%.9g) = %.9g, want %.9g", e, in,
+                  got[e], ref);
+    }
+}
+
+/* ---- end to end: an ONNX YOLO block (tests/data/silu/gen_silu.py) ---- */
+
+#include "codegen/compile.h"
+
+#define YOLO_SILU DLC_SOURCE_DIR "/tests/data/silu/yolo_silu.onnx"
+
+/* Compiles the model at opt_level (the final IR into *ir when asked), runs
+ * it on a fixed input, returns outputs features [1,32,16,16] and head [1,10]. */
+static void run_yolo_silu(int opt_level, float *features, float *head, char **ir) {
+    char dir[64], so[256];
+    tb_mkdtemp(dir, sizeof dir);
+    snprintf(so, sizeof so, "%s/m.so", dir);
+    dlc_compile_options opts;
+    dlc_compile_options_init(&opts);
+    opts.opt_level = opt_level;
+    size_t ir_size = 0;
+    FILE *f = ir != NULL ? open_memstream(ir, &ir_size) : NULL;
+    opts.print_ir = f;
+    cr_assert_eq(dlc_compile_file(YOLO_SILU, &opts, so), DLC_OK, "-O%d: %s", opt_level, dlc_last_error());
+    if (f != NULL) fclose(f);
+    dlc_model *model;
+    dlc_session *session;
+    cr_assert_eq(dlc_model_load(so, &model), DLC_OK, "%s", dlc_last_error());
+    cr_assert_eq(dlc_session_create(model, NULL, &session), DLC_OK, "%s", dlc_last_error());
+    static float x[1 * 3 * 32 * 32];
+    ph_fill(x, 3 * 32 * 32, 7);
+    dlc_tensor in = {.dtype = DLC_FLOAT32, .rank = 4, .dims = {1, 3, 32, 32}, .data = x, .size_bytes = sizeof x};
+    dlc_tensor out[2] = {{.data = features, .size_bytes = 32 * 16 * 16 * sizeof(float)},
+                         {.data = head, .size_bytes = 10 * sizeof(float)}};
+    cr_assert_eq(dlc_session_run(session, &in, 1, out, 2), DLC_OK, "%s", dlc_last_error());
+    dlc_session_free(session);
+    dlc_model_free(model);
+    tb_rmdir(dir);
+}
+
+static int count_substrings(const char *text, const char *needle) {
+    int n = 0;
+    for (const char *p = strstr(text, needle); p != NULL; p = strstr(p + 1, needle)) n++;
+    return n;
+}
+
+Test(fuse_epilogue, yolo_block_silu_fuses_and_matches_O0) {
+    static float f0[32 * 16 * 16], f2[32 * 16 * 16];
+    float h0[10], h2[10];
+    char *ir = NULL;
+    run_yolo_silu(0, f0, h0, NULL);
+    run_yolo_silu(2, f2, h2, &ir);
+    /* stem, cv1, m, dw and the head's Gemm; shared's output has a third reader */
+    cr_assert_eq(count_substrings(ir, "dlc_activation=\"SiLU\""), 5, "%s", ir);
+    cr_assert_eq(count_substrings(ir, "Sigmoid"), 1, "shared's SiLU stays a Sigmoid+Mul chain: %s", ir);
+    free(ir);
+    for (int i = 0; i < 32 * 16 * 16; i++)
+        cr_assert(fabsf(f2[i] - f0[i]) <= 1e-5f * (1.0f + fabsf(f0[i])), "features %d: -O2 %.9g, -O0 %.9g", i, f2[i],
+                  f0[i]);
+    for (int i = 0; i < 10; i++)
+        cr_assert(fabsf(h2[i] - h0[i]) <= 1e-5f * (1.0f + fabsf(h0[i])), "head %d: -O2 %.9g, -O0 %.9g", i, h2[i], h0[i]);
+}
