@@ -135,7 +135,8 @@ Test(conv, groups_and_depthwise) {
     check_conv((conv_spec){2, 1, 5, 5, 5, {7, 13}, {3, 3}, {1, 3}, {1, 2}, {0}, "SAME_UPPER", 0, 2});
 }
 
-/* ---- depthwise 3x3 (the direct path for MobileNet's convs, kernels/conv.c) ---- */
+/* ---- depthwise 3x3 and 5x5 (the direct path for MobileNet's and DeepLabV3's
+ * convs, kernels/conv.c) ---- */
 
 typedef struct dw3_spec {
     int64_t N, C, mult; /* mult: output channels per input channel */
@@ -143,6 +144,7 @@ typedef struct dw3_spec {
     int bias, residual;
     const char *act; /* NULL, "Relu", "Clip" (to [-0.5, 0.75]), "LeakyRelu" (0.1) or "Sigmoid" */
     int threads;
+    int64_t k, dil; /* window and dilation, both axes; 0: 3 and 1 */
 } dw3_spec;
 
 static double dw3_activate(const char *act, double v) {
@@ -153,14 +155,15 @@ static double dw3_activate(const char *act, double v) {
     return 1.0 / (1.0 + exp(-v));
 }
 
-/* A depthwise 3x3 conv as fuse-epilogue leaves it (bias, residual input 3,
+/* A depthwise conv as fuse-epilogue leaves it (bias, residual input 3,
  * activation attributes) against the reference plus the epilogue in double. */
 static void check_depthwise3x3(dw3_spec s) {
-    conv_spec cs = {2, s.N, s.C, s.C * s.mult, s.C, {s.in[0], s.in[1]}, {3, 3}, {s.stride[0], s.stride[1]}, {1, 1},
+    int64_t k = s.k > 0 ? s.k : 3, dil = s.dil > 0 ? s.dil : 1;
+    conv_spec cs = {2, s.N, s.C, s.C * s.mult, s.C, {s.in[0], s.in[1]}, {k, k}, {s.stride[0], s.stride[1]}, {dil, dil},
                     {s.pads[0], s.pads[1], s.pads[2], s.pads[3]}, NULL, s.bias, s.threads};
     int64_t M = cs.M, out[2], pb[2];
     for (int i = 0; i < 2; i++) expected_dim(&cs, i, &out[i], &pb[i]);
-    int64_t xd[4] = {s.N, s.C, s.in[0], s.in[1]}, wd[4] = {M, 1, 3, 3}, yd[4] = {s.N, M, out[0], out[1]};
+    int64_t xd[4] = {s.N, s.C, s.in[0], s.in[1]}, wd[4] = {M, 1, k, k}, yd[4] = {s.N, M, out[0], out[1]};
     dlc_dtype dt[4] = {DLC_FLOAT32, DLC_FLOAT32, s.bias ? DLC_FLOAT32 : DLC_DTYPE_UNDEFINED, DLC_FLOAT32};
     dlc_shape shapes[4] = {oph_shape(4, xd), oph_shape(4, wd), s.bias ? oph_shape(1, &M) : (dlc_shape){.rank = -1},
                            oph_shape(4, yd)};
@@ -169,6 +172,8 @@ static void check_depthwise3x3(dw3_spec s) {
     oph_attr_int(&c, "group", s.C);
     oph_attr_ints(&c, "strides", 2, s.stride);
     oph_attr_ints(&c, "pads", 4, s.pads);
+    int64_t dils[2] = {dil, dil};
+    oph_attr_ints(&c, "dilations", 2, dils);
     if (s.residual || s.act != NULL) oph_attr_string(&c, DLC_EPILOGUE_ATTR, s.residual ? "Add" : "Act");
     if (s.act != NULL) oph_attr_string(&c, DLC_ACTIVATION_ATTR, s.act);
     double params[2] = {-0.5, 0.75};
@@ -180,7 +185,7 @@ static void check_depthwise3x3(dw3_spec s) {
     }
     cr_assert_eq(oph_infer(&c), DLC_OK, "%s", dlc_last_error());
     int64_t yn = oph_numel(&shapes[3]);
-    float *x = oph_random(oph_numel(&shapes[0]), 21), *w = oph_random(9 * M, 22), *b = oph_random(M, 23);
+    float *x = oph_random(oph_numel(&shapes[0]), 21), *w = oph_random(k * k * M, 22), *b = oph_random(M, 23);
     float *r = oph_random(yn, 24), *y = malloc((size_t)yn * sizeof *y);
     double *ref = malloc((size_t)yn * sizeof *ref);
     conv_ref(&cs, out, pb, x, w, s.bias ? b : NULL, ref);
@@ -188,7 +193,11 @@ static void check_depthwise3x3(dw3_spec s) {
     for (int64_t i = 0; i < yn; i++) y[i] = NAN;
     void *ins[4] = {x, w, b, r}, *outs[1] = {y};
     oph_run(&c, ins, outs, s.threads);
-    oph_expect_close(y, ref, yn, 1e-5, "depthwise 3x3");
+    char what[160];
+    snprintf(what, sizeof what, "depthwise %dx%d dilation %d, %dx%d map, strides %d %d, pads %d %d %d %d, %s",
+             (int)k, (int)k, (int)dil, (int)s.in[0], (int)s.in[1], (int)s.stride[0], (int)s.stride[1], (int)s.pads[0],
+             (int)s.pads[1], (int)s.pads[2], (int)s.pads[3], s.act != NULL ? s.act : "no activation");
+    oph_expect_close(y, ref, yn, 1e-5, what);
     free(x), free(w), free(b), free(r), free(y), free(ref);
     oph_end(&c);
 }
@@ -226,6 +235,56 @@ Test(conv, depthwise3x3_epilogues_and_threads) {
     check_depthwise3x3((dw3_spec){1, 8, 1, {45, 50}, {1, 1}, {1, 1, 1, 1}, 1, 1, "Relu", 3});
     check_depthwise3x3((dw3_spec){2, 3, 2, {9, 10}, {1, 1}, {1, 1, 1, 1}, 1, 1, "Clip", 2});
     check_depthwise3x3((dw3_spec){1, 3, 3, {9, 10}, {2, 2}, {1, 1, 1, 1}, 0, 0, NULL, 1});
+}
+
+/* 5x5 windows (MobileNet-V3's) and dilation 2 (DeepLabV3's atrous 5x5 on
+ * 33x33): "same" pads as wide as the window's reach and none, single rows and
+ * columns, maps down to 1x1 (taps reading only padding), odd widths and rows
+ * wider than two vectors, at both strides */
+Test(conv, depthwise5x5_and_dilated_map_sizes_and_strides) {
+    int64_t sizes[][2] = {{1, 1}, {1, 9}, {9, 1}, {2, 3}, {7, 7}, {13, 13}, {14, 14}, {5, 37}, {33, 33}, {40, 45}, {17, 31}};
+    int64_t windows[][2] = {{5, 1}, {5, 2}, {3, 2}}; /* k, dilation */
+    for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
+        int64_t k = windows[w][0], dil = windows[w][1], reach = (k - 1) * dil;
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+            for (int64_t st = 1; st <= 2; st++) {
+                int64_t p = reach / 2;
+                dw3_spec s = {1, 3, 1, {sizes[i][0], sizes[i][1]}, {st, st}, {p, p, p, p}, 1, 0, "Clip", 1, k, dil};
+                check_depthwise3x3(s);
+                s.pads[0] = s.pads[1] = s.pads[2] = s.pads[3] = 0;
+                if (s.in[0] > reach && s.in[1] > reach) check_depthwise3x3(s);
+                s.pads[0] = s.pads[1] = s.pads[2] = s.pads[3] = reach; /* as wide as the path takes */
+                check_depthwise3x3(s);
+            }
+    }
+    /* strides and pads differing by axis, asymmetric pads */
+    check_depthwise3x3((dw3_spec){1, 3, 1, {11, 12}, {1, 2}, {2, 1, 0, 2}, 1, 0, NULL, 1, 5, 1});
+    check_depthwise3x3((dw3_spec){1, 3, 1, {12, 11}, {2, 1}, {0, 2, 2, 1}, 0, 0, "Relu", 1, 5, 1});
+    check_depthwise3x3((dw3_spec){1, 3, 1, {10, 19}, {2, 2}, {3, 0, 1, 4}, 1, 0, NULL, 1, 5, 1});
+    check_depthwise3x3((dw3_spec){1, 3, 1, {15, 17}, {1, 2}, {4, 3, 1, 4}, 1, 0, NULL, 1, 5, 2});
+    check_depthwise3x3((dw3_spec){1, 3, 1, {17, 15}, {2, 1}, {3, 4, 4, 2}, 1, 0, "Relu", 1, 5, 2});
+    check_depthwise3x3((dw3_spec){1, 3, 1, {12, 13}, {1, 1}, {1, 0, 2, 3}, 1, 0, NULL, 1, 5, 2});
+    check_depthwise3x3((dw3_spec){1, 3, 1, {9, 10}, {2, 2}, {0, 2, 1, 0}, 0, 0, "Clip", 1, 3, 2});
+    /* begin pads wider than the reach: the generic loop */
+    check_depthwise3x3((dw3_spec){1, 2, 1, {8, 9}, {1, 1}, {5, 5, 5, 5}, 1, 0, NULL, 1, 5, 1});
+    check_depthwise3x3((dw3_spec){1, 2, 1, {8, 9}, {1, 1}, {9, 9, 9, 9}, 1, 0, NULL, 1, 5, 2});
+}
+
+Test(conv, depthwise5x5_and_dilated_epilogues_and_threads) {
+    const char *acts[] = {NULL, "Relu", "Clip", "LeakyRelu", "Sigmoid"};
+    for (int a = 0; a < 5; a++)
+        for (int residual = 0; residual <= 1; residual++) {
+            check_depthwise3x3((dw3_spec){2, 6, 1, {14, 14}, {1, 1}, {2, 2, 2, 2}, 1, residual, acts[a], 3, 5, 1});
+            check_depthwise3x3((dw3_spec){1, 7, 1, {13, 21}, {2, 2}, {2, 2, 2, 2}, 0, residual, acts[a], 1, 5, 1});
+            check_depthwise3x3((dw3_spec){1, 4, 1, {11, 12}, {1, 1}, {4, 4, 4, 4}, 1, residual, acts[a], 3, 5, 2});
+            check_depthwise3x3((dw3_spec){1, 4, 1, {7, 7}, {1, 1}, {2, 2, 2, 2}, 1, residual, acts[a], 1, 3, 2});
+        }
+    /* DeepLabV3's maps on three threads, and channel multipliers */
+    check_depthwise3x3((dw3_spec){1, 8, 1, {33, 33}, {1, 1}, {4, 4, 4, 4}, 1, 0, "Relu", 3, 5, 2});
+    check_depthwise3x3((dw3_spec){1, 6, 1, {65, 65}, {1, 1}, {2, 2, 2, 2}, 1, 1, "Clip", 3, 5, 1});
+    check_depthwise3x3((dw3_spec){1, 4, 1, {130, 130}, {2, 2}, {2, 2, 2, 2}, 1, 0, "Relu", 3, 5, 1});
+    check_depthwise3x3((dw3_spec){2, 3, 2, {9, 10}, {1, 1}, {4, 4, 4, 4}, 1, 1, "Clip", 2, 5, 2});
+    check_depthwise3x3((dw3_spec){1, 3, 3, {9, 10}, {2, 2}, {2, 2, 2, 2}, 0, 0, NULL, 1, 5, 1});
 }
 
 Test(conv, pointwise_and_large_reductions) {
