@@ -382,18 +382,25 @@ static bool poly_gives(const dlc_dyn_plan *plan, int32_t poly, const int64_t *sy
                        int64_t *expected);
 
 /* Per node: the words that differ between samples, fitted. */
-/* A node's FLOPs at every sample, fitted and checked on the verification
- * samples: -1 when they are unknown or no polynomial (profiles then show no
- * GFLOP/s for this artifact; the code does not depend on them). */
-static int32_t fit_flops(dlc_dyn_plan *plan, const sample *samples, int32_t count, int32_t total, int32_t pos,
-                         int64_t *values) {
-    for (int32_t t = 0; t < total; t++)
-        if ((values[t] = samples[t].nodes[pos].flops) < 0) return -1;
+/* values[] fitted on the lattice samples and checked on the verification
+ * samples (count.. total): the polynomial, or -1 when it is none. */
+static int32_t fit_verified(dlc_dyn_plan *plan, const sample *samples, int32_t count, int32_t total,
+                            const int64_t *values) {
     int32_t poly = fit(plan, values);
     int64_t expected;
     for (int32_t t = count; t < total && poly >= 0; t++)
         if (!poly_gives(plan, poly, samples[t].symbols, values[t], &expected)) poly = -1;
     return poly;
+}
+
+/* A node's FLOPs at every sample, fitted and verified: -1 when they are
+ * unknown or no polynomial (profiles then show no GFLOP/s for this
+ * artifact; the code does not depend on them). */
+static int32_t fit_flops(dlc_dyn_plan *plan, const sample *samples, int32_t count, int32_t total, int32_t pos,
+                         int64_t *values) {
+    for (int32_t t = 0; t < total; t++)
+        if ((values[t] = samples[t].nodes[pos].flops) < 0) return -1;
+    return fit_verified(plan, samples, count, total, values);
 }
 
 static dlc_status fit_nodes(const dyn_ctx *ctx, const sample *samples, int32_t count, int32_t total,
@@ -445,12 +452,8 @@ static dlc_status fit_nodes(const dyn_ctx *ctx, const sample *samples, int32_t c
             if (values[t] != 0) any_workspace = true;
         }
         if (!any_workspace || st != DLC_OK) continue;
-        bool fits = (dn->workspace_poly = fit(plan, values)) >= 0;
-        int64_t expected;
-        for (int32_t t = count; t < total && fits; t++)
-            fits = poly_gives(plan, dn->workspace_poly, samples[t].symbols, values[t], &expected);
-        if (!fits) { /* the kernel sizes it at run time */
-            dn->workspace_poly = -1;
+        dn->workspace_poly = fit_verified(plan, samples, count, total, values);
+        if (dn->workspace_poly < 0) { /* the kernel sizes it at run time */
             snprintf(dn->workspace_fn, sizeof dn->workspace_fn, "dlc_kernel_%s_workspace", r->kernel);
         }
     }
