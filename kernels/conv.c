@@ -41,6 +41,8 @@ typedef struct conv_geom {
     dlc_epilogue ep; /* residual and activation (bias and pointers set per GEMM) */
     int32_t w_layout;  /* dlc_conv_weight_layout: how W is stored (conv.h) */
     int64_t packed_nr; /* the panel or block width of a packed W */
+    bool x_blocked;    /* X in NCHW16c (conv.h: DLC_CONV_BLOCKED_X) */
+    bool y_blocked;    /* Y and the residual in NCHW16c */
 } conv_geom;
 
 static conv_geom conv_geometry(const dlc_kparams *p, bool transpose) {
@@ -73,6 +75,9 @@ static conv_geom conv_geometry(const dlc_kparams *p, bool transpose) {
     dlc_epilogue_read(p, 10, 0, &g.ep);
     g.w_layout = !transpose && p->num_ints > 12 ? (int32_t)ints[11] : DLC_CONV_W_PLAIN;
     g.packed_nr = g.w_layout != DLC_CONV_W_PLAIN ? ints[12] : 0;
+    int64_t blocked = !transpose && p->num_ints > 13 ? ints[13] : 0;
+    g.x_blocked = (blocked & DLC_CONV_BLOCKED_X) != 0;
+    g.y_blocked = (blocked & DLC_CONV_BLOCKED_Y) != 0;
     return g;
 }
 
@@ -117,6 +122,7 @@ typedef struct pad_job {
     const float *x;
     float *dst;
     int64_t d[3]; /* padded D, H, W */
+    int64_t unit; /* floats per pixel of one plane: 1, or 16 for NCHW16c (a plane per block) */
 } pad_job;
 
 /* One padded row of `width` floats: `left` zeros, `inside` floats of src,
@@ -136,15 +142,15 @@ static void write_padded_row(float *dst, const float *src, int64_t left, int64_t
 static void pad_planes(void *arg, int64_t begin, int64_t end) {
     const pad_job *job = arg;
     const conv_geom *g = job->g;
-    const int64_t D = job->d[0], H = job->d[1], W = job->d[2], IW = g->in[2];
+    const int64_t D = job->d[0], H = job->d[1], W = job->d[2], IW = g->in[2], u = job->unit;
     for (int64_t nc = begin; nc < end; nc++)
         for (int64_t z = 0; z < D; z++)
             for (int64_t y = 0; y < H; y++) {
                 int64_t iz = z - g->pad[0], iy = y - g->pad[1];
                 bool inside = iz >= 0 && iz < g->in[0] && iy >= 0 && iy < g->in[1];
-                write_padded_row(job->dst + ((nc * D + z) * H + y) * W,
-                                 inside ? job->x + ((nc * g->in[0] + iz) * g->in[1] + iy) * IW : NULL, g->pad[2],
-                                 IW, W);
+                write_padded_row(job->dst + ((nc * D + z) * H + y) * W * u,
+                                 inside ? job->x + ((nc * g->in[0] + iz) * g->in[1] + iy) * IW * u : NULL,
+                                 g->pad[2] * u, IW * u, W * u);
             }
 }
 
@@ -153,10 +159,10 @@ static void pad_planes(void *arg, int64_t begin, int64_t end) {
  * 8x8 and 4x4 maps of resnet18_cifar (100 and 74 KiB padded) were copied
  * by one thread. */
 static void conv_pad_input(const conv_geom *g, const float *x, float *dst, const dlc_kctx *ctx) {
-    pad_job job = {.g = g, .x = x, .dst = dst};
+    pad_job job = {.g = g, .x = x, .dst = dst, .unit = g->x_blocked ? 16 : 1};
     conv_padded_dims(g, job.d);
-    int64_t plane = job.d[0] * job.d[1] * job.d[2];
-    dlc_parallel_for(ctx, g->N * g->C, max64(1, 8192 / max64(1, plane)), pad_planes, &job);
+    int64_t plane = job.d[0] * job.d[1] * job.d[2] * job.unit;
+    dlc_parallel_for(ctx, g->N * g->C / job.unit, max64(1, 8192 / max64(1, plane)), pad_planes, &job);
 }
 
 typedef struct conv_job {
@@ -241,10 +247,11 @@ static void conv_gemm(const conv_job *job) {
 
 /* ---- conv, float32, pixel-major GEMM (conv.h) ------------------------------------- */
 
-enum { DIRECT_OC = 32, DIRECT_WT = 8, DIRECT_C_CHUNK = 16 };
+enum { DIRECT_OC = 32, DIRECT_WT = 8, DIRECT_C_CHUNK = 16, DIRECT_POINTWISE_CHUNK = 128 };
 
 /* sixteen floats, loaded and stored unaligned */
 typedef float v16f __attribute__((vector_size(64), aligned(4)));
+typedef int32_t v16i __attribute__((vector_size(64), aligned(4)));
 
 static int64_t align64(int64_t bytes) { return (bytes + 63) / 64 * 64; }
 
@@ -368,33 +375,39 @@ static void conv_pixel_major(const conv_job *job, char *ws, int64_t ws_size) {
 
 /* Taps [ky0, ky1) x [kx0, kx1) of the KH x KW window: the others read only
  * padding for every pixel of the tile (direct_live_taps). */
-static inline __attribute__((always_inline)) void direct_tile_body(int WT, int NV, int64_t KH, int64_t KW, int64_t sx,
-                                                                  int64_t C, const float *x, const int64_t *off,
-                                                                  int64_t plane, int64_t row_step, int64_t dx,
-                                                                  int64_t ky0, int64_t ky1, int64_t kx0, int64_t kx1,
+static inline __attribute__((always_inline)) void direct_tile_body(int WT, int NV, int CCH, int64_t KH, int64_t KW,
+                                                                  int64_t sx, int64_t C, const float *x,
+                                                                  const int64_t *off, int64_t plane, int64_t cstride,
+                                                                  int64_t row_step, int64_t dx, int64_t ky0,
+                                                                  int64_t ky1, int64_t kx0, int64_t kx1,
                                                                   const float *restrict w, float *restrict out) {
-    /* the sums run over DIRECT_C_CHUNK input channels at a time, then into
-     * out: shorter chains round less (as the GEMM's K slices and ORT's
-     * channel blocks do) */
-    for (int64_t c0 = 0; c0 < C; c0 += DIRECT_C_CHUNK) {
+    /* the sums run over CCH input channels at a time, then into out:
+     * shorter chains round less (as the GEMM's K slices and ORT's channel
+     * blocks do). Within a chunk, runs of 16 channels: channel c1 + i of a
+     * run is at x + c1 * plane + i * cstride, in NCHW (cstride = plane) and
+     * in NCHW16c (cstride 1, plane the pixels of a block's plane) alike. */
+    for (int64_t c0 = 0; c0 < C; c0 += CCH) {
         v16f acc[DIRECT_WT][2];
         for (int t = 0; t < WT; t++)
             for (int v = 0; v < NV; v++) acc[t][v] = (v16f){0};
-        for (int64_t c = c0; c < min64(C, c0 + DIRECT_C_CHUNK); c++)
-            for (int64_t ky = ky0; ky < ky1; ky++) {
-                const float *xr = x + c * plane + ky * row_step;
-                const float *wp = w + ((c * KH + ky) * KW + kx0) * 16 * NV;
-                for (int64_t kx = kx0; kx < kx1; kx++) {
-                    const float *xp = xr + kx * dx;
-                    v16f wv[2];
-                    for (int v = 0; v < NV; v++) wv[v] = *(const v16f *)(wp + 16 * v);
-                    wp += 16 * NV;
-                    for (int t = 0; t < WT; t++) {
-                        float a = off != NULL ? xp[off[t]] : xp[t * sx];
-                        for (int v = 0; v < NV; v++) acc[t][v] += a * wv[v];
+        for (int64_t c1 = c0; c1 < min64(C, c0 + CCH); c1 += 16) {
+            const float *xb = x + c1 * plane;
+            for (int64_t c = c1; c < min64(C, c1 + 16); c++)
+                for (int64_t ky = ky0; ky < ky1; ky++) {
+                    const float *xr = xb + (c - c1) * cstride + ky * row_step;
+                    const float *wp = w + ((c * KH + ky) * KW + kx0) * 16 * NV;
+                    for (int64_t kx = kx0; kx < kx1; kx++) {
+                        const float *xp = xr + kx * dx;
+                        v16f wv[2];
+                        for (int v = 0; v < NV; v++) wv[v] = *(const v16f *)(wp + 16 * v);
+                        wp += 16 * NV;
+                        for (int t = 0; t < WT; t++) {
+                            float a = off != NULL ? xp[off[t]] : xp[t * sx];
+                            for (int v = 0; v < NV; v++) acc[t][v] += a * wv[v];
+                        }
                     }
                 }
-            }
+        }
         for (int t = 0; t < WT; t++)
             for (int v = 0; v < NV; v++) {
                 v16f *o = (v16f *)(out + (t * NV + v) * 16);
@@ -410,6 +423,7 @@ typedef struct direct_args {
      * first's; NULL for a tile within one row (t * sx) */
     const int64_t *off;
     int64_t plane, row_step, dx, sx, KH, KW;
+    int64_t cstride; /* floats from one input channel to the next within a run of 16 (direct_tile_body) */
     int64_t nv; /* vectors per weight row: the block's channels / 16 */
     int64_t ky0, ky1, kx0, kx1; /* the taps that read the input (direct_live_taps) */
 } direct_args;
@@ -419,17 +433,23 @@ typedef struct direct_args {
 static inline __attribute__((always_inline)) void direct_tile_window(int WT, int NV, const int64_t *off,
                                                                     const direct_args *d, const float *x,
                                                                     const float *w, float *out) {
+    const int C16 = DIRECT_C_CHUNK;
     if (d->KH == 3 && d->KW == 3 && d->sx == 1 && d->dx == 1)
-        direct_tile_body(WT, NV, 3, 3, 1, d->C, x, off, d->plane, d->row_step, 1, 0, 3, 0, 3, w, out);
+        direct_tile_body(WT, NV, C16, 3, 3, 1, d->C, x, off, d->plane, d->cstride, d->row_step, 1, 0, 3, 0, 3, w, out);
     else if (d->KH == 3 && d->KW == 3 && d->sx == 2 && d->dx == 1)
-        direct_tile_body(WT, NV, 3, 3, 2, d->C, x, off, d->plane, d->row_step, 1, 0, 3, 0, 3, w, out);
+        direct_tile_body(WT, NV, C16, 3, 3, 2, d->C, x, off, d->plane, d->cstride, d->row_step, 1, 0, 3, 0, 3, w, out);
+    /* 1x1 windows (NCHW16c convs): one tap, so chains of 128 channels (as
+     * many products as a 3x3 window's 16-channel chunk) */
+    else if (d->KH == 1 && d->KW == 1)
+        direct_tile_body(WT, NV, DIRECT_POINTWISE_CHUNK, 1, 1, d->sx, d->C, x, off, d->plane, d->cstride, d->row_step,
+                         d->dx, 0, 1, 0, 1, w, out);
     /* all taps live: loops from a constant 0 (runtime starts cost the 7x7 stem 2-3%) */
     else if (d->ky0 == 0 && d->ky1 == d->KH && d->kx0 == 0 && d->kx1 == d->KW)
-        direct_tile_body(WT, NV, d->KH, d->KW, d->sx, d->C, x, off, d->plane, d->row_step, d->dx, 0, d->KH, 0, d->KW,
-                         w, out);
+        direct_tile_body(WT, NV, C16, d->KH, d->KW, d->sx, d->C, x, off, d->plane, d->cstride, d->row_step, d->dx, 0,
+                         d->KH, 0, d->KW, w, out);
     else
-        direct_tile_body(WT, NV, d->KH, d->KW, d->sx, d->C, x, off, d->plane, d->row_step, d->dx, d->ky0, d->ky1,
-                         d->kx0, d->kx1, w, out);
+        direct_tile_body(WT, NV, C16, d->KH, d->KW, d->sx, d->C, x, off, d->plane, d->cstride, d->row_step, d->dx,
+                         d->ky0, d->ky1, d->kx0, d->kx1, w, out);
 }
 
 static inline __attribute__((always_inline)) void direct_tile_width(int WT, const int64_t *off, const direct_args *d,
@@ -534,6 +554,32 @@ static void direct_live_taps(int64_t o_first, int64_t o_last, int64_t stride, in
     if (*k1 < *k0) *k1 = *k0;
 }
 
+/* A tile's wt pixels x OC channels (tile[t * OC + o]) into an NCHW16c Y,
+ * y at the tile's first pixel of its first block (blocks P * 16 floats
+ * apart), with the bias (OC values), the residual (laid out as y, or NULL)
+ * and the activation applied to each pixel's 16 channels in registers.
+ * Relu and none inline; the other activations through the epilogue's row
+ * code on the vector just stored. */
+static void direct_store_blocked(const dlc_epilogue *ep, const float *tile, int64_t wt, int64_t OC,
+                                 const float *bias, const float *res, float *y, int64_t P) {
+    const dlc_epilogue act_only = {.act = ep->act, .a = ep->a, .b = ep->b};
+    for (int64_t v = 0; v < OC / 16; v++) {
+        v16f b = bias != NULL ? *(const v16f *)(bias + v * 16) : (v16f){0};
+        float *yv = y + v * P * 16;
+        const float *rv = res != NULL ? res + v * P * 16 : NULL;
+        for (int64_t t = 0; t < wt; t++) {
+            v16f val = *(const v16f *)(tile + t * OC + v * 16) + b;
+            if (rv != NULL) val += *(const v16f *)(rv + t * 16);
+            if (ep->act == DLC_EP_RELU) {
+                v16i negative = val < 0.0f; /* v < 0 ? 0 : v, NaN kept, as act_row */
+                val = (v16f)((v16i)val & ~negative);
+            }
+            *(v16f *)(yv + t * 16) = val;
+            if (ep->act != DLC_EP_NONE && ep->act != DLC_EP_RELU) dlc_epilogue_apply(&act_only, yv + t * 16, 16, 0, 1, 0, 16);
+        }
+    }
+}
+
 /* One task = one block of output channels x one output row, or x as many
  * rows as make a tile of DIRECT_WT pixels on a narrower map: a 4x4 map's
  * tile spans two rows and keeps 16 sums in registers, where one row's 4
@@ -561,13 +607,17 @@ static void direct_task(const direct_job *dj, int64_t ob, int64_t oy0, int64_t o
     const conv_geom *g = dj->job->g;
     const int64_t OW = g->out[2], P = g->out_plane, K = g->C * g->kvol;
     const int64_t OC = g->packed_nr; /* channels per block */
-    const int64_t row_in = g->stride[1] * in_w, sx = g->stride[2];
-    direct_args d = {.C = g->C, .plane = plane, .row_step = g->dil[1] * in_w, .dx = g->dil[2], .sx = sx,
-                     .KH = g->kernel[1], .KW = g->kernel[2], .nv = OC / 16};
+    /* floats per input pixel within a channel's (or a block's) plane */
+    const int64_t u = g->x_blocked ? 16 : 1;
+    const int64_t row_in = g->stride[1] * in_w * u, sx = g->stride[2] * u;
+    direct_args d = {.C = g->C, .plane = plane, .row_step = g->dil[1] * in_w * u, .dx = g->dil[2] * u, .sx = sx,
+                     .KH = g->kernel[1], .KW = g->kernel[2], .cstride = g->x_blocked ? 1 : plane, .nv = OC / 16};
     float tile[DIRECT_WT * DIRECT_OC] __attribute__((aligned(64)));
     int64_t pixels = (oy1 - oy0) * OW, tiles = (pixels + DIRECT_WT - 1) / DIRECT_WT;
     const float *w = dj->job->w + ob * K * OC;
-    float *yb = dj->y + ob * OC * P + oy0 * OW;
+    /* this block's first output row: NCHW row oy0 of channel ob * OC, or
+     * pixel oy0 * OW of its first 16-channel block */
+    float *yb = dj->y + ob * OC * P + oy0 * OW * (g->y_blocked ? 16 : 1);
     for (int64_t i = 0; i < tiles; i++) {
         /* tiles of equal width: 14 pixels are 7 + 7, not 8 + 6 */
         int64_t p0 = i * pixels / tiles, wt = (i + 1) * pixels / tiles - p0;
@@ -583,11 +633,19 @@ static void direct_task(const direct_job *dj, int64_t ob, int64_t oy0, int64_t o
         int64_t ox_last = d.off != NULL ? OW - 1 : ox + wt - 1;
         direct_live_taps(oy0 + oy, oy0 + oy_last, g->stride[1], g->pad[1], g->dil[1], g->in[1], g->kernel[1], &d.ky0,
                          &d.ky1);
-        direct_live_taps(ox_first, ox_last, sx, g->pad[2], g->dil[2], g->in[2], g->kernel[2], &d.kx0, &d.kx1);
+        direct_live_taps(ox_first, ox_last, g->stride[2], g->pad[2], g->dil[2], g->in[2], g->kernel[2], &d.kx0,
+                         &d.kx1);
         direct_tile(wt, &d, x + oy * row_in + ox * sx, w, tile);
-        for (int64_t o = 0; o < OC; o++)
-            for (int64_t t = 0; t < wt; t++) yb[o * P + p0 + t] = tile[t * OC + o];
+        if (g->y_blocked) {
+            const float *bias = g->has_bias ? dj->job->b + ob * OC : NULL;
+            const float *res = dj->residual != NULL ? dj->residual + ob * OC * P + oy0 * OW * 16 : NULL;
+            direct_store_blocked(&g->ep, tile, wt, OC, bias, res != NULL ? res + p0 * 16 : NULL, yb + p0 * 16, P);
+        } else {
+            for (int64_t o = 0; o < OC; o++)
+                for (int64_t t = 0; t < wt; t++) yb[o * P + p0 + t] = tile[t * OC + o];
+        }
     }
+    if (g->y_blocked) return; /* the epilogue went with the stores */
     dlc_epilogue ep = g->ep;
     if (g->has_bias) ep.bias = dj->job->b, ep.bias_rs = 1, ep.bias_cs = 0;
     if (dj->residual != NULL) ep.residual = dj->residual;
@@ -598,7 +656,7 @@ static void direct_task(const direct_job *dj, int64_t ob, int64_t oy0, int64_t o
 static void direct_rows(void *arg, int64_t begin, int64_t end) {
     const direct_job *dj = arg;
     const conv_geom *g = dj->job->g;
-    const int64_t row_in = g->stride[1] * dj->in_w;
+    const int64_t row_in = g->stride[1] * dj->in_w * (g->x_blocked ? 16 : 1);
     for (int64_t task = begin; task < end; task++) {
         int64_t ob = task / dj->groups, oy0 = task % dj->groups * dj->rows;
         direct_task(dj, ob, oy0, min64(g->out[1], oy0 + dj->rows), dj->x + oy0 * row_in, dj->in_h * dj->in_w,
@@ -655,11 +713,13 @@ typedef struct slab_job {
 static void slab_fill(const conv_geom *g, const float *x, int64_t iy0, float *win) {
     const int64_t IH = g->in[1], IW = g->in[2], rows = slab_in_rows(g), cols = slab_in_cols(g);
     const int64_t left = min64(cols, g->pad[2]), inside = max64(0, min64(IW, cols - left));
-    for (int64_t c = 0; c < g->C; c++)
+    /* a plane per channel, or per 16-channel block of NCHW16c (16 floats a pixel) */
+    const int64_t u = g->x_blocked ? 16 : 1;
+    for (int64_t c = 0; c < g->C / u; c++)
         for (int64_t r = 0; r < rows; r++) {
             int64_t iy = iy0 + r;
-            write_padded_row(win + (c * rows + r) * cols, iy >= 0 && iy < IH ? x + (c * IH + iy) * IW : NULL, left,
-                             inside, cols);
+            write_padded_row(win + (c * rows + r) * cols * u, iy >= 0 && iy < IH ? x + (c * IH + iy) * IW * u : NULL,
+                             left * u, inside * u, cols * u);
         }
 }
 
@@ -723,7 +783,7 @@ int32_t dlc_conv_choose_layout(const dlc_conv_shape *s, int64_t *nr) {
     /* a real window: the direct loop reads the input in place where im2col
      * would copy it kernel-volume times; measured faster than both GEMMs on
      * every ResNet 3x3 and 7x7 conv, 4x4 to 112x112 maps */
-    if (s->M % 16 == 0 && s->kernel_volume > 1 && s->spatial_rank <= 2) {
+    if (s->M % 16 == 0 && (s->kernel_volume > 1 || s->blocked) && s->spatial_rank <= 2) {
         *nr = s->M % DIRECT_OC == 0 ? DIRECT_OC : 16;
         return DLC_CONV_W_DIRECT;
     }
@@ -1144,6 +1204,10 @@ int32_t dlc_kernel_conv(const dlc_kparams *p, void *const *inputs, void *const *
     if (g.w_layout != DLC_CONV_W_PLAIN &&
         (g.group != 1 || g.packed_nr <= 0 || g.M % g.packed_nr != 0 ||
          (g.w_layout == DLC_CONV_W_DIRECT && ((g.packed_nr != 16 && g.packed_nr != 32) || g.kernel[0] != 1))))
+        return DLC_KERR_UNSUPPORTED;
+    /* NCHW16c is read and written by the direct loop only */
+    if ((g.x_blocked || g.y_blocked) &&
+        (g.w_layout != DLC_CONV_W_DIRECT || (g.x_blocked && g.C % 16 != 0) || g.in[0] != 1 || g.out[0] != 1))
         return DLC_KERR_UNSUPPORTED;
     if (conv_is_depthwise(&g)) {
         dlc_parallel_body body = depthwise_rows_applies(&g) ? depthwise_rows_range : depthwise_range;

@@ -25,9 +25,19 @@
 #ifndef DLC_KERNELS_CONV_H
 #define DLC_KERNELS_CONV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum dlc_conv_weight_layout { DLC_CONV_W_PLAIN = 0, DLC_CONV_W_PIXEL_MAJOR = 1, DLC_CONV_W_DIRECT = 2 };
+
+/* Activation layouts of a Conv (the int after the weight layout in its
+ * kernel call; set by passes/blocked_layout.c): NCHW16c holds
+ * [N, C/16, H, W, 16], each pixel's 16 channels of a block contiguous. A
+ * conv reading or writing it runs the direct loop (W in the direct layout,
+ * for 1x1 windows too): the 16 values of a block are one vector for the
+ * epilogue and the next conv's broadcasts, and no transpose or im2col
+ * packing is left between convs. */
+enum { DLC_CONV_BLOCKED_X = 1, DLC_CONV_BLOCKED_Y = 2 };
 
 /* What the choice looks at, per image. */
 typedef struct dlc_conv_shape {
@@ -37,6 +47,7 @@ typedef struct dlc_conv_shape {
     int64_t pixels;        /* output pixels per image */
     int64_t kernel_volume;
     int64_t spatial_rank;  /* 1, 2 or 3 */
+    bool blocked;          /* reads or writes NCHW16c: the direct layout whatever the window */
 } dlc_conv_shape;
 
 /* The layout expected to run fastest; *nr its panel or block width. */

@@ -1,7 +1,8 @@
 /* Pooling kernels, 1-D to 3-D (leading unit dims pad lower ranks to 3-D).
  *
  * max_pool:  inputs X; outputs Y, [Indices int64].
- *            ints: [kernel[3], stride[3], dilation[3], pad_begin[3], storage_order]
+ *            ints: [kernel[3], stride[3], dilation[3], pad_begin[3], storage_order,
+ *            [blocked]]: blocked != 0, X and Y are NCHW16c (float32, 2-D, no Indices)
  * avg_pool:  inputs X; output Y.
  *            ints: [kernel[3], stride[3], dilation[3], pad_begin[3], pad_end[3], count_include_pad]
  * lp_pool:   inputs X; output Y. ints: [kernel[3], stride[3], dilation[3], pad_begin[3], p]
@@ -373,9 +374,60 @@ static void run_pool(const dlc_kctx *ctx, pool_job *job, bool fast) {
     dlc_parallel_for(ctx, g->planes, max64(1, 32768 / work), body, job);
 }
 
+/* ---- max pool over NCHW16c (ints[13] set by passes/blocked_layout.c) ----
+ * X and Y are [N, C/16, H, W, 16]: a window's max is taken over vectors of
+ * 16 channels, one output row of one block per task. */
+
+typedef float v16f __attribute__((vector_size(64), aligned(4)));
+typedef int32_t v16i __attribute__((vector_size(64), aligned(4)));
+
+typedef struct blocked_pool_job {
+    const pool_geom *g;
+    const float *x;
+    float *y;
+} blocked_pool_job;
+
+static void max_pool_blocked_rows(void *arg, int64_t begin, int64_t end) {
+    const blocked_pool_job *job = arg;
+    const pool_geom *g = job->g;
+    const int64_t IH = g->in[1], IW = g->in[2], OH = g->out[1], OW = g->out[2];
+    for (int64_t task = begin; task < end; task++) {
+        int64_t block = task / OH, oy = task % OH;
+        const float *x = job->x + block * IH * IW * 16;
+        float *y = job->y + (block * OH + oy) * OW * 16;
+        int64_t by = oy * g->stride[1] - g->pad[1], ky0, ky1;
+        tap_range(by, g->kernel[1], g->dil[1], 0, IH, &ky0, &ky1);
+        for (int64_t ox = 0; ox < OW; ox++) {
+            int64_t bx = ox * g->stride[2] - g->pad[2], kx0, kx1;
+            tap_range(bx, g->kernel[2], g->dil[2], 0, IW, &kx0, &kx1);
+            v16f m = (v16f){0} - INFINITY;
+            for (int64_t ky = ky0; ky < ky1; ky++) {
+                const float *row = x + (by + ky * g->dil[1]) * IW * 16;
+                for (int64_t kx = kx0; kx < kx1; kx++) {
+                    v16f v = *(const v16f *)(row + (bx + kx * g->dil[2]) * 16);
+                    /* v > m ? v : m per lane (a NaN tap is skipped, as in the NCHW kernels) */
+                    v16i take = v > m;
+                    m = (v16f)(((v16i)v & take) | ((v16i)m & ~take));
+                }
+            }
+            *(v16f *)(y + ox * 16) = m;
+        }
+    }
+}
+
 int32_t dlc_kernel_max_pool(const dlc_kparams *p, void *const *inputs, void *const *outputs, const dlc_kctx *ctx) {
     pool_geom g = pool_geometry(p, false);
     bool want_indices = p->num_outputs > 1 && dlc_kp_out(p, 1)->dtype != 0;
+    if (p->num_ints > 13 && dlc_kp_ints(p)[13] != 0) {
+        const dlc_ktensor *x = dlc_kp_in(p, 0);
+        if (want_indices || x->dtype != DLC_KT_FLOAT32 || x->rank != 4 || x->dims[1] % 16 != 0)
+            return DLC_KERR_UNSUPPORTED;
+        blocked_pool_job job = {.g = &g, .x = inputs[0], .y = outputs[0]};
+        int64_t tasks = g.planes / 16 * g.out[1];
+        dlc_parallel_for(ctx, tasks, max64(1, 2048 / max64(1, g.out[2] * g.kernel[1] * g.kernel[2])),
+                         max_pool_blocked_rows, &job);
+        return DLC_KOK;
+    }
     pool_job job = {.g = &g, .kind = POOL_MAX, .dtype = dlc_kp_in(p, 0)->dtype, .x = inputs[0], .y = outputs[0],
                     .indices = want_indices ? outputs[1] : NULL, .column_major = dlc_kp_ints(p)[12] != 0};
     run_pool(ctx, &job, job.dtype == DLC_KT_FLOAT32 && !want_indices);

@@ -26,6 +26,9 @@ static const pass_entry passes[] = {
     {"fuse-epilogue", 1, dlc_pass_fuse_epilogue},
     {"fuse-elementwise", 1, dlc_pass_fuse_elementwise}, /* after the pattern fusions: what they leave */
     {"dead-code", 1, dlc_pass_dead_code},
+    /* after the fusions (a fused residual is read in the conv's layout),
+     * before prepack-weights (which packs these convs' weights for it) */
+    {"blocked-layout", 2, dlc_pass_blocked_layout},
     /* last: the fusions above match on plain weights */
     {"prepack-weights", 1, dlc_pass_prepack_weights},
 };

@@ -57,6 +57,9 @@ dlc_status dlc_pass_fuse_epilogue(dlc_graph *g, bool *out_changed);
  * sizes_vary (a constant folded from the sizes differs between samples). */
 dlc_status dlc_pass_fuse_elementwise(dlc_graph *g, bool *out_changed);
 dlc_status dlc_pass_fuse_elementwise_keep_constants(dlc_graph *g, bool *out_changed);
+/* Activations passed from conv to conv (and through MaxPool) stay in
+ * NCHW16c (passes/blocked_layout.c): the nodes get DLC_ATTR_BLOCKED. */
+dlc_status dlc_pass_blocked_layout(dlc_graph *g, bool *out_changed);
 /* A float32 MatMul/Gemm on a constant B matrix reads B pre-packed in the
  * GEMM's panel layout (passes/prepack_weights.c); the panel width follows
  * the product's rows. The _any_rows form chooses it from N alone, for

@@ -102,10 +102,16 @@ static dlc_status prepack_conv(dlc_graph *g, dlc_node *node, bool *changed) {
     int64_t kernel_volume = 1;
     for (int32_t d = 2; d < w->shape.rank; d++) kernel_volume *= w->shape.dims[d].value;
     dlc_conv_shape shape = {.M = M, .K = K, .group = 1, .pixels = 1, .kernel_volume = kernel_volume,
-                            .spatial_rank = y->shape.rank - 2};
+                            .spatial_rank = y->shape.rank - 2,
+                            .blocked = dlc_node_attr_int(node, DLC_ATTR_BLOCKED, 0) != 0};
     for (int32_t d = 2; d < y->shape.rank; d++) shape.pixels *= y->shape.dims[d].value;
     int64_t nr;
     int64_t layout = dlc_conv_choose_layout(&shape, &nr);
+    if (shape.blocked && layout != DLC_CONV_W_DIRECT) {
+        char where[256];
+        return dlc_fail(DLC_ERR_INTERNAL, "prepack-weights: node %s is marked %s but its weight cannot take the direct layout",
+                        dlc_node_describe(node, where, sizeof where), DLC_ATTR_BLOCKED);
+    }
     if (layout == DLC_CONV_W_PLAIN) return DLC_OK;
     float *packed = malloc((size_t)(M * K) * sizeof *packed);
     if (packed == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "prepack-weights: out of memory");

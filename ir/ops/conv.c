@@ -97,11 +97,18 @@ static dlc_status conv_infer(dlc_graph *g, dlc_node *node) {
 }
 
 /* ints [act, layout, nr] after the window (the activation slot, "none" when
- * nothing is fused, keeps the layout at a fixed position) when W is packed. */
+ * nothing is fused, keeps the layout at a fixed position) when W is packed,
+ * then the activation layouts (DLC_ATTR_BLOCKED) when not plain NCHW. */
 static dlc_status push_packed_w(const dlc_node *node, int64_t group, dlc_kcall *call) {
     int32_t n;
     const int64_t *lw = dlc_node_attr_ints(node, DLC_ATTR_PACKED_W, &n);
-    if (lw == NULL) return DLC_OK;
+    int64_t blocked = dlc_node_attr_int(node, DLC_ATTR_BLOCKED, 0);
+    if (lw == NULL && blocked == 0) return DLC_OK;
+    if (lw == NULL || (blocked != 0 && (n != 2 || lw[0] != DLC_CONV_W_DIRECT))) {
+        char where[256];
+        return dlc_fail(DLC_ERR_INTERNAL, "node %s: %s needs weights packed in the direct layout",
+                        dlc_node_describe(node, where, sizeof where), DLC_ATTR_BLOCKED);
+    }
     const dlc_value *wt = node->inputs[1];
     bool ok = n == 2 && (lw[0] == DLC_CONV_W_PIXEL_MAJOR || lw[0] == DLC_CONV_W_DIRECT) &&
               (lw[1] == 16 || lw[1] == 32) && group == 1 && wt->dtype == DLC_FLOAT32 &&
@@ -116,7 +123,8 @@ static dlc_status push_packed_w(const dlc_node *node, int64_t group, dlc_kcall *
         DLC_TRY(dlc_kcall_push_float(call, 0.0));
         DLC_TRY(dlc_kcall_push_float(call, 0.0));
     }
-    return dlc_kcall_push_ints(call, lw, 2);
+    DLC_TRY(dlc_kcall_push_ints(call, lw, 2));
+    return blocked != 0 ? dlc_kcall_push_int(call, blocked) : DLC_OK;
 }
 
 static dlc_status conv_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {

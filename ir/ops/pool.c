@@ -78,7 +78,9 @@ static dlc_status pool_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall
     if (kind == POOL_MAX) {
         dlc_kcall_init(call, "max_pool");
         DLC_TRY(dlc_window_push(call, &w, true));
-        return dlc_kcall_push_int(call, dlc_node_attr_int(node, "storage_order", 0));
+        DLC_TRY(dlc_kcall_push_int(call, dlc_node_attr_int(node, "storage_order", 0)));
+        int64_t blocked = dlc_node_attr_int(node, DLC_ATTR_BLOCKED, 0);
+        return blocked != 0 ? dlc_kcall_push_int(call, blocked) : DLC_OK;
     }
     if (kind == POOL_AVG) {
         dlc_kcall_init(call, "avg_pool");
