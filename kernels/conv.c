@@ -559,7 +559,7 @@ static void direct_live_taps(int64_t o_first, int64_t o_last, int64_t stride, in
  * apart), with the bias (OC values), the residual (laid out as y, or NULL)
  * and the activation applied to each pixel's 16 channels in registers.
  * Relu and none inline; the other activations through the epilogue's row
- * code on the vector just stored. */
+ * code on the block's pixels just stored. */
 static void direct_store_blocked(const dlc_epilogue *ep, const float *tile, int64_t wt, int64_t OC,
                                  const float *bias, const float *res, float *y, int64_t P) {
     const dlc_epilogue act_only = {.act = ep->act, .a = ep->a, .b = ep->b};
@@ -575,8 +575,9 @@ static void direct_store_blocked(const dlc_epilogue *ep, const float *tile, int6
                 val = (v16f)((v16i)val & ~negative);
             }
             *(v16f *)(yv + t * 16) = val;
-            if (ep->act != DLC_EP_NONE && ep->act != DLC_EP_RELU) dlc_epilogue_apply(&act_only, yv + t * 16, 16, 0, 1, 0, 16);
         }
+        /* the tile's pixels of a block are contiguous: one row for the rest */
+        if (ep->act != DLC_EP_NONE && ep->act != DLC_EP_RELU) dlc_epilogue_apply(&act_only, yv, 0, 0, 1, 0, wt * 16);
     }
 }
 
