@@ -438,6 +438,11 @@ static inline __attribute__((always_inline)) void direct_tile_window(int WT, int
         direct_tile_body(WT, NV, C16, 3, 3, 1, d->C, x, off, d->plane, d->cstride, d->row_step, 1, 0, 3, 0, 3, w, out);
     else if (d->KH == 3 && d->KW == 3 && d->sx == 2 && d->dx == 1)
         direct_tile_body(WT, NV, C16, 3, 3, 2, d->C, x, off, d->plane, d->cstride, d->row_step, 1, 0, 3, 0, 3, w, out);
+    /* the same over NCHW16c input: 16 floats a pixel */
+    else if (d->KH == 3 && d->KW == 3 && d->sx == 16 && d->dx == 16)
+        direct_tile_body(WT, NV, C16, 3, 3, 16, d->C, x, off, d->plane, 1, d->row_step, 16, 0, 3, 0, 3, w, out);
+    else if (d->KH == 3 && d->KW == 3 && d->sx == 32 && d->dx == 16)
+        direct_tile_body(WT, NV, C16, 3, 3, 32, d->C, x, off, d->plane, 1, d->row_step, 16, 0, 3, 0, 3, w, out);
     /* 1x1 windows (NCHW16c convs): one tap, so chains of 128 channels (as
      * many products as a 3x3 window's 16-channel chunk) */
     else if (d->KH == 1 && d->KW == 1)
