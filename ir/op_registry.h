@@ -85,11 +85,12 @@ dlc_status dlc_kparams_build(const dlc_node *node, const dlc_kcall *call, void *
  * that dlc_conv_weight_layout (kernels/conv.h; M a multiple of nr). */
 #define DLC_ATTR_PACKED_W "dlc_packed_w"
 
-/* Conv and MaxPool attribute set by the blocked-layout pass: an int of
- * DLC_CONV_BLOCKED_X / DLC_CONV_BLOCKED_Y (kernels/conv.h) saying which of
- * X and Y (with a Conv's fused residual) are in NCHW16c; the values keep
- * their NCHW shapes, only the order of their floats changes. A Conv with it
- * has DLC_ATTR_PACKED_W in the direct layout; a MaxPool has both bits. */
+/* Conv, MaxPool and global pool attribute set by the blocked-layout pass:
+ * an int of DLC_CONV_BLOCKED_X / DLC_CONV_BLOCKED_Y (kernels/conv.h) saying
+ * which of X and Y (with a Conv's fused residual) are in NCHW16c; the
+ * values keep their NCHW shapes, only the order of their floats changes. A
+ * Conv with it has DLC_ATTR_PACKED_W in the direct layout; a MaxPool has
+ * both bits, a global pool X only. */
 #define DLC_ATTR_BLOCKED "dlc_blocked"
 
 /* Shape helpers shared by op rules. */

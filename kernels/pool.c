@@ -6,7 +6,8 @@
  * avg_pool:  inputs X; output Y.
  *            ints: [kernel[3], stride[3], dilation[3], pad_begin[3], pad_end[3], count_include_pad]
  * lp_pool:   inputs X; output Y. ints: [kernel[3], stride[3], dilation[3], pad_begin[3], p]
- * global_avg_pool, global_max_pool: inputs X; output Y[N,C,1...]. No parameters.
+ * global_avg_pool, global_max_pool: inputs X; output Y[N,C,1...]. ints: [[blocked]]:
+ *            blocked != 0, X is NCHW16c (float32; Y is the same either way)
  * Output sizes come from Y (ceil_mode and auto_pad are resolved at lowering).
  *
  * float32 runs row-wise loops that vectorize along output columns; other
@@ -462,6 +463,7 @@ typedef struct global_job {
     const void *x;
     void *y;
     bool is_max;
+    bool blocked; /* float32 X in NCHW16c: plane c's pixel i at (c / 16 * plane + i) * 16 + c % 16 */
 } global_job;
 
 static void global_planes(void *arg, int64_t begin, int64_t end) {
@@ -469,7 +471,22 @@ static void global_planes(void *arg, int64_t begin, int64_t end) {
     int64_t n = job->plane;
     for (int64_t c = begin; c < end; c++) {
         double result;
-        if (job->dtype == DLC_KT_FLOAT32) {
+        if (job->dtype == DLC_KT_FLOAT32 && job->blocked) {
+            /* the sums of the NCHW loop below, in its order: the same bits */
+            const float *x = (const float *)job->x + (c / 16 * n) * 16 + c % 16;
+            float part[POOL_LANES];
+            for (int l = 0; l < POOL_LANES; l++) part[l] = job->is_max ? -INFINITY : 0.0f;
+            int64_t i = 0;
+            for (; i + POOL_LANES <= n; i += POOL_LANES)
+                for (int l = 0; l < POOL_LANES; l++) {
+                    float v = x[(i + l) * 16];
+                    part[l] = job->is_max ? (v > part[l] ? v : part[l]) : part[l] + v;
+                }
+            double acc = job->is_max ? -INFINITY : 0.0;
+            for (int l = 0; l < POOL_LANES; l++) acc = job->is_max ? (part[l] > acc ? part[l] : acc) : acc + part[l];
+            for (; i < n; i++) acc = job->is_max ? (x[i * 16] > acc ? x[i * 16] : acc) : acc + x[i * 16];
+            result = acc;
+        } else if (job->dtype == DLC_KT_FLOAT32) {
             /* LANES partial results: vectorizes without reassociating adds */
             const float *x = (const float *)job->x + c * n;
             float part[POOL_LANES];
@@ -501,8 +518,10 @@ static int32_t global_pool(const dlc_kparams *p, void *const *inputs, void *cons
                            bool is_max) {
     const dlc_ktensor *x = dlc_kp_in(p, 0);
     int64_t planes = x->dims[0] * x->dims[1];
-    global_job job = {planes > 0 ? x->numel / planes : 0, x->dtype, inputs[0], outputs[0], is_max};
+    global_job job = {planes > 0 ? x->numel / planes : 0, x->dtype, inputs[0], outputs[0], is_max, false};
     if (!dlc_kdtype_is_float(job.dtype)) return DLC_KERR_UNSUPPORTED;
+    job.blocked = p->num_ints > 0 && dlc_kp_ints(p)[0] != 0;
+    if (job.blocked && (job.dtype != DLC_KT_FLOAT32 || x->dims[1] % 16 != 0)) return DLC_KERR_UNSUPPORTED;
     dlc_parallel_for(ctx, planes, max64(1, 65536 / max64(1, job.plane)), global_planes, &job);
     return DLC_KOK;
 }

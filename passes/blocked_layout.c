@@ -13,7 +13,9 @@
  *    output channels (its weight is then packed for the direct loop), as
  *    input X when X has a multiple of 16 channels, and as the fused residual
  *    when its own output is blocked too;
- *  - a 2-D float32 MaxPool without Indices, as X when its output is blocked.
+ *  - a 2-D float32 MaxPool without Indices, as X when its output is blocked;
+ *  - GlobalAveragePool and GlobalMaxPool, as X (their output is [N, C, 1, 1],
+ *    the same in both layouts).
  * Graph outputs stay NCHW. A 1x1 conv reading NCHW writes NCHW: with
  * nothing blocked to read, the GEMM serves it better. Any other reader
  * keeps the value NCHW, so a conv at a region's edge reads or writes NCHW
@@ -63,6 +65,13 @@ static bool maxpool_candidate(const dlc_node *node) {
     return blockable(node->inputs[0]) && blockable(node->outputs[0]);
 }
 
+/* GlobalAveragePool/GlobalMaxPool: their [N, C, 1, 1] output is the same
+ * in either layout, so they only read NCHW16c. */
+static bool global_pool_candidate(const dlc_node *node) {
+    if ((!is_op(node, "GlobalAveragePool") && !is_op(node, "GlobalMaxPool")) || node->num_inputs != 1) return false;
+    return blockable(node->inputs[0]);
+}
+
 static bool is_pointwise(const dlc_node *conv) {
     const dlc_value *w = conv->inputs[1];
     return w->shape.dims[2].value == 1 && w->shape.dims[3].value == 1;
@@ -74,6 +83,7 @@ static bool reads_blocked(const dlc_node *reader, int32_t i, const bool *blocked
         if (i == 0) return true;
         return i == DLC_EPILOGUE_RESIDUAL && blocked[reader->outputs[0]->id];
     }
+    if (global_pool_candidate(reader)) return i == 0;
     return maxpool_candidate(reader) && i == 0 && blocked[reader->outputs[0]->id];
 }
 
@@ -129,7 +139,7 @@ dlc_status dlc_pass_blocked_layout(dlc_graph *g, bool *out_changed) {
     dlc_status st = DLC_OK;
     for (int32_t n = 0; n < g->num_nodes && st == DLC_OK; n++) {
         dlc_node *node = g->nodes[n];
-        if (!conv_candidate(node) && !maxpool_candidate(node)) continue;
+        if (!conv_candidate(node) && !maxpool_candidate(node) && !global_pool_candidate(node)) continue;
         int64_t flags = (blocked[node->inputs[0]->id] ? DLC_CONV_BLOCKED_X : 0) |
                         (blocked[node->outputs[0]->id] ? DLC_CONV_BLOCKED_Y : 0);
         if (flags == 0) continue;

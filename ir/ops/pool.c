@@ -122,14 +122,17 @@ static dlc_status global_infer(dlc_graph *g, dlc_node *node) {
     return DLC_OK;
 }
 
+/* ints [blocked] when X is NCHW16c (DLC_ATTR_BLOCKED), else none */
 static dlc_status global_avg_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
     dlc_kcall_init(call, "global_avg_pool");
-    return DLC_OK;
+    int64_t blocked = dlc_node_attr_int(node, DLC_ATTR_BLOCKED, 0);
+    return blocked != 0 ? dlc_kcall_push_int(call, blocked) : DLC_OK;
 }
 
 static dlc_status global_max_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
     dlc_kcall_init(call, "global_max_pool");
-    return DLC_OK;
+    int64_t blocked = dlc_node_attr_int(node, DLC_ATTR_BLOCKED, 0);
+    return blocked != 0 ? dlc_kcall_push_int(call, blocked) : DLC_OK;
 }
 
 static int64_t global_flops(const dlc_node *node) { return dlc_value_numel(node->inputs[0]); }

@@ -52,7 +52,9 @@ static dlc_value *add(dlc_graph *g, const char *name, dlc_value *a, dlc_value *b
  *   c1 1x1 + Relu -> c2 3x3 + Relu -> c3 1x1 + mp (residual) + Relu ->
  *   c4 1x1 stride 2 (a graph output: writes NCHW);
  *   c3 -> c5 3x3 stride 2 + Sigmoid (not inlined) -> mp2 2x2/2 ceil_mode
- *   (5x5 -> 3x3) -> c6 1x1 (writes NCHW) -> graph output. */
+ *   (5x5 -> 3x3) -> c6 1x1 (writes NCHW) -> graph output;
+ *   GlobalAveragePool of c3's output, GlobalMaxPool of c1's (16 channels:
+ *   one block) read NCHW16c. */
 static dlc_graph *build_bottleneck(void) {
     dlc_graph *g;
     cr_assert_eq(dlc_graph_create("blocked_bottleneck", &g), DLC_OK);
@@ -73,7 +75,9 @@ static dlc_graph *build_bottleneck(void) {
     dlc_attr ceil = {.name = "ceil_mode", .type = DLC_ATTR_INT, .i = 1};
     cr_assert_eq(dlc_node_add_attr(ph_node_named(g, "mp2"), &ceil), DLC_OK);
     dlc_value *y1 = conv(g, "c6", mp2, 32, 16, 1, 1, 0, 5);
-    tb_set_io(g, 1, (dlc_value *[]){x}, 2, (dlc_value *[]){y0, y1});
+    dlc_value *y2 = unary(g, "gap", "GlobalAveragePool", r3);
+    dlc_value *y3 = unary(g, "gmp", "GlobalMaxPool", r1);
+    tb_set_io(g, 1, (dlc_value *[]){x}, 4, (dlc_value *[]){y0, y1, y2, y3});
     return g;
 }
 
@@ -175,7 +179,7 @@ static void check_flags(ph_builder build, const expect *e, int count) {
 
 Test(blocked_layout, bottleneck_regions) {
     static const expect e[] = {{"c0", Y},     {"mp", X | Y}, {"c1", X | Y}, {"c2", X | Y}, {"c3", X | Y},
-                               {"c4", X},     {"c5", X | Y}, {"mp2", X | Y}, {"c6", X}};
+                               {"c4", X},     {"c5", X | Y}, {"mp2", X | Y}, {"c6", X}, {"gap", X}, {"gmp", X}};
     check_flags(build_bottleneck, e, sizeof e / sizeof e[0]);
 }
 
