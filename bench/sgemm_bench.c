@@ -1,6 +1,6 @@
 /* SGEMM throughput next to the machine's measured FMA peak (not a test):
  *   clang-19 -O3 -march=native -fno-math-errno -I. bench/sgemm_bench.c kernels/gemm.c \
- *       kernels/parallel.c -lgomp -o /tmp/sgemm_bench && /tmp/sgemm_bench 1024 1024 1024 2
+ *       kernels/parallel.c kernels/epilogue.c -lgomp -lm -o /tmp/sgemm_bench && /tmp/sgemm_bench 1024 1024 1024 2
  * prints GFLOP/s of C = A*B for M N K (default 1024^3) and a thread count,
  * and the peak of one core's FMA units times the threads. Times are process
  * CPU time divided by the threads, best of 20: on a machine shared with other

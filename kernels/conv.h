@@ -9,7 +9,8 @@
  *    weights. A direct loop keeps nr channels x 8 pixels of one output row
  *    in registers and reads the input in place: no im2col copy, which costs a
  *    3x3 conv with 64-128 output channels 10-20% of its time. For every
- *    2-D window larger than 1x1.
+ *    2-D window larger than 1x1, and for 1x1 windows reading or writing
+ *    NCHW16c (below).
  *  - pixel-major: Y^T[pixels, M] = im2col(X)^T x W^T, W^T packed into the
  *    GEMM's nr-wide panels (gemm.h) in K slices of dlc_sgemm_deep_kc(K),
  *    as MatMul weights are. For 1x1 convs on small feature maps: the
