@@ -9,18 +9,6 @@
 #include "ir/op_registry.h"
 #include "kernels/conv.h"
 
-static dlc_value *weight(dlc_graph *g, const char *name, int32_t rank, const int64_t *dims, uint32_t seed) {
-    int64_t n = 1;
-    for (int32_t d = 0; d < rank; d++) n *= dims[d];
-    float *w = malloc((size_t)n * sizeof *w);
-    cr_assert(w != NULL);
-    ph_fill(w, n, seed);
-    for (int64_t i = 0; i < n; i++) w[i] *= 0.05f;
-    dlc_value *v = tb_const(g, name, rank, dims, w);
-    free(w);
-    return v;
-}
-
 /* Conv name of x (C channels): M output channels, k x k window, stride, pad; a bias when
  * seeded (bias_seed > 0); the weight's seed is the name's hash. */
 static dlc_value *conv(dlc_graph *g, const char *name, dlc_value *x, int64_t C, int64_t M, int64_t k, int64_t stride,
@@ -30,8 +18,8 @@ static dlc_value *conv(dlc_graph *g, const char *name, dlc_value *x, int64_t C, 
     char wname[64], bname[64];
     snprintf(wname, sizeof wname, "%s_w", name);
     snprintf(bname, sizeof bname, "%s_b", name);
-    dlc_value *in[3] = {x, weight(g, wname, 4, (int64_t[]){M, C, k, k}, seed), NULL};
-    if (bias_seed > 0) in[2] = weight(g, bname, 1, (int64_t[]){M}, bias_seed);
+    dlc_value *in[3] = {x, ph_weight(g, wname, 4, (int64_t[]){M, C, k, k}, seed), NULL};
+    if (bias_seed > 0) in[2] = ph_weight(g, bname, 1, (int64_t[]){M}, bias_seed);
     dlc_value *y = ph_op(g, name, "Conv", bias_seed > 0 ? 3 : 2, in);
     ph_attr_ints(g, name, "strides", 2, (int64_t[]){stride, stride});
     ph_attr_ints(g, name, "pads", 4, (int64_t[]){pad, pad, pad, pad});

@@ -12,18 +12,6 @@
 
 enum { C = 64 };
 
-static dlc_value *weight(dlc_graph *g, const char *name, int32_t rank, const int64_t *dims, uint32_t seed) {
-    int64_t n = 1;
-    for (int32_t d = 0; d < rank; d++) n *= dims[d];
-    float *w = malloc((size_t)n * sizeof *w);
-    cr_assert(w != NULL);
-    ph_fill(w, n, seed);
-    for (int64_t i = 0; i < n; i++) w[i] *= 0.05f;
-    dlc_value *v = tb_const(g, name, rank, dims, w);
-    free(w);
-    return v;
-}
-
 static dlc_value *conv(dlc_graph *g, const char *name, int32_t n_in, dlc_value **in, int64_t stride, int64_t pad,
                        int32_t spatial) {
     dlc_value *y = ph_op(g, name, "Conv", n_in, in);
@@ -56,12 +44,12 @@ static dlc_graph *build_convs(void) {
     dlc_value *x6 = tb_value(g, "x6", DLC_VALUE_INPUT, 4, (int64_t[]){2, 16, 50, 20});
     dlc_value *x7 = tb_value(g, "x7", DLC_VALUE_INPUT, 4, (int64_t[]){2, 32, 50, 20});
     dlc_value *x8 = tb_value(g, "x8", DLC_VALUE_INPUT, 4, (int64_t[]){1, 1024, 7, 7});
-    dlc_value *w1 = weight(g, "w1", 4, (int64_t[]){C, C, 3, 3}, 1), *b1 = weight(g, "b1", 1, (int64_t[]){C}, 2);
-    dlc_value *w2 = weight(g, "w2", 4, (int64_t[]){C, C, 1, 1}, 3);
-    dlc_value *w3 = weight(g, "w3", 4, (int64_t[]){C, C, 1, 1}, 4), *b3 = weight(g, "b3", 1, (int64_t[]){C}, 5);
-    dlc_value *w4 = weight(g, "w4", 3, (int64_t[]){32, 32, 3}, 6);
-    dlc_value *w5 = weight(g, "w5", 4, (int64_t[]){32, 8, 3, 3}, 7), *b5 = weight(g, "b5", 1, (int64_t[]){32}, 8);
-    dlc_value *w6 = weight(g, "w6", 4, (int64_t[]){C, 3, 3, 3}, 9), *w7 = weight(g, "w7", 4, (int64_t[]){C, 3, 7, 7}, 10);
+    dlc_value *w1 = ph_weight(g, "w1", 4, (int64_t[]){C, C, 3, 3}, 1), *b1 = ph_weight(g, "b1", 1, (int64_t[]){C}, 2);
+    dlc_value *w2 = ph_weight(g, "w2", 4, (int64_t[]){C, C, 1, 1}, 3);
+    dlc_value *w3 = ph_weight(g, "w3", 4, (int64_t[]){C, C, 1, 1}, 4), *b3 = ph_weight(g, "b3", 1, (int64_t[]){C}, 5);
+    dlc_value *w4 = ph_weight(g, "w4", 3, (int64_t[]){32, 32, 3}, 6);
+    dlc_value *w5 = ph_weight(g, "w5", 4, (int64_t[]){32, 8, 3, 3}, 7), *b5 = ph_weight(g, "b5", 1, (int64_t[]){32}, 8);
+    dlc_value *w6 = ph_weight(g, "w6", 4, (int64_t[]){C, 3, 3, 3}, 9), *w7 = ph_weight(g, "w7", 4, (int64_t[]){C, 3, 7, 7}, 10);
     dlc_value *r1 = ph_op(g, "relu1", "Relu", 1, (dlc_value *[]){conv(g, "c1", 3, (dlc_value *[]){x, w1, b1}, 1, 1, 2)});
     dlc_value *c2 = conv(g, "c2", 2, (dlc_value *[]){r1, w2}, 2, 0, 2);
     dlc_value *c3 = conv(g, "c3", 3, (dlc_value *[]){r1, w3, b3}, 2, 0, 2);
@@ -72,15 +60,15 @@ static dlc_graph *build_convs(void) {
     ph_attr_ints(g, "c6", "dilations", 2, (int64_t[]){2, 2});
     dlc_value *c7 = conv(g, "c7", 2, (dlc_value *[]){x3, w7}, 2, 3, 2);
     dlc_value *y3 = ph_op(g, "relu6", "Relu", 1, (dlc_value *[]){ph_op(g, "add6", "Add", 2, (dlc_value *[]){c6, c7})});
-    dlc_value *w8 = weight(g, "w8", 4, (int64_t[]){32, 16, 3, 3}, 12), *b8 = weight(g, "b8", 1, (int64_t[]){32}, 13);
-    dlc_value *w9 = weight(g, "w9", 4, (int64_t[]){32, 16, 3, 3}, 14);
+    dlc_value *w8 = ph_weight(g, "w8", 4, (int64_t[]){32, 16, 3, 3}, 12), *b8 = ph_weight(g, "b8", 1, (int64_t[]){32}, 13);
+    dlc_value *w9 = ph_weight(g, "w9", 4, (int64_t[]){32, 16, 3, 3}, 14);
     dlc_value *y4 = ph_op(g, "relu8", "Relu", 1, (dlc_value *[]){conv(g, "c8", 3, (dlc_value *[]){x4, w8, b8}, 1, 1, 2)});
     dlc_value *y5 = conv(g, "c9", 2, (dlc_value *[]){x5, w9}, 2, 1, 2);
-    dlc_value *w10 = weight(g, "w10", 4, (int64_t[]){32, 16, 3, 3}, 15), *b10 = weight(g, "b10", 1, (int64_t[]){32}, 16);
+    dlc_value *w10 = ph_weight(g, "w10", 4, (int64_t[]){32, 16, 3, 3}, 15), *b10 = ph_weight(g, "b10", 1, (int64_t[]){32}, 16);
     dlc_value *c10 = conv(g, "c10", 3, (dlc_value *[]){x6, w10, b10}, 1, 1, 2);
     dlc_value *y6 = ph_op(g, "relu10", "Relu", 1, (dlc_value *[]){ph_op(g, "add10", "Add", 2, (dlc_value *[]){c10, x7})});
-    dlc_value *w11 = weight(g, "w11", 4, (int64_t[]){64, 1024, 1, 1}, 17);
-    dlc_value *b11 = weight(g, "b11", 1, (int64_t[]){64}, 18);
+    dlc_value *w11 = ph_weight(g, "w11", 4, (int64_t[]){64, 1024, 1, 1}, 17);
+    dlc_value *b11 = ph_weight(g, "b11", 1, (int64_t[]){64}, 18);
     dlc_value *c11 = conv(g, "c11", 3, (dlc_value *[]){x8, w11, b11}, 1, 0, 2);
     dlc_value *y7 = ph_op(g, "relu11", "Relu", 1, (dlc_value *[]){c11});
     tb_set_io(g, 9, (dlc_value *[]){x, x1, x2, x3, x4, x5, x6, x7, x8}, 8,

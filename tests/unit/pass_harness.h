@@ -197,6 +197,20 @@ static inline dlc_value *ph_temp(dlc_graph *g, const char *name) {
     return v;
 }
 
+/* A constant of deterministic values in [-0.15, 0.15]: conv weights small
+ * enough that deep stacks keep their outputs in range. */
+static inline dlc_value *ph_weight(dlc_graph *g, const char *name, int32_t rank, const int64_t *dims, uint32_t seed) {
+    int64_t n = 1;
+    for (int32_t d = 0; d < rank; d++) n *= dims[d];
+    float *w = malloc((size_t)n * sizeof *w);
+    cr_assert(w != NULL);
+    ph_fill(w, n, seed);
+    for (int64_t i = 0; i < n; i++) w[i] *= 0.05f;
+    dlc_value *v = tb_const(g, name, rank, dims, w);
+    free(w);
+    return v;
+}
+
 static inline dlc_value *ph_scalar(dlc_graph *g, const char *name, float x) {
     return tb_const(g, name, 0, NULL, &x);
 }
