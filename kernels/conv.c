@@ -81,6 +81,10 @@ static conv_geom conv_geometry(const dlc_kparams *p, bool transpose) {
     return g;
 }
 
+/* Floats per pixel of one plane of X: a channel's in NCHW, 16 channels' in
+ * NCHW16c (whose planes are the 16-channel blocks). */
+static int64_t x_pixel_floats(const conv_geom *g) { return g->x_blocked ? 16 : 1; }
+
 static bool conv_is_pointwise(const conv_geom *g) {
     for (int i = 0; i < 3; i++)
         if (g->kernel[i] != 1 || g->stride[i] != 1 || g->pad[i] != 0 || g->in[i] != g->out[i]) return false;
@@ -159,7 +163,7 @@ static void pad_planes(void *arg, int64_t begin, int64_t end) {
  * 8x8 and 4x4 maps of resnet18_cifar (100 and 74 KiB padded) were copied
  * by one thread. */
 static void conv_pad_input(const conv_geom *g, const float *x, float *dst, const dlc_kctx *ctx) {
-    pad_job job = {.g = g, .x = x, .dst = dst, .unit = g->x_blocked ? 16 : 1};
+    pad_job job = {.g = g, .x = x, .dst = dst, .unit = x_pixel_floats(g)};
     conv_padded_dims(g, job.d);
     int64_t plane = job.d[0] * job.d[1] * job.d[2] * job.unit;
     dlc_parallel_for(ctx, g->N * g->C / job.unit, max64(1, 8192 / max64(1, plane)), pad_planes, &job);
@@ -613,8 +617,7 @@ static void direct_task(const direct_job *dj, int64_t ob, int64_t oy0, int64_t o
     const conv_geom *g = dj->job->g;
     const int64_t OW = g->out[2], P = g->out_plane, K = g->C * g->kvol;
     const int64_t OC = g->packed_nr; /* channels per block */
-    /* floats per input pixel within a channel's (or a block's) plane */
-    const int64_t u = g->x_blocked ? 16 : 1;
+    const int64_t u = x_pixel_floats(g);
     const int64_t row_in = g->stride[1] * in_w * u, sx = g->stride[2] * u;
     direct_args d = {.C = g->C, .plane = plane, .row_step = g->dil[1] * in_w * u, .dx = g->dil[2] * u, .sx = sx,
                      .KH = g->kernel[1], .KW = g->kernel[2], .cstride = g->x_blocked ? 1 : plane, .nv = OC / 16};
@@ -624,6 +627,9 @@ static void direct_task(const direct_job *dj, int64_t ob, int64_t oy0, int64_t o
     /* this block's first output row: NCHW row oy0 of channel ob * OC, or
      * pixel oy0 * OW of its first 16-channel block */
     float *yb = dj->y + ob * OC * P + oy0 * OW * (g->y_blocked ? 16 : 1);
+    /* NCHW16c: the bias of the block's channels, the residual at yb's place */
+    const float *bias = g->has_bias ? dj->job->b + ob * OC : NULL;
+    const float *res = dj->residual != NULL ? dj->residual + (yb - dj->y) : NULL;
     for (int64_t i = 0; i < tiles; i++) {
         /* tiles of equal width: 14 pixels are 7 + 7, not 8 + 6 */
         int64_t p0 = i * pixels / tiles, wt = (i + 1) * pixels / tiles - p0;
@@ -643,8 +649,6 @@ static void direct_task(const direct_job *dj, int64_t ob, int64_t oy0, int64_t o
                          &d.kx1);
         direct_tile(wt, &d, x + oy * row_in + ox * sx, w, tile);
         if (g->y_blocked) {
-            const float *bias = g->has_bias ? dj->job->b + ob * OC : NULL;
-            const float *res = dj->residual != NULL ? dj->residual + ob * OC * P + oy0 * OW * 16 : NULL;
             direct_store_blocked(&g->ep, tile, wt, OC, bias, res != NULL ? res + p0 * 16 : NULL, yb + p0 * 16, P);
         } else {
             for (int64_t o = 0; o < OC; o++)
@@ -662,7 +666,7 @@ static void direct_task(const direct_job *dj, int64_t ob, int64_t oy0, int64_t o
 static void direct_rows(void *arg, int64_t begin, int64_t end) {
     const direct_job *dj = arg;
     const conv_geom *g = dj->job->g;
-    const int64_t row_in = g->stride[1] * dj->in_w * (g->x_blocked ? 16 : 1);
+    const int64_t row_in = g->stride[1] * dj->in_w * x_pixel_floats(g);
     for (int64_t task = begin; task < end; task++) {
         int64_t ob = task / dj->groups, oy0 = task % dj->groups * dj->rows;
         direct_task(dj, ob, oy0, min64(g->out[1], oy0 + dj->rows), dj->x + oy0 * row_in, dj->in_h * dj->in_w,
@@ -719,8 +723,8 @@ typedef struct slab_job {
 static void slab_fill(const conv_geom *g, const float *x, int64_t iy0, float *win) {
     const int64_t IH = g->in[1], IW = g->in[2], rows = slab_in_rows(g), cols = slab_in_cols(g);
     const int64_t left = min64(cols, g->pad[2]), inside = max64(0, min64(IW, cols - left));
-    /* a plane per channel, or per 16-channel block of NCHW16c (16 floats a pixel) */
-    const int64_t u = g->x_blocked ? 16 : 1;
+    /* a plane per channel, or per 16-channel block of NCHW16c */
+    const int64_t u = x_pixel_floats(g);
     for (int64_t c = 0; c < g->C / u; c++)
         for (int64_t r = 0; r < rows; r++) {
             int64_t iy = iy0 + r;

@@ -466,41 +466,35 @@ typedef struct global_job {
     bool blocked; /* float32 X in NCHW16c: plane c's pixel i at (c / 16 * plane + i) * 16 + c % 16 */
 } global_job;
 
+/* The sum or max of n floats step apart (a constant at each call), in
+ * POOL_LANES partial results: vectorizes along a contiguous plane without
+ * reassociating adds. */
+static inline __attribute__((always_inline)) double global_plane_f32(const float *x, int64_t n, int64_t step,
+                                                                    bool is_max) {
+    float part[POOL_LANES];
+    for (int l = 0; l < POOL_LANES; l++) part[l] = is_max ? -INFINITY : 0.0f;
+    int64_t i = 0;
+    for (; i + POOL_LANES <= n; i += POOL_LANES)
+        for (int l = 0; l < POOL_LANES; l++) {
+            float v = x[(i + l) * step];
+            part[l] = is_max ? (v > part[l] ? v : part[l]) : part[l] + v;
+        }
+    double acc = is_max ? -INFINITY : 0.0;
+    for (int l = 0; l < POOL_LANES; l++) acc = is_max ? (part[l] > acc ? part[l] : acc) : acc + part[l];
+    for (; i < n; i++) acc = is_max ? (x[i * step] > acc ? x[i * step] : acc) : acc + x[i * step];
+    return acc;
+}
+
 static void global_planes(void *arg, int64_t begin, int64_t end) {
     const global_job *job = arg;
     int64_t n = job->plane;
     for (int64_t c = begin; c < end; c++) {
         double result;
         if (job->dtype == DLC_KT_FLOAT32 && job->blocked) {
-            /* the sums of the NCHW loop below, in its order: the same bits */
-            const float *x = (const float *)job->x + (c / 16 * n) * 16 + c % 16;
-            float part[POOL_LANES];
-            for (int l = 0; l < POOL_LANES; l++) part[l] = job->is_max ? -INFINITY : 0.0f;
-            int64_t i = 0;
-            for (; i + POOL_LANES <= n; i += POOL_LANES)
-                for (int l = 0; l < POOL_LANES; l++) {
-                    float v = x[(i + l) * 16];
-                    part[l] = job->is_max ? (v > part[l] ? v : part[l]) : part[l] + v;
-                }
-            double acc = job->is_max ? -INFINITY : 0.0;
-            for (int l = 0; l < POOL_LANES; l++) acc = job->is_max ? (part[l] > acc ? part[l] : acc) : acc + part[l];
-            for (; i < n; i++) acc = job->is_max ? (x[i * 16] > acc ? x[i * 16] : acc) : acc + x[i * 16];
-            result = acc;
+            /* the NCHW loop's sums in its order over the block's lane: the same bits */
+            result = global_plane_f32((const float *)job->x + (c / 16 * n) * 16 + c % 16, n, 16, job->is_max);
         } else if (job->dtype == DLC_KT_FLOAT32) {
-            /* LANES partial results: vectorizes without reassociating adds */
-            const float *x = (const float *)job->x + c * n;
-            float part[POOL_LANES];
-            for (int l = 0; l < POOL_LANES; l++) part[l] = job->is_max ? -INFINITY : 0.0f;
-            int64_t i = 0;
-            for (; i + POOL_LANES <= n; i += POOL_LANES)
-                for (int l = 0; l < POOL_LANES; l++) {
-                    float v = x[i + l];
-                    part[l] = job->is_max ? (v > part[l] ? v : part[l]) : part[l] + v;
-                }
-            double acc = job->is_max ? -INFINITY : 0.0;
-            for (int l = 0; l < POOL_LANES; l++) acc = job->is_max ? (part[l] > acc ? part[l] : acc) : acc + part[l];
-            for (; i < n; i++) acc = job->is_max ? (x[i] > acc ? x[i] : acc) : acc + x[i];
-            result = acc;
+            result = global_plane_f32((const float *)job->x + c * n, n, 1, job->is_max);
         } else {
             double acc = job->is_max ? -INFINITY : 0.0;
             for (int64_t i = 0; i < n; i++) {

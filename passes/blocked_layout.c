@@ -72,29 +72,40 @@ static bool global_pool_candidate(const dlc_node *node) {
     return blockable(node->inputs[0]);
 }
 
+/* What a node can do with NCHW16c, decided once per node. */
+typedef enum role { ROLE_NONE, ROLE_CONV, ROLE_MAXPOOL, ROLE_GLOBAL_POOL } role;
+
+static role role_of(const dlc_node *node) {
+    if (conv_candidate(node)) return ROLE_CONV;
+    if (maxpool_candidate(node)) return ROLE_MAXPOOL;
+    return global_pool_candidate(node) ? ROLE_GLOBAL_POOL : ROLE_NONE;
+}
+
 static bool is_pointwise(const dlc_node *conv) {
     const dlc_value *w = conv->inputs[1];
     return w->shape.dims[2].value == 1 && w->shape.dims[3].value == 1;
 }
 
-/* Whether reader may read v (its input i) blocked, given the blocked set. */
-static bool reads_blocked(const dlc_node *reader, int32_t i, const bool *blocked) {
-    if (conv_candidate(reader)) {
-        if (i == 0) return true;
-        return i == DLC_EPILOGUE_RESIDUAL && blocked[reader->outputs[0]->id];
+/* Whether reader (of role r) may read its input i blocked, given the
+ * blocked set. */
+static bool reads_blocked(const dlc_node *reader, role r, int32_t i, const bool *blocked) {
+    switch (r) {
+    case ROLE_CONV: return i == 0 || (i == DLC_EPILOGUE_RESIDUAL && blocked[reader->outputs[0]->id]);
+    case ROLE_MAXPOOL: return i == 0 && blocked[reader->outputs[0]->id];
+    case ROLE_GLOBAL_POOL: return i == 0;
+    default: return false;
     }
-    if (global_pool_candidate(reader)) return i == 0;
-    return maxpool_candidate(reader) && i == 0 && blocked[reader->outputs[0]->id];
 }
 
-/* Whether node may write its output blocked, given the blocked set. */
-static bool writes_blocked(const dlc_node *node, const bool *blocked) {
+/* Whether node (of role r) may write its output blocked, given the blocked
+ * set. */
+static bool writes_blocked(const dlc_node *node, role r, const bool *blocked) {
     const dlc_value *x = node->inputs[0];
-    if (maxpool_candidate(node)) return blocked[x->id];
-    if (!conv_candidate(node)) return false;
+    if (r == ROLE_MAXPOOL) return blocked[x->id];
+    if (r != ROLE_CONV) return false;
     if (is_pointwise(node) && !blocked[x->id]) return false;
-    const dlc_value *r = node->num_inputs > DLC_EPILOGUE_RESIDUAL ? node->inputs[DLC_EPILOGUE_RESIDUAL] : NULL;
-    return r == NULL || blocked[r->id];
+    const dlc_value *res = node->num_inputs > DLC_EPILOGUE_RESIDUAL ? node->inputs[DLC_EPILOGUE_RESIDUAL] : NULL;
+    return res == NULL || blocked[res->id];
 }
 
 static bool has_subgraphs(const dlc_graph *g) {
@@ -107,17 +118,19 @@ static bool has_subgraphs(const dlc_graph *g) {
 /* Drops from the blocked set what some reader or the producer cannot take;
  * returns whether anything was dropped. Only ever removes, so repeating it
  * reaches the largest consistent set. */
-static bool drop_conflicts(const dlc_graph *g, bool *blocked) {
+static bool drop_conflicts(const dlc_graph *g, const role *roles, bool *blocked) {
     bool dropped = false;
     for (int32_t n = 0; n < g->num_nodes; n++) {
         const dlc_node *node = g->nodes[n];
         for (int32_t i = 0; i < node->num_inputs; i++) {
             const dlc_value *v = node->inputs[i];
-            if (v != NULL && blocked[v->id] && !reads_blocked(node, i, blocked)) blocked[v->id] = false, dropped = true;
+            if (v != NULL && blocked[v->id] && !reads_blocked(node, roles[n], i, blocked))
+                blocked[v->id] = false, dropped = true;
         }
         for (int32_t o = 0; o < node->num_outputs; o++) {
             const dlc_value *y = node->outputs[o];
-            if (y != NULL && blocked[y->id] && !writes_blocked(node, blocked)) blocked[y->id] = false, dropped = true;
+            if (y != NULL && blocked[y->id] && !writes_blocked(node, roles[n], blocked))
+                blocked[y->id] = false, dropped = true;
         }
     }
     return dropped;
@@ -127,19 +140,24 @@ dlc_status dlc_pass_blocked_layout(dlc_graph *g, bool *out_changed) {
     *out_changed = false;
     if (has_subgraphs(g)) return DLC_OK;
     bool *blocked = calloc((size_t)g->num_values + 1, sizeof *blocked);
-    if (blocked == NULL) return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "blocked-layout: out of memory");
+    role *roles = calloc((size_t)g->num_nodes + 1, sizeof *roles);
+    if (blocked == NULL || roles == NULL) {
+        free(blocked);
+        free(roles);
+        return dlc_fail(DLC_ERR_OUT_OF_MEMORY, "blocked-layout: out of memory");
+    }
     for (int32_t n = 0; n < g->num_nodes; n++) {
-        const dlc_node *node = g->nodes[n];
-        if (!conv_candidate(node) && !maxpool_candidate(node)) continue;
-        const dlc_value *y = node->outputs[0];
+        roles[n] = role_of(g->nodes[n]);
+        if (roles[n] != ROLE_CONV && roles[n] != ROLE_MAXPOOL) continue;
+        const dlc_value *y = g->nodes[n]->outputs[0];
         blocked[y->id] = !y->is_graph_output;
     }
-    while (drop_conflicts(g, blocked)) {
+    while (drop_conflicts(g, roles, blocked)) {
     }
     dlc_status st = DLC_OK;
     for (int32_t n = 0; n < g->num_nodes && st == DLC_OK; n++) {
         dlc_node *node = g->nodes[n];
-        if (!conv_candidate(node) && !maxpool_candidate(node) && !global_pool_candidate(node)) continue;
+        if (roles[n] == ROLE_NONE) continue;
         int64_t flags = (blocked[node->inputs[0]->id] ? DLC_CONV_BLOCKED_X : 0) |
                         (blocked[node->outputs[0]->id] ? DLC_CONV_BLOCKED_Y : 0);
         if (flags == 0) continue;
@@ -148,5 +166,6 @@ dlc_status dlc_pass_blocked_layout(dlc_graph *g, bool *out_changed) {
         *out_changed = true;
     }
     free(blocked);
+    free(roles);
     return st;
 }

@@ -66,6 +66,13 @@ static dlc_status pool_infer(dlc_graph *g, dlc_node *node) {
     return DLC_OK;
 }
 
+/* The last int of a MaxPool or global pool call when its X is NCHW16c
+ * (DLC_ATTR_BLOCKED, set by passes/blocked_layout.c); nothing otherwise. */
+static dlc_status push_blocked(const dlc_node *node, dlc_kcall *call) {
+    int64_t blocked = dlc_node_attr_int(node, DLC_ATTR_BLOCKED, 0);
+    return blocked != 0 ? dlc_kcall_push_int(call, blocked) : DLC_OK;
+}
+
 static dlc_status pool_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
     pool_kind kind = kind_of(node);
     dlc_window w;
@@ -79,8 +86,7 @@ static dlc_status pool_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall
         dlc_kcall_init(call, "max_pool");
         DLC_TRY(dlc_window_push(call, &w, true));
         DLC_TRY(dlc_kcall_push_int(call, dlc_node_attr_int(node, "storage_order", 0)));
-        int64_t blocked = dlc_node_attr_int(node, DLC_ATTR_BLOCKED, 0);
-        return blocked != 0 ? dlc_kcall_push_int(call, blocked) : DLC_OK;
+        return push_blocked(node, call);
     }
     if (kind == POOL_AVG) {
         dlc_kcall_init(call, "avg_pool");
@@ -122,17 +128,14 @@ static dlc_status global_infer(dlc_graph *g, dlc_node *node) {
     return DLC_OK;
 }
 
-/* ints [blocked] when X is NCHW16c (DLC_ATTR_BLOCKED), else none */
 static dlc_status global_avg_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
     dlc_kcall_init(call, "global_avg_pool");
-    int64_t blocked = dlc_node_attr_int(node, DLC_ATTR_BLOCKED, 0);
-    return blocked != 0 ? dlc_kcall_push_int(call, blocked) : DLC_OK;
+    return push_blocked(node, call);
 }
 
 static dlc_status global_max_lower(const dlc_graph *g, const dlc_node *node, dlc_kcall *call) {
     dlc_kcall_init(call, "global_max_pool");
-    int64_t blocked = dlc_node_attr_int(node, DLC_ATTR_BLOCKED, 0);
-    return blocked != 0 ? dlc_kcall_push_int(call, blocked) : DLC_OK;
+    return push_blocked(node, call);
 }
 
 static int64_t global_flops(const dlc_node *node) { return dlc_value_numel(node->inputs[0]); }
